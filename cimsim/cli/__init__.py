@@ -1,0 +1,74 @@
+"""The ``cimsim`` command line (click).
+
+Each command lives in its own module under ``cimsim.cli`` and is imported only when it runs, so
+``cimsim --help`` stays fast. Every user error becomes one line on stderr and exit status 2.
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from ..errors import CimsimError
+
+#: command name -> "module:attribute" under cimsim.cli
+COMMANDS: dict[str, str] = {
+    "solve": "solve:solve",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        return getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="cimsim", message="cimsim %(version)s")
+def cli() -> None:
+    """cimsim: coherent Ising machine simulator and solver for Ising-encoded NP problems.
+
+    \b
+    Examples:
+      cimsim solve maxcut problems/maxcut_toroidal_8x8.txt
+      cimsim solve sat problems/uf20-01.cnf --solver sa --json -
+      cimsim solve maxcut G1.txt --solver cac --time-limit 10 --target 11624
+    """
+
+
+def fail(message: str, code: int = 2) -> "None":
+    """Print ``cimsim: error: message`` (one line) and exit with ``code``."""
+    click.echo(f"cimsim: error: {message}", err=True)
+    sys.exit(code)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the group, turning user errors into one line and exit status 2."""
+    try:
+        rc = cli.main(args=argv, prog_name="cimsim", standalone_mode=False)
+    except click.exceptions.Abort:
+        fail("interrupted", 130)
+    except click.ClickException as exc:
+        # usage errors too are one line: what is wrong, and where to read more
+        hint = ""
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            hint = f" (see '{exc.ctx.command_path} --help')"
+        fail(" ".join(exc.format_message().split()) + hint, exc.exit_code if exc.exit_code else 2)
+    except CimsimError as exc:
+        fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    except MemoryError:
+        fail("out of memory: the problem is too large for this machine (try a sparse matrix or fewer replicas)")
+    except KeyboardInterrupt:
+        fail("interrupted", 130)
+    except BrokenPipeError:
+        sys.exit(1)
+    sys.exit(rc if isinstance(rc, int) else 0)

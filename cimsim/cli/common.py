@@ -1,0 +1,82 @@
+"""Helpers shared by the command modules: option parsing and atomic output."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import CimsimError
+from ..result import to_jsonable
+
+
+def parse_value(text: str) -> Any:
+    """``'3'`` -> 3, ``'0.5'`` -> 0.5, ``'true'`` -> True, ``'[1,2]'`` -> [1, 2], otherwise the string."""
+    low = text.strip().lower()
+    if low in ("true", "yes", "on"):
+        return True
+    if low in ("false", "no", "off"):
+        return False
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def parse_params(items: tuple[str, ...] | list[str], what: str = "--param") -> dict[str, Any]:
+    """Turn ``("dt=0.1", "variant=dsb")`` into ``{"dt": 0.1, "variant": "dsb"}``."""
+    out: dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            raise CimsimError(f"{what} expects KEY=VALUE, got {item!r}")
+        key, value = item.split("=", 1)
+        key = key.strip().replace("-", "_")
+        if not key.isidentifier():
+            raise CimsimError(f"{what}: {key!r} is not a parameter name")
+        out[key] = parse_value(value)
+    return out
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file and rename, so a reader never sees half a file.
+
+    ``-`` writes to stdout.
+    """
+    if str(path) == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    p = Path(path)
+    if p.parent and not p.parent.exists():
+        raise CimsimError(f"{p}: directory {p.parent} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=str(p.parent or "."))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, p)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def write_json(path: str | Path, obj: Any) -> None:
+    """Write ``obj`` as indented JSON (numpy values converted), atomically."""
+    write_text_atomic(path, json.dumps(to_jsonable(obj), indent=2) + "\n")
+
+
+def backend_option(f):
+    return click.option(
+        "--backend",
+        type=click.Choice(["auto", "cpu", "gpu"]),
+        default="cpu",
+        show_default=True,
+        help="Array backend: cpu (NumPy + numba), gpu (CuPy; needs the gpu extra and a CUDA device), "
+        "auto (gpu when available).",
+    )(f)

@@ -1,0 +1,52 @@
+"""User-facing errors.
+
+Anything the user can cause (a malformed file, an impossible parameter, a matrix that will not fit in
+memory) raises :class:`CimsimError` with a one-line message. The command line turns it into that line on
+stderr and exit status 2; library users catch it like any ``ValueError``.
+"""
+from __future__ import annotations
+
+import math
+
+
+class CimsimError(ValueError):
+    """A problem with the user's input or parameters, described in one line."""
+
+
+def require(condition: bool, message: str) -> None:
+    """Raise :class:`CimsimError` with ``message`` unless ``condition`` holds."""
+    if not condition:
+        raise CimsimError(message)
+
+
+def positive_int(value: object, name: str) -> int:
+    """Return ``value`` as an int, refusing anything that is not a positive integer."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise CimsimError(f"{name} must be a positive integer, got {value!r}")
+    try:
+        fvalue = float(value)
+    except ValueError:
+        raise CimsimError(f"{name} must be a positive integer, got {value!r}") from None
+    if not fvalue.is_integer() or fvalue <= 0:
+        raise CimsimError(f"{name} must be a positive integer, got {value!r}")
+    return int(fvalue)
+
+
+def positive_float(value: object, name: str, *, allow_zero: bool = False) -> float:
+    """Return ``value`` as a finite float > 0 (or >= 0 with ``allow_zero``)."""
+    fvalue = finite_float(value, name)
+    if fvalue < 0 or (fvalue == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise CimsimError(f"{name} must be {bound}, got {value!r}")
+    return fvalue
+
+
+def finite_float(value: object, name: str) -> float:
+    """Return ``value`` as a finite float."""
+    try:
+        fvalue = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise CimsimError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(fvalue):
+        raise CimsimError(f"{name} must be finite, got {value!r}")
+    return fvalue

@@ -1,0 +1,1 @@
+"""Small numba kernels: array in, array out, no Python objects in the inner loops."""

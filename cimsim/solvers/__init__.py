@@ -1,0 +1,183 @@
+"""Solvers and the one driver that runs them.
+
+Every solver is a module ``cimsim.solvers.<name>`` exposing
+
+``run(model, *, replicas, steps, rng, backend, **params) -> Batch``
+    Run ``replicas`` independent replicas for ``steps`` steps (sweeps, iterations: the solver says) and
+    return their final spins. Unknown or impossible ``params`` raise :class:`~cimsim.errors.CimsimError`
+    before any work starts.
+``defaults(model) -> dict``
+    Default ``replicas`` and ``steps`` for this model.
+
+:func:`solve` is the driver: it validates, runs batches (repeatedly until ``time_limit`` is used, when
+given), optionally polishes every replica with 1-flip local search, recomputes energies from the spins,
+and returns a :class:`~cimsim.result.Result`.
+"""
+from __future__ import annotations
+
+import importlib
+import time
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from ..backends import resolve_backend
+from ..errors import CimsimError, positive_float, positive_int
+from ..model import IsingModel
+from ..result import Result
+from .polish import polish
+
+__all__ = ["Batch", "SOLVERS", "solve", "get_solver", "auto_solver", "polish"]
+
+#: name -> one-line description. The module ``cimsim.solvers.<name>`` implements it.
+SOLVERS: dict[str, str] = {
+    "cim": "mean-field coherent Ising machine (Euler-Maruyama, pump schedule, noise)",
+    "adiabatic": "landscape annealing: follow a minimum of E(x; a) as the pump a rises",
+    "ahc": "CIM with amplitude-heterogeneity correction (Leleu et al. 2019)",
+    "cac": "chaotic amplitude control (Leleu et al. 2021)",
+    "sb": "simulated bifurcation, ballistic or discrete (Goto et al. 2021)",
+    "sa": "simulated annealing, Metropolis single-spin flips, geometric beta schedule",
+    "spectral": "top eigenvector of J + sign rounding (best of several roundings)",
+    "exact": "Gray-code brute force, N <= 24",
+}
+
+
+@dataclass
+class Batch:
+    """What one solver run returns to the driver.
+
+    spins : (R, N) array of +-1 (any integer or float dtype)
+    steps : steps actually taken per replica
+    settings : parameters used, defaults filled in (JSON-able)
+    extra : diagnostics (JSON-able or numpy arrays)
+    """
+
+    spins: np.ndarray
+    steps: int
+    settings: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)
+
+
+def auto_solver(model: IsingModel) -> str:
+    """The solver ``--solver auto`` picks for ``model``: exact for N <= 20, else the CIM."""
+    if model.n <= 20:
+        return "exact"
+    return "cim"
+
+
+def get_solver(name: str) -> ModuleType:
+    """Import and return the module implementing solver ``name``."""
+    if name not in SOLVERS:
+        raise CimsimError(f"unknown solver {name!r}; choose one of {', '.join(SOLVERS)}")
+    try:
+        return importlib.import_module(f"{__name__}.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"{__name__}.{name}":
+            raise CimsimError(f"solver {name!r} is not available in this build") from None
+        raise
+
+
+def _check_spins(spins: np.ndarray, n: int, name: str) -> np.ndarray:
+    S = np.asarray(spins)
+    if S.ndim != 2 or S.shape[1] != n:
+        raise RuntimeError(f"solver {name} returned spins of shape {S.shape}, expected (R, {n})")
+    S8 = np.where(S >= 0, 1, -1).astype(np.int8)
+    return S8
+
+
+def solve(
+    model: IsingModel,
+    solver: str = "cim",
+    *,
+    replicas: int | None = None,
+    steps: int | None = None,
+    seed: int | None = None,
+    rng: np.random.Generator | None = None,
+    time_limit: float | None = None,
+    polish_result: bool = True,
+    backend: str = "cpu",
+    **params: Any,
+) -> Result:
+    """Run ``solver`` on ``model`` and return the best spins found.
+
+    Parameters
+    ----------
+    model : IsingModel
+    solver : str
+        A key of :data:`SOLVERS`.
+    replicas, steps : int, optional
+        Replicas per batch and steps per replica; the solver's defaults for this model if omitted.
+    seed : int, optional
+        Seed for ``numpy.random.default_rng`` (ignored when ``rng`` is given).
+    rng : numpy.random.Generator, optional
+    time_limit : float, optional
+        Seconds. Fresh batches are run until this much wall time is used (at least one batch).
+    polish_result : bool
+        Pass every replica through 1-flip local search before scoring (default True).
+    backend : {"cpu", "gpu", "auto"}
+    **params
+        Solver-specific parameters (see each solver module).
+
+    Returns
+    -------
+    Result
+        ``energy`` is recomputed from ``spins`` with :meth:`IsingModel.energies`.
+    """
+    module = get_solver(solver)
+    dflt = module.defaults(model)
+    R = positive_int(replicas if replicas is not None else dflt["replicas"], "replicas")
+    T = positive_int(steps if steps is not None else dflt["steps"], "steps")
+    if time_limit is not None:
+        time_limit = positive_float(time_limit, "time limit")
+    backend_name = resolve_backend(backend)
+    if rng is None:
+        rng = np.random.default_rng(seed)
+    t0 = time.perf_counter()
+    all_energies: list[np.ndarray] = []
+    best_e = np.inf
+    best_s: np.ndarray | None = None
+    batches = 0
+    settings: dict = {}
+    extra: dict = {}
+    steps_taken = T
+    time_to_best = 0.0
+    while True:
+        batch = module.run(model, replicas=R, steps=T, rng=rng, backend=backend_name, **params)
+        S = _check_spins(batch.spins, model.n, solver)
+        if polish_result:
+            S = polish(model, S)
+        E = model.energies(S)
+        batches += 1
+        settings, extra, steps_taken = batch.settings, batch.extra, batch.steps
+        k = int(np.argmin(E))
+        if E[k] < best_e:
+            best_e = float(E[k])
+            best_s = S[k].copy()
+            time_to_best = time.perf_counter() - t0
+        all_energies.append(E)
+        if time_limit is None or time.perf_counter() - t0 >= time_limit:
+            break
+        if getattr(module, "DETERMINISTIC", False):
+            break
+    elapsed = time.perf_counter() - t0
+    assert best_s is not None
+    energies = np.concatenate(all_energies)
+    settings = dict(settings)
+    settings.update(polish=polish_result, backend=backend_name, time_limit=time_limit)
+    extra = dict(extra)
+    extra["time_to_best_s"] = time_to_best
+    return Result(
+        solver=solver,
+        spins=best_s,
+        energy=float(model.energy(best_s)),
+        energies=energies,
+        time_s=elapsed,
+        steps=int(steps_taken),
+        replicas=R,
+        batches=batches,
+        seed=seed,
+        settings=settings,
+        extra=extra,
+    )
