@@ -32,8 +32,8 @@ PROBLEMS: dict[str, str] = {
     "partition": "partition",
     "bisection": "bisection",
     "sat": "sat",
-    "vertex-cover": "cover",
-    "independent-set": "cover",
+    "vertex-cover": "vertex_cover",
+    "independent-set": "independent_set",
     "ising": "ising",
 }
 
