@@ -6,7 +6,7 @@ import secrets
 import click
 
 from ..encoders import PROBLEMS, get_problem
-from ..errors import CimsimError, finite_float
+from ..errors import finite_float
 from ..solvers import SOLVERS, auto_solver, solve as run_solver
 from .common import backend_option, parse_params, write_json
 
@@ -56,8 +56,6 @@ def solve(problem, file, solver, replicas, steps, time_limit, seed, backend, jso
     if target is not None:
         target = finite_float(target, "--target")
     encoded = get_problem(problem).from_file(file, **enc_options)
-    if problem == "independent-set" and encoded.problem != "independent-set":
-        raise CimsimError("internal: encoder mismatch")
     model = encoded.model
     name = auto_solver(model) if solver == "auto" else solver
     if seed is None:
