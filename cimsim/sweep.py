@@ -1,24 +1,70 @@
 """Parameter sweeps: a list of independent tasks, each a pure function of (params, seed).
 
-Minimal serial engine; the distributed, checkpointed engine (issue 7) keeps this signature.
-
 ``run_sweep(tasks, fn, seed=0, out_dir=None, ...)`` calls ``fn(params, seed_sequence)`` for every task
 dict in ``tasks`` and returns a :class:`SweepOutcome` whose ``rows`` are the dicts ``fn`` returned
-(each merged with its task params), in task order. Task seeds come from ``SeedSequence(seed)`` and a
-hash of the task's parameters, so results never depend on execution order.
+(each merged with its task params and its ``task_key``), in task order.
+
+Seeds
+    A task's seed is ``task_seed(seed, task_key(params))``: a :class:`numpy.random.SeedSequence` made from
+    the sweep seed and a hash of the task's parameters, so results never depend on worker count,
+    execution order or which tasks were resumed.
+
+Execution
+    Serially in this process (the default, and whenever ``workers == 1``), or with dask.distributed:
+    on an existing cluster (``scheduler="tcp://host:port"`` or ``client=``) or on a LocalCluster of
+    ``workers`` single-threaded worker processes on loopback. Without dask installed, a request for
+    parallel execution runs serially and says so once on stderr.
+
+Store, checkpoint and resume (``out_dir``)
+    Every finished task is written at once, atomically (temporary file + rename), to
+    ``out_dir/tasks/<task_key>.json``: parameters, the sweep seed, status ``ok`` or ``failed`` and the
+    row or the error. Re-running the same sweep with the same ``out_dir`` reuses every stored ``ok``
+    task computed with the same sweep seed and recomputes only the rest (missing or failed), so a
+    finished sweep re-run does no work. At the end the table of ``ok`` rows is assembled into
+    ``out_dir/results.csv`` (and ``results.parquet`` when pyarrow is importable), and
+    ``out_dir/summary.json`` lists counts and every failure with its reason.
+
+Failures
+    A task that raises is recorded with ``"ExcType: message"`` and does not stop the others; a task
+    whose worker dies is rescheduled by dask on another worker (and recorded as failed only if it
+    keeps killing workers). ``SweepOutcome.complete`` is False when any task failed.
+
+Rows are normalised through JSON (numpy scalars and arrays become Python numbers and lists; tuples
+become lists; inf and nan stay floats), so a freshly computed row and the same row read back from
+the store are equal value for value.
 """
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
+import math
+import os
+import sys
+import tempfile
+import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from pathlib import Path
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from .errors import CimsimError
 from .result import to_jsonable
 
-__all__ = ["SweepOutcome", "run_sweep", "task_key", "task_seed"]
+__all__ = [
+    "SweepOutcome",
+    "run_sweep",
+    "task_key",
+    "task_seed",
+    "load_store",
+    "write_table_csv",
+    "dask_available",
+]
+
+TASKS_DIR = "tasks"
+_warned_no_dask = False
 
 
 def task_key(params: dict) -> str:
@@ -34,40 +80,415 @@ def task_seed(sweep_seed: int, key: str) -> np.random.SeedSequence:
 
 @dataclass
 class SweepOutcome:
+    """What a sweep produced.
+
+    rows : list of dict
+        One per successful task, in task order: ``{**params, **fn_output, "task_key": key}``.
+    done : int
+        Tasks computed in this call.
+    reused : int
+        Tasks read back from the store (computed by an earlier call).
+    failed : list of dict
+        ``{**params, "task_key": key, "error": "ExcType: message"}`` for every task that failed.
+    mode : str
+        How the tasks ran: ``serial``, ``local:N`` (LocalCluster of N workers) or the scheduler address.
+    """
+
     rows: list[dict]
     done: int = 0
     reused: int = 0
     failed: list[dict] = field(default_factory=list)
+    mode: str = "serial"
+    elapsed_s: float = 0.0
 
     @property
     def complete(self) -> bool:
         return not self.failed
 
+    @property
+    def total(self) -> int:
+        return len(self.rows) + len(self.failed)
+
+    def summary(self) -> str:
+        """One line (plus one per failure, at most 10) for the end of a sweep."""
+        head = (
+            f"{self.total} tasks: {self.done} done, {self.reused} reused, {len(self.failed)} failed "
+            f"({self.mode}, {self.elapsed_s:.1f} s)"
+        )
+        lines = [head]
+        for f in self.failed[:10]:
+            lines.append(f"  failed {f['task_key']}: {f['error']}")
+        if len(self.failed) > 10:
+            lines.append(f"  ... and {len(self.failed) - 10} more (see summary.json)")
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------------
+# JSON normalisation and atomic files
+
+
+def _plain(value: Any) -> Any:
+    """numpy -> Python, tuples -> lists, recursively; floats (inf/nan included) stay floats."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    if hasattr(value, "to_dict") and not isinstance(value, type):
+        return _plain(value.to_dict())
+    return value
+
+
+def _normalise(row: dict) -> dict:
+    """Round-trip through JSON so fresh and stored rows compare equal."""
+    return json.loads(json.dumps(_plain(row)))
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _fn_name(fn: Callable) -> str:
+    target = fn if hasattr(fn, "__qualname__") else type(fn)
+    return f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', type(fn).__name__)}"
+
+
+def load_store(out_dir: str | Path) -> dict[str, dict]:
+    """Every readable task record in ``out_dir/tasks`` as ``{task_key: record}`` (unreadable files skipped)."""
+    d = Path(out_dir) / TASKS_DIR
+    records: dict[str, dict] = {}
+    if not d.is_dir():
+        return records
+    for p in d.glob("*.json"):
+        try:
+            rec = json.loads(p.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(rec, dict) and rec.get("key") == p.stem:
+            records[p.stem] = rec
+    return records
+
+
+def _csv_cell(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return repr(v) if math.isfinite(v) else ("inf" if v > 0 else "-inf" if v < 0 else "nan")
+    if isinstance(v, (list, dict)):
+        return json.dumps(v, separators=(",", ":"))
+    return str(v)
+
+
+def write_table_csv(path: str | Path, rows: list[dict], columns: list[str] | None = None) -> list[str]:
+    """Write ``rows`` as CSV atomically (columns: union of keys in first-seen order; lists as JSON).
+
+    Returns the column names.
+    """
+    if columns is None:
+        columns = []
+        seen: set[str] = set()
+        for r in rows:
+            for k in r:
+                if k not in seen:
+                    seen.add(k)
+                    columns.append(k)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(columns)
+    for r in rows:
+        w.writerow([_csv_cell(r.get(c)) for c in columns])
+    _atomic_write(Path(path), buf.getvalue())
+    return columns
+
+
+def _write_parquet(path: Path, rows: list[dict]) -> bool:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        return False
+    flat = [{k: (json.dumps(v) if isinstance(v, (list, dict)) else v) for k, v in r.items()} for r in rows]
+    table = pa.Table.from_pylist(flat)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
+    os.close(fd)
+    try:
+        pq.write_table(table, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return True
+
+
+# --------------------------------------------------------------------------------------------------
+# one task
+
+
+def _execute(fn: Callable, params: dict, key: str, sweep_seed: int) -> dict:
+    """Run one task (in this process or on a dask worker); exceptions become a failed record."""
+    t0 = time.perf_counter()
+    try:
+        out = fn(dict(params), task_seed(sweep_seed, key))
+        if not isinstance(out, dict):
+            raise TypeError(f"sweep function returned {type(out).__name__}, expected dict")
+        out = _normalise(out)
+    except Exception as exc:  # recorded, the sweep goes on
+        msg = str(exc).splitlines()[0] if str(exc) else ""
+        return {"status": "failed", "error": f"{type(exc).__name__}: {msg}".rstrip(": "), "elapsed_s": time.perf_counter() - t0}
+    return {"status": "ok", "row": out, "elapsed_s": time.perf_counter() - t0}
+
+
+def dask_available() -> bool:
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _say_serial_once() -> None:
+    global _warned_no_dask
+    if not _warned_no_dask:
+        _warned_no_dask = True
+        print("cimsim: dask.distributed is not installed; running the sweep serially in this process "
+              "(pip install 'dask[distributed]' for parallel sweeps)", file=sys.stderr)
+
+
+class _Store:
+    """The per-task JSON store (or nothing when ``out_dir`` is None)."""
+
+    def __init__(self, out_dir: str | Path | None, seed: int, fn_name: str):
+        self.dir = None if out_dir is None else Path(out_dir)
+        self.seed = int(seed)
+        self.fn_name = fn_name
+        if self.dir is not None:
+            if self.dir.exists() and not self.dir.is_dir():
+                raise CimsimError(f"{self.dir}: exists and is not a directory")
+            try:
+                (self.dir / TASKS_DIR).mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise CimsimError(f"{self.dir}: cannot create the sweep directory ({exc.strerror})") from None
+
+    def reusable(self, key: str, params: dict) -> dict | None:
+        if self.dir is None:
+            return None
+        p = self.dir / TASKS_DIR / f"{key}.json"
+        try:
+            rec = json.loads(p.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if (
+            isinstance(rec, dict)
+            and rec.get("status") == "ok"
+            and rec.get("seed") == self.seed
+            and rec.get("fn") == self.fn_name
+            and rec.get("params") == params
+            and isinstance(rec.get("row"), dict)
+        ):
+            return rec["row"]
+        return None
+
+    def put(self, key: str, params: dict, record: dict) -> None:
+        if self.dir is None:
+            return
+        rec = {"key": key, "seed": self.seed, "fn": self.fn_name, "params": params, **record,
+               "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        _atomic_write(self.dir / TASKS_DIR / f"{key}.json", json.dumps(rec, indent=1) + "\n")
+
+
+# --------------------------------------------------------------------------------------------------
+# the engine
+
+
+def _resolve_workers(workers: int | None) -> int | None:
+    if workers is None:
+        return None
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
+        raise CimsimError(f"workers must be a positive integer, got {workers!r}")
+    return int(workers)
+
 
 def run_sweep(
-    tasks: list[dict],
+    tasks: Iterable[dict],
     fn: Callable[[dict, np.random.SeedSequence], dict],
     *,
     seed: int = 0,
-    out_dir: str | None = None,
+    out_dir: str | Path | None = None,
     progress: bool = False,
     desc: str = "sweep",
-    **_: Any,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    client: Any = None,
+    worker_env: dict | None = None,
 ) -> SweepOutcome:
-    """Run every task serially (see module docstring)."""
-    rows: list[dict] = []
-    failed: list[dict] = []
-    iterator = tasks
+    """Run every task, reusing stored ones, and assemble the table (see the module docstring).
+
+    Parameters
+    ----------
+    tasks : iterable of dict
+        JSON-able parameters of each task. Identical dicts are one task (computed once).
+    fn : callable ``fn(params, seed_sequence) -> dict``
+        Pure function of its arguments; must be picklable (cloudpickle) for distributed runs.
+    seed : int
+        Sweep seed; task seeds derive from it and the task key.
+    out_dir : path, optional
+        The store (checkpoint/resume) and where ``results.csv`` / ``summary.json`` go.
+    progress : bool
+        tqdm progress bar over tasks (stderr).
+    desc : str
+        Label of the progress bar.
+    scheduler : str, optional
+        Address of a running dask scheduler (``tcp://host:8786``).
+    workers : int, optional
+        Size of a LocalCluster (processes, one thread each, loopback). ``None`` or 1 runs serially.
+    client : distributed.Client, optional
+        Use this client (its cluster stays up afterwards).
+    worker_env : dict, optional
+        Extra environment variables for LocalCluster workers (``NUMBA_NUM_THREADS=1`` is always set).
+
+    Returns
+    -------
+    SweepOutcome
+    """
+    task_list = [_normalise(dict(t)) for t in tasks]
+    seed = int(seed)
+    workers = _resolve_workers(workers)
+    keys = [task_key(p) for p in task_list]
+    unique: dict[str, dict] = {}
+    for k, p in zip(keys, task_list):
+        unique.setdefault(k, p)
+    store = _Store(out_dir, seed, _fn_name(fn))
+
+    t_start = time.perf_counter()
+    results: dict[str, dict] = {}
+    errors: dict[str, str] = {}
+    reused = 0
+    for k, p in unique.items():
+        row = store.reusable(k, p)
+        if row is not None:
+            results[k] = row
+            reused += 1
+    todo = [(k, p) for k, p in unique.items() if k not in results]
+
+    want_parallel = client is not None or scheduler is not None or (workers is not None and workers > 1)
+    if want_parallel and not dask_available():
+        _say_serial_once()
+        want_parallel = False
+
+    bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        iterator = tqdm(tasks, desc=desc, unit="task")
-    for params in iterator:
-        key = task_key(params)
+        bar = tqdm(total=len(unique), initial=reused, desc=desc, unit="task", dynamic_ncols=True)
+
+    def finish(k: str, rec: dict) -> None:
+        store.put(k, unique[k], rec)
+        if rec["status"] == "ok":
+            results[k] = rec["row"]
+        else:
+            errors[k] = rec["error"]
+        if bar is not None:
+            bar.update(1)
+            if errors:
+                bar.set_postfix(failed=len(errors))
+
+    mode = "serial"
+    try:
+        if todo and want_parallel:
+            mode = _run_distributed(todo, fn, seed, finish, scheduler=scheduler, workers=workers, client=client,
+                                    worker_env=worker_env)
+        else:
+            for k, p in todo:
+                finish(k, _execute(fn, p, k, seed))
+            if want_parallel:
+                mode = "nothing to do"
+    finally:
+        if bar is not None:
+            bar.close()
+
+    rows: list[dict] = []
+    failed: list[dict] = []
+    for k, p in zip(keys, task_list):
+        if k in results:
+            rows.append({**p, **results[k], "task_key": k})
+        else:
+            failed.append({**p, "task_key": k, "error": errors.get(k, "not run")})
+    outcome = SweepOutcome(rows, done=len(todo) - len(errors), reused=reused, failed=failed, mode=mode,
+                           elapsed_s=time.perf_counter() - t_start)
+    if store.dir is not None:
+        write_table_csv(store.dir / "results.csv", rows)
+        if rows:
+            _write_parquet(store.dir / "results.parquet", rows)
+        summary = {
+            "tasks": outcome.total, "done": outcome.done, "reused": outcome.reused, "failed": len(failed),
+            "complete": outcome.complete, "seed": seed, "mode": mode, "elapsed_s": outcome.elapsed_s,
+            "failures": [{"task_key": f["task_key"], "error": f["error"]} for f in failed],
+        }
+        _atomic_write(store.dir / "summary.json", json.dumps(to_jsonable(summary), indent=2) + "\n")
+    return outcome
+
+
+def _run_distributed(todo, fn, seed, finish, *, scheduler, workers, client, worker_env) -> str:
+    """Submit ``todo`` to dask and call ``finish`` as each task completes; returns the mode label."""
+    from distributed import Client, LocalCluster, as_completed
+
+    own_client = own_cluster = None
+    try:
+        if client is not None:
+            mode = f"dask:{getattr(client, 'scheduler', None) and client.scheduler.address}"
+        elif scheduler is not None:
+            try:
+                own_client = client = Client(scheduler, timeout="30s")
+            except (OSError, TimeoutError) as exc:
+                raise CimsimError(f"cannot connect to the dask scheduler at {scheduler} ({exc})") from None
+            mode = f"dask:{scheduler}"
+        else:
+            env = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+                   "OPENBLAS_NUM_THREADS": "1", **(worker_env or {})}
+            own_cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                       host="127.0.0.1", dashboard_address=None, env=env)
+            own_client = client = Client(own_cluster)
+            mode = f"local:{workers}"
+        futures = {}
+        for k, p in todo:
+            fut = client.submit(_execute, fn, p, k, seed, pure=False, key=f"cimsim-task-{k}-{os.urandom(4).hex()}")
+            futures[fut] = k
         try:
-            out = fn(params, task_seed(seed, key))
-        except Exception as exc:  # recorded, the sweep goes on
-            failed.append({**params, "task_key": key, "error": f"{type(exc).__name__}: {exc}"})
-            continue
-        rows.append({**params, **out, "task_key": key})
-    return SweepOutcome(rows, done=len(rows), reused=0, failed=failed)
+            for fut in as_completed(list(futures)):
+                k = futures[fut]
+                try:
+                    rec = fut.result()
+                except Exception as exc:  # KilledWorker, lost scheduler, ...
+                    msg = str(exc).splitlines()[0] if str(exc) else ""
+                    rec = {"status": "failed", "error": f"{type(exc).__name__}: {msg}".rstrip(": ")}
+                finish(k, rec)
+                fut.release()
+        except BaseException:
+            client.cancel(list(futures))
+            raise
+        return mode
+    finally:
+        if own_client is not None:
+            own_client.close()
+        if own_cluster is not None:
+            own_cluster.close()
