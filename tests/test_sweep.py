@@ -1,0 +1,246 @@
+"""The sweep engine: seeds, store, resume, failures, and dask.distributed execution (issue 7)."""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cimsim.errors import CimsimError
+from cimsim.sweep import load_store, run_sweep, task_key, task_seed
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class Work:
+    """A picklable sweep function: a few random numbers from the task seed, logging every execution.
+
+    ``counter``: file that gets one line ``tag key`` per execution (append-only, so counts survive crashes).
+    ``fail_on``: value of params["x"] that raises. ``die_marker``: if given and missing, the first task with
+    x == die_on creates it and kills its own process (a worker death mid-sweep).
+    """
+
+    def __init__(self, counter: Path, tag: str = "run", *, fail_on=None, sleep: float = 0.0,
+                 die_marker: Path | None = None, die_on=None):
+        self.counter, self.tag, self.fail_on, self.sleep = str(counter), tag, fail_on, sleep
+        self.die_marker, self.die_on = (str(die_marker) if die_marker else None), die_on
+
+    def __call__(self, params: dict, ss: np.random.SeedSequence) -> dict:
+        with open(self.counter, "a") as fh:
+            fh.write(f"{self.tag} {task_key(params)}\n")
+        if self.die_marker is not None and params["x"] == self.die_on and not os.path.exists(self.die_marker):
+            Path(self.die_marker).write_text("died\n")
+            os._exit(3)
+        if self.sleep:
+            time.sleep(self.sleep)
+        if params["x"] == self.fail_on:
+            raise ValueError(f"bad x {params['x']}")
+        rng = np.random.default_rng(ss)
+        u = rng.random(3)
+        return {"u": u, "sum": float(u.sum()) + params["x"], "label": f"x{params['x']}", "inf": float("inf")}
+
+
+__all__ = ["Work"]  # imported by the subprocess scripts below
+
+
+def executions(counter: Path, tag: str | None = None) -> list[str]:
+    if not counter.exists():
+        return []
+    lines = counter.read_text().split("\n")
+    return [ln.split()[1] for ln in lines if ln.strip() and (tag is None or ln.split()[0] == tag)]
+
+
+TASKS = [{"x": x, "y": y} for x in range(4) for y in ("a", "b")]
+
+
+# ------------------------------------------------------------------------------------------ serial
+
+
+def test_task_key_and_seed_are_stable_and_order_independent():
+    assert task_key({"a": 1, "b": [1, 2]}) == task_key({"b": [1, 2], "a": 1})
+    assert task_key({"a": 1}) != task_key({"a": 2})
+    k = task_key({"a": 1})
+    a = np.random.default_rng(task_seed(7, k)).random(4)
+    b = np.random.default_rng(task_seed(7, k)).random(4)
+    c = np.random.default_rng(task_seed(8, k)).random(4)
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_serial_rows_in_task_order_and_independent_of_order(tmp_path):
+    fn = Work(tmp_path / "count")
+    out = run_sweep(TASKS, fn, seed=3)
+    assert out.complete and out.done == len(TASKS) and out.reused == 0
+    assert [(r["x"], r["y"]) for r in out.rows] == [(t["x"], t["y"]) for t in TASKS]
+    rev = run_sweep(TASKS[::-1], fn, seed=3)
+    by_key = {r["task_key"]: r for r in rev.rows}
+    for r in out.rows:
+        assert by_key[r["task_key"]] == r
+        # the row's numbers really come from the task seed
+        u = np.random.default_rng(task_seed(3, task_key({"x": r["x"], "y": r["y"]}))).random(3)
+        assert r["u"] == u.tolist()
+        assert r["inf"] == float("inf")
+
+
+def test_store_resume_and_finished_sweep_does_no_work(tmp_path):
+    counter = tmp_path / "count"
+    first = run_sweep(TASKS[:3], Work(counter, "a"), seed=1, out_dir=tmp_path / "st")
+    assert first.done == 3
+    full = run_sweep(TASKS, Work(counter, "b"), seed=1, out_dir=tmp_path / "st")
+    assert full.done == len(TASKS) - 3 and full.reused == 3
+    assert sorted(executions(counter, "b")) == sorted(task_key(t) for t in TASKS[3:])
+    again = run_sweep(TASKS, Work(counter, "c"), seed=1, out_dir=tmp_path / "st")
+    assert again.done == 0 and again.reused == len(TASKS) and executions(counter, "c") == []
+    assert again.rows == full.rows  # stored rows equal fresh rows value for value
+    # another sweep seed does not reuse results computed with seed 1
+    other = run_sweep(TASKS, Work(counter, "d"), seed=2, out_dir=tmp_path / "st")
+    assert other.done == len(TASKS) and other.rows != full.rows
+    # the assembled table
+    with open(tmp_path / "st" / "results.csv") as fh:
+        table = list(csv.DictReader(fh))
+    assert [int(r["x"]) for r in table] == [t["x"] for t in TASKS]
+    assert [float(r["sum"]) for r in table] == [r["sum"] for r in other.rows]
+    assert json.loads((tmp_path / "st" / "summary.json").read_text())["complete"] is True
+
+
+def test_raising_task_is_recorded_and_others_finish(tmp_path):
+    counter = tmp_path / "count"
+    out = run_sweep(TASKS, Work(counter, fail_on=2), seed=0, out_dir=tmp_path / "st")
+    assert not out.complete
+    assert len(out.failed) == 2 and {f["x"] for f in out.failed} == {2}
+    assert all(f["error"] == "ValueError: bad x 2" for f in out.failed)
+    assert len(out.rows) == len(TASKS) - 2
+    store = load_store(tmp_path / "st")
+    assert sum(r["status"] == "failed" for r in store.values()) == 2
+    summary = json.loads((tmp_path / "st" / "summary.json").read_text())
+    assert summary["failed"] == 2 and summary["complete"] is False
+    assert "summary" and "2 failed" in out.summary()
+    # a re-run retries only the failed tasks
+    fixed = run_sweep(TASKS, Work(counter, "fix"), seed=0, out_dir=tmp_path / "st")
+    assert fixed.complete and fixed.done == 2 and fixed.reused == len(TASKS) - 2
+    assert len(executions(counter, "fix")) == 2
+
+
+def test_bad_arguments_refused(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(CimsimError):
+        run_sweep(TASKS, Work(tmp_path / "c"), out_dir=tmp_path / "file")
+    with pytest.raises(CimsimError):
+        run_sweep(TASKS, Work(tmp_path / "c"), workers=0)
+
+
+def _spawn(script: str, **env) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(script)],
+        cwd=str(ROOT), env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+
+
+def _kill_when_stored(proc: subprocess.Popen, store: Path, at_least: int, timeout: float = 60) -> int:
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        n = len(list((store / "tasks").glob("*.json"))) if (store / "tasks").is_dir() else 0
+        if n >= at_least:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            return n
+        if proc.poll() is not None:
+            raise AssertionError(f"sweep process ended early: {proc.stderr.read().decode()[-2000:]}")
+        time.sleep(0.02)
+    proc.kill()
+    raise AssertionError("timed out waiting for stored tasks")
+
+
+MANY = [{"x": x} for x in range(12)]
+
+
+def test_killed_serial_client_resumes_only_missing(tmp_path):
+    store, counter = tmp_path / "st", tmp_path / "count"
+    proc = _spawn(f"""
+        from tests.test_sweep import Work, MANY
+        from cimsim.sweep import run_sweep
+        run_sweep(MANY, Work({str(counter)!r}, "first", sleep=0.15), seed=5, out_dir={str(store)!r})
+    """)
+    _kill_when_stored(proc, store, 3)
+    stored = set(load_store(store))
+    assert 3 <= len(stored) < len(MANY)
+    out = run_sweep(MANY, Work(counter, "resume"), seed=5, out_dir=store)
+    assert out.complete and out.reused == len(stored) and out.done == len(MANY) - len(stored)
+    assert set(executions(counter, "resume")) == {task_key(t) for t in MANY} - stored
+    assert len(executions(counter, "resume")) == len(MANY) - len(stored)
+    assert out.rows == run_sweep(MANY, Work(counter, "ref"), seed=5).rows
+
+
+# ------------------------------------------------------------------------------------------ dask
+
+@pytest.fixture(scope="module")
+def cluster():
+    pytest.importorskip("distributed")
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      host="127.0.0.1") as lc:
+        yield lc
+
+
+@pytest.fixture
+def client(cluster):
+    from distributed import Client
+
+    with Client(cluster) as c:
+        yield c
+
+
+def test_distributed_table_equals_serial(tmp_path, client):
+    serial = run_sweep(TASKS, Work(tmp_path / "c1"), seed=11, out_dir=tmp_path / "serial")
+    dist = run_sweep(TASKS, Work(tmp_path / "c2"), seed=11, out_dir=tmp_path / "dist", client=client)
+    assert dist.mode.startswith("dask") and dist.done == len(TASKS)
+    assert dist.rows == serial.rows
+    assert (tmp_path / "serial" / "results.csv").read_text() == (tmp_path / "dist" / "results.csv").read_text()
+
+
+def test_distributed_raising_task_recorded(tmp_path, client):
+    out = run_sweep(TASKS, Work(tmp_path / "c", fail_on=1), seed=0, out_dir=tmp_path / "st", client=client)
+    assert {f["x"] for f in out.failed} == {1} and len(out.rows) == len(TASKS) - 2
+    assert out.failed[0]["error"] == "ValueError: bad x 1"
+
+
+def test_worker_killed_mid_sweep_still_completes(tmp_path, client):
+    fn = Work(tmp_path / "c", sleep=0.05, die_marker=tmp_path / "died", die_on=2)
+    out = run_sweep(MANY, fn, seed=4, out_dir=tmp_path / "st", client=client)
+    assert (tmp_path / "died").exists()  # a worker process really died
+    assert out.complete and out.done == len(MANY)
+    assert out.rows == run_sweep(MANY, Work(tmp_path / "c2"), seed=4).rows
+    client.wait_for_workers(2, timeout=30)
+
+
+def test_killed_distributed_client_resumes_only_missing(tmp_path, cluster, client):
+    store, counter = tmp_path / "st", tmp_path / "count"
+    proc = _spawn(f"""
+        from tests.test_sweep import Work, MANY
+        from cimsim.sweep import run_sweep
+        run_sweep(MANY, Work({str(counter)!r}, "first", sleep=0.3), seed=9, out_dir={str(store)!r},
+                  scheduler={cluster.scheduler_address!r})
+    """)
+    _kill_when_stored(proc, store, 2)
+    stored = set(load_store(store))
+    assert 2 <= len(stored) < len(MANY)
+    out = run_sweep(MANY, Work(counter, "resume"), seed=9, out_dir=store, client=client)
+    assert out.complete and out.reused == len(stored) and out.done == len(MANY) - len(stored)
+    assert sorted(executions(counter, "resume")) == sorted({task_key(t) for t in MANY} - stored)
+    assert out.rows == run_sweep(MANY, Work(counter, "ref"), seed=9).rows
+
+
+def test_local_cluster_from_workers_argument(tmp_path):
+    pytest.importorskip("distributed")
+    out = run_sweep(TASKS[:4], Work(tmp_path / "c"), seed=2, workers=2)
+    assert out.mode == "local:2" and out.complete
+    assert out.rows == run_sweep(TASKS[:4], Work(tmp_path / "c"), seed=2).rows
