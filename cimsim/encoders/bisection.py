@@ -1,0 +1,130 @@
+"""Graph bisection (physics.md 5.2): split the vertices into halves of equal size (sizes differing by
+one for odd N) so that the weight of the edges between the halves is minimal.
+
+Encoding, spin ``+1`` = side 1, objective weight ``B = 1``::
+
+    H(s) = A (sum_i s_i)^2 + B sum_{(uv) in E} w_uv (1 - s_u s_v) / 2
+         = A (n_1 - n_0)^2 + B cut(s)
+    J = (B/2) W - 2A (1 1^T - I),   h = 0,   offset = A N + (B/2) sum_E w_uv
+
+**Penalty weight.** Let ``r = N mod 2`` and ``X = min(Delta_w, w_max (N + r) / 2)`` where
+``Delta_w = max_v sum_u |w_uv|`` (the largest weighted degree) and the second term is used only when
+no weight is negative. Every ground state is a balanced minimum-cut bisection as soon as
+
+    A > B X / (4 (1 + r))                                                        (*)
+
+Proof: take a state with imbalance ``|sum s| = r + 2t``, ``t >= 1``, and move ``t`` vertices from the
+larger side ``P`` to the smaller. The penalty drops by ``A ((r + 2t)^2 - r^2) = 4 A t (t + r)``. The cut
+grows by at most ``sum_{v moved} sum_u |w_vu| <= t Delta_w`` and, for non-negative weights, by at most
+the weight between the moved vertices and the ``(N + r)/2`` that stay in ``P``, i.e.
+``<= t w_max (N + r)/2``. So the energy strictly drops when ``4 A t (t + r) > B t X``, which (*)
+guarantees for every ``t >= 1``. Hence no imbalanced state is a ground state, and on balanced states
+the penalty is the constant ``A r^2``. For unit weights and even N, (*) is Lucas's
+``A / B > min(2 Delta, N) / 8`` with strict inequality (with equality there can be ties with an
+imbalanced state). The automatic choice is ``A = 1.25 X / (4 (1 + r))`` (``A = 1`` for a graph
+without edges); ``penalty=`` overrides it and ``Encoded.info`` records ``penalty``, ``penalty_bound`` and
+whether the given value satisfies (*). ``tests/test_encoders.py`` checks this by brute force.
+
+The penalty couples every pair of spins, so J is dense (N x N float64): instances up to a few thousand
+vertices are fine; larger ones are refused with a memory message rather than swapping.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from ..errors import CimsimError
+from ..model import IsingModel, check_dense_fits
+from . import Encoded, Solution
+from ._common import check_options, penalty_weight
+from .maxcut import cut_value, edges_to_matrix, read_gset
+
+__all__ = ["encode_bisection", "penalty_bound", "from_networkx", "from_file", "AUTO_FACTOR"]
+
+#: automatic penalty = AUTO_FACTOR * penalty_bound (physics.md 5.5: 1.1-2x the bound).
+AUTO_FACTOR = 1.25
+
+
+def penalty_bound(n: int, W) -> float:
+    """The right-hand side of (*) in the module docstring, for B = 1: A must exceed it."""
+    r = n % 2
+    A = abs(W)
+    deg = np.asarray(A.sum(axis=1)).reshape(-1)
+    X = float(deg.max(initial=0.0))
+    data = W.data if hasattr(W, "data") else np.asarray(W).ravel()
+    if data.size and data.min() >= 0:
+        X = min(X, float(data.max()) * (n + r) / 2.0)
+    return X / (4.0 * (1 + r))
+
+
+def _as_edges(edges: Iterable, name: str) -> np.ndarray:
+    arr = np.asarray(list(edges) if not isinstance(edges, np.ndarray) else edges, dtype=np.float64)
+    if arr.size == 0:
+        return np.zeros((0, 3))
+    if arr.ndim != 2 or arr.shape[1] not in (2, 3):
+        raise CimsimError(f"{name}: edges must be (i, j) or (i, j, w) tuples")
+    if arr.shape[1] == 2:
+        arr = np.column_stack([arr, np.ones(arr.shape[0])])
+    return arr
+
+
+def encode_bisection(n: int, edges: Iterable, *, penalty: float | None = None, name: str = "graph") -> Encoded:
+    """Encode minimum bisection of ``n`` vertices with weighted ``edges`` [(i, j, w) or (i, j)], 0-based.
+
+    ``penalty`` is A (with B = 1); by default ``AUTO_FACTOR`` times the proven bound. Dense J.
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise CimsimError(f"{name}: a graph needs a positive integer vertex count, got {n!r}")
+    n = int(n)
+    W = edges_to_matrix(n, _as_edges(edges, name), what=name)
+    bound = penalty_bound(n, W)
+    auto = AUTO_FACTOR * bound if bound > 0 else 1.0
+    A, guaranteed = penalty_weight(penalty, auto, bound)
+    B = 1.0
+    check_dense_fits(n, copies=2)
+    J = np.full((n, n), -2.0 * A)
+    np.fill_diagonal(J, 0.0)
+    J += (0.5 * B) * W.toarray()
+    total = float(W.sum()) / 2.0
+    model = IsingModel.from_couplings(J, None, A * n + 0.5 * B * total, storage="dense")
+    r = n % 2
+
+    def decode(spins: np.ndarray) -> Solution:
+        s = np.asarray(spins)
+        side1 = [int(i) for i in np.flatnonzero(s > 0)]
+        side0 = [int(i) for i in np.flatnonzero(s <= 0)]
+        cut = cut_value(W, s)
+        balance = abs(len(side1) - len(side0))
+        return Solution(cut, balance == r, {"cut": cut, "sides": [side0, side1], "balance": balance,
+                                             "partition": [int(v > 0) for v in s]})
+
+    info = {
+        "vertices": n,
+        "edges": int(W.nnz // 2),
+        "total_weight": total,
+        "penalty": A,
+        "objective_weight": B,
+        "penalty_bound": bound,
+        "penalty_guaranteed": guaranteed,
+        "energy": "H = A * (n1 - n0)^2 + B * cut",
+    }
+    return Encoded("bisection", model, decode, "min", "cut", info)
+
+
+def from_networkx(graph, *, weight: str = "weight", default_weight: float = 1.0, penalty: float | None = None) -> Encoded:
+    """Encode minimum bisection of a networkx graph (vertex order ``list(graph.nodes)``)."""
+    nodes = list(graph.nodes)
+    index = {v: k for k, v in enumerate(nodes)}
+    edges = [(index[u], index[v], d.get(weight, default_weight)) for u, v, d in graph.edges(data=True)]
+    enc = encode_bisection(len(nodes), np.asarray(edges, dtype=np.float64).reshape(-1, 3), penalty=penalty)
+    enc.info["labels"] = [str(v) for v in nodes]
+    return enc
+
+
+def from_file(path: str | Path, **options) -> Encoded:
+    """Gset/rudy weighted edge list. Option: ``penalty`` (A with B = 1; default 1.25 x the bound)."""
+    check_options("bisection", options, ("penalty",))
+    n, edges = read_gset(path)
+    return encode_bisection(n, edges, penalty=options.get("penalty"), name=str(path))

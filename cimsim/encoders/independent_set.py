@@ -1,0 +1,34 @@
+"""Maximum independent set (physics.md 5.2): ``H = A sum_E x_u x_v - B sum_v x_v``.
+
+Spin ``+1`` puts a vertex in the set. ``B = 1``; ``A`` defaults to 2 (any ``A > B`` makes every ground
+state a maximum independent set; see :mod:`cimsim.encoders._graph`) and is set with ``penalty=``. Edge
+weights in the input are ignored and parallel edges merged. ``H(s) = A * edges_inside - size``; on an
+independent set, ``H = -size``. The decoder checks feasibility directly (no edge inside the set).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+from . import Encoded
+from ._graph import edges_from_networkx, encode_graph_problem, graph_from_file
+
+__all__ = ["encode_independent_set", "from_networkx", "from_file"]
+
+
+def encode_independent_set(n: int, edges: Iterable, *, penalty: float | None = None, storage: str = "auto") -> Encoded:
+    """Encode maximum independent set on ``n`` vertices with ``edges`` [(i, j) or (i, j, w), ...], 0-based."""
+    return encode_graph_problem("independent-set", n, edges, penalty=penalty, storage=storage)
+
+
+def from_networkx(graph, *, penalty: float | None = None) -> Encoded:
+    """Encode maximum independent set of a networkx graph; ``info["labels"]`` maps spin index -> node."""
+    n, edges, nodes = edges_from_networkx(graph)
+    enc = encode_graph_problem("independent-set", n, edges, penalty=penalty)
+    enc.info["labels"] = [str(v) for v in nodes]
+    return enc
+
+
+def from_file(path: str | Path, **options) -> Encoded:
+    """Gset/rudy edge list (weights ignored). Options: ``penalty`` (A, default 2), ``storage``."""
+    return graph_from_file("independent-set", path, options)

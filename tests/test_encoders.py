@@ -1,0 +1,352 @@
+"""Problem encoders: Ising ground states decode to true optima (checked by independent brute force of the
+problem itself), energies equal the documented transform of the objective, parsers reject bad files."""
+from __future__ import annotations
+
+import itertools
+import json
+import math
+
+import numpy as np
+import pytest
+
+from cimsim import CimsimError
+from cimsim.encoders import get_problem
+from cimsim.encoders.bisection import encode_bisection
+from cimsim.encoders.independent_set import encode_independent_set
+from cimsim.encoders.partition import encode_partition, read_numbers
+from cimsim.encoders.sat import encode_sat, read_dimacs
+from cimsim.encoders.vertex_cover import encode_vertex_cover
+from cimsim.solvers.exact import ground_state
+
+from .conftest import PROBLEMS, all_spin_vectors
+
+N_INSTANCES = 24
+
+
+def ground_states(model, tol: float = 1e-9) -> tuple[np.ndarray, np.ndarray]:
+    """All spin vectors and their energies; plus the mask of ground states (plain enumeration)."""
+    S = all_spin_vectors(model.n)
+    E = model.energies(S)
+    return S, E, E <= E.min() + tol * max(1.0, abs(E.min()))
+
+
+def random_graph(rng, n, p, weights="unit"):
+    edges = []
+    for i, j in itertools.combinations(range(n), 2):
+        if rng.random() < p:
+            w = 1.0 if weights == "unit" else float(rng.integers(1, 6)) if weights == "int" else float(rng.normal())
+            edges.append((i, j, w))
+    return edges
+
+
+# ----------------------------------------------------------------------------- partition
+def brute_partition(nums):
+    total = sum(nums)
+    return min(abs(total - 2 * sum(nums[i] for i in c)) for k in range(len(nums) + 1)
+               for c in itertools.combinations(range(len(nums)), k))
+
+
+@pytest.mark.parametrize("seed", range(N_INSTANCES))
+def test_partition_ground_states_are_optimal(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 12))
+    if seed % 3 == 2:
+        nums = [float(x) for x in np.round(rng.uniform(-5, 20, n), 2)]
+    else:
+        nums = [int(x) for x in rng.integers(1, 10 ** int(rng.integers(1, 7)), n)]
+    enc = encode_partition(nums)
+    best = brute_partition(nums)
+    S, E, gs = ground_states(enc.model)
+    scale = enc.info["scale"]
+    for s, e in zip(S, E):  # energy transform, every state
+        d = sum(x if v > 0 else -x for x, v in zip(nums, s))
+        assert e == pytest.approx((d / scale) ** 2, abs=1e-9)
+    for s in S[gs]:
+        sol = enc.decode(s)
+        assert sol.feasible
+        assert sol.objective == pytest.approx(best, abs=1e-9)
+        first, second = sol.answer["subsets"]
+        assert sorted(first + second) == list(range(n))
+        assert sol.answer["sums"][0] == pytest.approx(sum(nums[i] for i in first))
+        assert sol.answer["sums"][1] == pytest.approx(sum(nums[i] for i in second))
+
+
+def test_partition_exact_for_huge_integers():
+    nums = [10 ** 20 + 1, 10 ** 20, 1]
+    enc = encode_partition(nums)
+    sol = enc.decode(np.array([1, -1, -1]))
+    assert sol.objective == 0 and isinstance(sol.objective, int)
+    assert sol.answer["sums"] == [10 ** 20 + 1, 10 ** 20 + 1]
+    assert np.all(np.abs(enc.model.J) <= 2.0)
+
+
+def test_partition_reader(tmp_path):
+    f = tmp_path / "n.txt"
+    f.write_text("# comment\n3 1 1\n2\n\n 2 1  # trailing\n1.5e0\n")
+    assert read_numbers(f) == [3, 1, 1, 2, 2, 1, 1.5]
+    for bad, line in [("1 2\nx 3\n", 2), ("1\n2\nnan\n", 3), ("inf\n", 1), ("1 2,3\n", 1)]:
+        f.write_text(bad)
+        with pytest.raises(CimsimError, match=f"line {line}"):
+            read_numbers(f)
+    f.write_text("  \n")
+    with pytest.raises(CimsimError, match="empty"):
+        read_numbers(f)
+    f.write_text("# only a comment\n")
+    with pytest.raises(CimsimError, match="no numbers"):
+        read_numbers(f)
+
+
+def test_partition_example_file():
+    enc = get_problem("partition").from_file(PROBLEMS / "partition15.txt")
+    spins, energy, _ = ground_state(enc.model)
+    sol = enc.decode(spins)
+    assert energy == pytest.approx(0.0, abs=1e-9) and sol.objective == 0
+    assert sol.answer["sums"] == [3992, 3992]
+
+
+# ----------------------------------------------------------------------------- bisection
+def brute_bisection(n, edges):
+    best = math.inf
+    for side in itertools.combinations(range(n), n // 2):
+        a = set(side)
+        best = min(best, sum(w for i, j, w in edges if (i in a) != (j in a)))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(N_INSTANCES))
+def test_bisection_ground_states_are_balanced_optima(seed):
+    rng = np.random.default_rng(100 + seed)
+    n = int(rng.integers(2, 12))
+    kind = ("unit", "int", "normal")[seed % 3]
+    edges = random_graph(rng, n, float(rng.uniform(0.2, 0.9)), kind)
+    enc = encode_bisection(n, edges)
+    assert enc.info["penalty_guaranteed"] and enc.info["penalty"] > enc.info["penalty_bound"]
+    best = brute_bisection(n, edges)
+    S, E, gs = ground_states(enc.model)
+    A = enc.info["penalty"]
+    for s, e in zip(S[::3], E[::3]):
+        cut = sum(w for i, j, w in edges if s[i] != s[j])
+        assert e == pytest.approx(A * float(s.sum()) ** 2 + cut, abs=1e-9)
+    for s in S[gs]:
+        sol = enc.decode(s)
+        assert sol.feasible and sol.answer["balance"] == n % 2
+        assert sol.objective == pytest.approx(best, abs=1e-9)
+
+
+@pytest.mark.parametrize("n, edges, bound", [(2, [(0, 1)], 0.25), (3, [(0, 1), (1, 2), (0, 2)], 0.25)])
+def test_bisection_penalty_bound_is_tight(n, edges, bound):
+    """K2 and K3: just above the bound the ground state is balanced, just below it is not."""
+    assert encode_bisection(n, edges).info["penalty_bound"] == pytest.approx(bound)
+    for A, balanced in [(1.04 * bound, True), (0.96 * bound, False)]:
+        enc = encode_bisection(n, edges, penalty=A)
+        assert enc.info["penalty_guaranteed"] is balanced
+        S, E, gs = ground_states(enc.model)
+        assert all(enc.decode(s).feasible is balanced for s in S[gs])
+
+
+def test_bisection_example_file():
+    enc = get_problem("bisection").from_file(PROBLEMS / "graph16.txt")
+    spins, energy, _ = ground_state(enc.model)
+    sol = enc.decode(spins)
+    assert sol.feasible and sol.objective == 8 and energy == pytest.approx(8.0)
+    assert sorted(map(len, sol.answer["sides"])) == [8, 8]
+
+
+# ----------------------------------------------------------------------------- vertex cover / MIS
+def brute_graph(n, pairs, kind):
+    ok = []
+    for k in range(n + 1):
+        for c in itertools.combinations(range(n), k):
+            a = set(c)
+            if kind == "independent-set" and not any(i in a and j in a for i, j in pairs):
+                ok.append(k)
+            if kind == "vertex-cover" and all(i in a or j in a for i, j in pairs):
+                ok.append(k)
+    return max(ok) if kind == "independent-set" else min(ok)
+
+
+@pytest.mark.parametrize("kind", ["vertex-cover", "independent-set"])
+@pytest.mark.parametrize("seed", range(N_INSTANCES))
+def test_graph_ground_states_are_optimal(kind, seed):
+    rng = np.random.default_rng(200 + seed)
+    n = int(rng.integers(2, 13))
+    edges = random_graph(rng, n, float(rng.uniform(0.1, 0.8)), "int")
+    edges += edges[: len(edges) // 3]  # parallel edges are merged, weights ignored
+    pairs = sorted({(i, j) for i, j, _ in edges})
+    encode = encode_vertex_cover if kind == "vertex-cover" else encode_independent_set
+    enc = encode(n, edges)
+    A = enc.info["penalty"]
+    assert A > 1 and enc.info["penalty_guaranteed"]
+    best = brute_graph(n, pairs, kind)
+    S, E, gs = ground_states(enc.model)
+    for s, e in zip(S[::5], E[::5]):
+        x = s > 0
+        size = int(x.sum())
+        if kind == "vertex-cover":
+            bad = sum(1 for i, j in pairs if not x[i] and not x[j])
+            assert e == pytest.approx(A * bad + size, abs=1e-9)
+        else:
+            bad = sum(1 for i, j in pairs if x[i] and x[j])
+            assert e == pytest.approx(A * bad - size, abs=1e-9)
+    for s in S[gs]:
+        sol = enc.decode(s)
+        assert sol.feasible and sol.objective == best
+        members = sol.answer["cover" if kind == "vertex-cover" else "set"]
+        assert members == [int(i) for i in np.flatnonzero(s > 0)]
+
+
+def test_graph_penalty_below_bound_breaks_feasibility():
+    tri = [(0, 1), (1, 2), (0, 2)]
+    enc = encode_independent_set(3, tri, penalty=0.9)
+    assert not enc.info["penalty_guaranteed"]
+    S, E, gs = ground_states(enc.model)
+    assert not any(enc.decode(s).feasible for s in S[gs])
+    enc = encode_vertex_cover(3, tri, penalty=0.9)
+    S, E, gs = ground_states(enc.model)
+    assert not any(enc.decode(s).feasible for s in S[gs])
+
+
+@pytest.mark.parametrize("problem, best", [("vertex-cover", 9), ("independent-set", 7)])
+def test_graph_example_file(problem, best):
+    enc = get_problem(problem).from_file(PROBLEMS / "graph16.txt", penalty=1.5)
+    assert enc.info["penalty"] == 1.5
+    sol = enc.decode(ground_state(enc.model)[0])
+    assert sol.feasible and sol.objective == best
+
+
+# ----------------------------------------------------------------------------- SAT
+def random_cnf(rng, n_vars, m, max_len):
+    return [[int(v) * int(rng.choice([-1, 1])) for v in rng.integers(1, n_vars + 1, int(rng.integers(0, max_len + 1)))]
+            for _ in range(m)]
+
+
+def satisfied(clauses, assignment):
+    return sum(1 for cl in clauses if any(assignment[abs(l) - 1] == (l > 0) for l in cl))
+
+
+@pytest.mark.parametrize("seed", range(N_INSTANCES))
+def test_maxsat_ground_states_are_optimal(seed):
+    rng = np.random.default_rng(300 + seed)
+    n_vars = int(rng.integers(2, 6))
+    while True:
+        clauses = random_cnf(rng, n_vars, int(rng.integers(2, 7)), 5 if seed % 2 else 3)
+        weights = None if seed % 4 < 2 else [float(w) for w in rng.integers(1, 4, len(clauses))]
+        enc = encode_sat(n_vars, clauses, weights=weights)
+        if enc.model.n <= 16:
+            break
+    w = weights or [1.0] * len(clauses)
+    S, E, gs = ground_states(enc.model)
+    X = S[:, :n_vars] > 0
+    best = -math.inf
+    for xa in itertools.product([False, True], repeat=n_vars):  # independent MAX-SAT brute force
+        val = sum(wc for cl, wc in zip(clauses, w) if any(xa[abs(l) - 1] == (l > 0) for l in cl))
+        best = max(best, val)
+        violated = sum(w) - val
+        rows = np.all(X == np.array(xa), axis=1)
+        assert E[rows].min() == pytest.approx(violated, abs=1e-9)  # min over auxiliaries
+        assert np.all(E[rows] >= violated - 1e-9)
+    assert E.min() == pytest.approx(sum(w) - best, abs=1e-9)
+    for s in S[gs]:
+        sol = enc.decode(s)
+        assert sol.objective == pytest.approx(best)
+        assert sol.answer["satisfied"] == satisfied(clauses, sol.answer["assignment"])
+        assert len(sol.answer["assignment"]) == n_vars
+        assert sol.feasible == (sol.answer["satisfied"] == len(clauses))
+
+
+def test_long_clause_uses_chain():
+    enc = encode_sat(6, [[1, -2, 3, -4, 5, 6]])
+    assert enc.info["auxiliary_spins"] == 2 * 6 - 5
+    S, E, gs = ground_states(enc.model)
+    assert E.min() == pytest.approx(0.0)
+    X = S[:, :6] > 0
+    rows = np.all(X == np.array([False, True, False, True, False, False]), axis=1)  # the one violating assignment
+    assert E[rows].min() == pytest.approx(1.0)
+
+
+CNF = "c example\nc more\np cnf 3 3\n1 -2 0\n2 3\n -1 0\n-3 0\n"
+
+
+def write(tmp_path, text, name="f.cnf"):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_dimacs_reader(tmp_path):
+    n, clauses = read_dimacs(write(tmp_path, CNF))
+    assert n == 3 and clauses == [[1, -2], [2, 3, -1], [-3]]
+    # SATLIB trailer: '%' then '0' -- stop at %
+    n, clauses = read_dimacs(write(tmp_path, CNF + "%\n0\n\n"))
+    assert clauses == [[1, -2], [2, 3, -1], [-3]]
+
+
+@pytest.mark.parametrize("text, match", [
+    ("1 2 0\n", "line 1: missing 'p cnf"),
+    ("c only comments\n", "missing 'p cnf"),
+    ("p cnf 3\n1 0\n", "line 1: header"),
+    ("p dnf 3 1\n1 0\n", "line 1: header"),
+    ("p cnf x 1\n1 0\n", "line 1: header"),
+    ("p cnf 3 2\n1 2 0\n1 4 0\n", "line 3: literal 4"),
+    ("p cnf 3 2\n1 2 0\n1 b 0\n", "line 3: expected an integer"),
+    ("p cnf 3 2\n1 2 0\n1.5 0\n", "line 3: expected an integer"),
+    ("p cnf 3 3\n1 2 0\n1 3 0\n", "declares 3 clauses but the file has 2"),
+    ("p cnf 3 1\n1 2 0\n1 3 0\n", "declares 1 clauses but the file has 2"),
+    ("p cnf 3 1\np cnf 3 1\n1 0\n", "line 2: second 'p' header"),
+    ("\n\n", "empty file"),
+])
+def test_dimacs_errors(tmp_path, text, match):
+    with pytest.raises(CimsimError, match=match):
+        read_dimacs(write(tmp_path, text))
+
+
+def test_uf20_example():
+    n, clauses = read_dimacs(PROBLEMS / "uf20-01.cnf")
+    assert n == 20 and len(clauses) == 91
+    enc = get_problem("sat").from_file(PROBLEMS / "uf20-01.cnf")
+    assert enc.model.n == 111 and enc.info["auxiliary_spins"] == 91
+
+
+# ----------------------------------------------------------------------------- options and CLI
+@pytest.mark.parametrize("problem, path", [
+    ("partition", "partition15.txt"), ("bisection", "graph16.txt"), ("sat", "uf20-01.cnf"),
+    ("vertex-cover", "graph16.txt"), ("independent-set", "graph16.txt"),
+])
+def test_unknown_options_refused(problem, path):
+    with pytest.raises(CimsimError, match="unknown option"):
+        get_problem(problem).from_file(PROBLEMS / path, bogus=1)
+
+
+@pytest.mark.parametrize("problem", ["bisection", "vertex-cover", "independent-set"])
+@pytest.mark.parametrize("bad", [0, -1, "abc", float("nan")])
+def test_bad_penalty_refused(problem, bad):
+    with pytest.raises(CimsimError, match="penalty"):
+        get_problem(problem).from_file(PROBLEMS / "graph16.txt", penalty=bad)
+
+
+def run_cli(args):
+    from click.testing import CliRunner
+
+    from cimsim.cli import cli
+    return CliRunner().invoke(cli, args, catch_exceptions=False)
+
+
+def test_cli_sat_json_recount():
+    res = run_cli(["solve", "sat", str(PROBLEMS / "uf20-01.cnf"), "--solver", "cim", "--seed", "3", "--json", "-"])
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.output)
+    assert len(d["assignment"]) == 20 and d["clauses"] == 91
+    _, clauses = read_dimacs(PROBLEMS / "uf20-01.cnf")
+    recount = satisfied(clauses, d["assignment"])
+    assert d["satisfied"] == recount == d["objective"]
+    assert d["feasible"] == (recount == 91)
+    assert d["energy"] >= 91 - recount - 1e-9  # H >= violated clauses for any auxiliaries
+
+
+def test_cli_bad_input_one_line(tmp_path):
+    from cimsim.cli import main
+
+    bad = write(tmp_path, "p cnf 2 1\n1 3 0\n")
+    with pytest.raises(SystemExit) as exc:
+        main(["solve", "sat", str(bad)])
+    assert exc.value.code == 2
