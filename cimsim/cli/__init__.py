@@ -15,6 +15,7 @@ from ..errors import CimsimError
 #: command name -> "module:attribute" under cimsim.cli
 COMMANDS: dict[str, str] = {
     "solve": "solve:solve",
+    "anneal": "anneal:anneal",
 }
 
 
