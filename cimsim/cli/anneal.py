@@ -1,0 +1,195 @@
+"""``cimsim anneal``: schedule / parameter study on one instance: success probability, TTS99 with bootstrap
+intervals, energy distributions, trajectories, as CSV + JSON + PNG."""
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import click
+
+from ..errors import CimsimError, finite_float
+from ..solvers import SOLVERS
+from .common import parse_params, write_json
+from .sweep_options import exit_code, run_cli_sweep, sweep_options
+
+STUDY_SOLVERS = [s for s in SOLVERS if s != "exact"]
+
+
+def _fmt(x: float, digits: int = 4) -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, float) and not math.isfinite(x):
+        return "inf"
+    return f"{x:.{digits}g}"
+
+
+def _label(v) -> str:
+    return str(v.get("kind", "dict")) if isinstance(v, dict) else str(v)
+
+
+def _record(prepared, study, seed: int, max_settings: int = 4) -> tuple[list, str | None]:
+    """Re-run up to ``max_settings`` settings with trajectory recording on a few replicas."""
+    from ..plotting.anneal import extract_trace
+    from ..solvers import solve
+
+    P = prepared
+    n = len(P.settings)
+    picks = sorted({round(i * (n - 1) / max(1, max_settings - 1)) for i in range(min(n, max_settings))})
+    traces = []
+    flag = {"sa": {"trace": True}}.get(P.solver, {"record": True})
+    for i in picks:
+        t = P.tasks[i * -(-P.runs // P.chunk)]
+        params = {k: v for k, v in t.items() if k not in ("instance", "solver", "polish", "replicas", "chunk", "steps")}
+        try:
+            res = solve(P.model, P.solver, replicas=min(8, P.runs), steps=t["steps"], seed=seed,
+                        polish_result=False, **params, **flag)
+        except CimsimError as exc:
+            return [], f"solver {P.solver} cannot record trajectories ({exc}); no trajectory figure"
+        tr = extract_trace(res.extra)
+        if tr is None:
+            return [], f"solver {P.solver} recorded no trajectory; no trajectory figure"
+        label = ", ".join(f"{k}={_label(P.settings[i][k])}" for k in P.settings[i]) or f"steps={t['steps']}"
+        traces.append((label, tr))
+    return traces, None
+
+
+@click.command(context_settings={"show_default": True})
+@click.option("--problem", nargs=2, type=(click.Choice(["maxcut", "ising"]), click.Path(dir_okay=False)),
+              default=None, metavar="KIND FILE", help="Instance from a file: 'maxcut G1.txt' (Gset/rudy) or 'ising J.npz'.")
+@click.option("--sk", "sk_n", type=int, default=None, metavar="N", help="Generated SK instance with N spins (Gaussian J, variance 1/N).")
+@click.option("--instance-seed", type=int, default=0, help="Seed of the generated SK instance.")
+@click.option("--solver", default="cim", type=click.Choice(STUDY_SOLVERS), help="Solver under study.")
+@click.option("--schedule", default=None, help="Fixed pump schedule (spec string or .json; see cimsim.schedules).")
+@click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE", help="Fixed solver parameter (repeatable).")
+@click.option("--sweep", "sweeps", multiple=True, metavar="KEY=V1,V2,...",
+              help="Swept parameter (repeatable; cartesian product). Values split on ',' or ';' when any ';' is "
+              "present; schedule specs need ';' or one --sweep schedule=SPEC per value. 'steps' is sweepable.")
+@click.option("--steps", "-s", type=int, default=None, help="Fixed steps per run [solver default].")
+@click.option("--runs", "-R", type=int, default=100, help="Independent runs (replicas) per setting.")
+@click.option("--chunk", type=int, default=50, help="Runs per task (one solve call with this many replicas).")
+@click.option("--target", type=float, default=None, help="Target objective (cut for maxcut, energy for ising/SK).")
+@click.option("--target-energy", type=float, default=None, help="Target Ising energy H (overrides --target).")
+@click.option("--tts-probability", type=float, default=0.99, help="Success probability P of the TTS.")
+@click.option("--bootstrap", "n_boot", type=int, default=2000, help="Bootstrap resamples for the intervals.")
+@click.option("--ci", "ci_level", type=float, default=0.95, help="Confidence level of the intervals.")
+@click.option("--seed", type=int, default=0, help="Study seed (task seeds derive from it and the task).")
+@click.option("--polish/--no-polish", default=True, help="1-flip local search on every run before scoring.")
+@click.option("--record/--no-record", default=True, help="Re-run a few settings with trajectory recording for the figure.")
+@click.option("--plots/--no-plots", default=True, help="Write PNG figures.")
+@sweep_options
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table on stdout.")
+def anneal(problem, sk_n, instance_seed, solver, schedule, params, sweeps, steps, runs, chunk, target, target_energy,
+           tts_probability, n_boot, ci_level, seed, polish, record, plots, out, scheduler, workers, quiet):
+    """Success probability and TTS of a solver on ONE instance while sweeping schedule or solver parameters.
+
+    \b
+    Every setting (a point of the cartesian product of the --sweep values, with the -p/--schedule/--steps
+    values fixed) gets --runs independent runs. Per setting: success probability of reaching the target
+    (--target/--target-energy, else the known optimum: best_known.csv next to a Gset file or exact
+    enumeration for N <= 20, else the best energy seen in the whole study, which the report says),
+    TTS = T_run ln(1-P)/ln(1-p) in steps and in wall seconds with bootstrap intervals, the final-energy
+    distribution, wall time and steps x runs.
+
+    \b
+    Writes to --out DIR: anneal.csv, anneal.json, tts_steps.png, tts_seconds.png, energies.png,
+    trajectories.png (solvers with record/trace), and the task store (tasks/, results.csv, summary.json).
+    Re-running the same command resumes: only missing tasks are computed.
+
+    \b
+    Examples:
+      cimsim anneal --sk 64 --instance-seed 1 --sweep steps=100,300,1000 --runs 200 --out study1
+      cimsim anneal --problem maxcut G1.txt --sweep 'schedule=linear:-0.5,1;linear:-0.2,1.5' -R 64 --out g1
+      cimsim anneal --sk 200 --solver sa --sweep steps=100,1000 --workers 2 --out sa200
+
+    Exit status: 0 when complete, 1 when some task failed (re-run to retry), 2 on bad input.
+    """
+    from ..studies import InstanceSpec, prepare_study, run_anneal_study
+
+    if (problem is None) == (sk_n is None):
+        raise CimsimError("give exactly one instance: --problem KIND FILE or --sk N")
+    spec = InstanceSpec.sk(sk_n, instance_seed) if sk_n is not None else InstanceSpec.from_file(*problem)
+    fixed = parse_params(params)
+    if schedule is not None:
+        fixed["schedule"] = schedule
+    if steps is not None:
+        fixed["steps"] = steps
+    from ..studies import parse_sweep
+
+    swept = parse_sweep(sweeps)
+    if sweeps and not swept:
+        raise CimsimError("--sweep: nothing to sweep")
+    if not 0 < tts_probability < 1:
+        raise CimsimError(f"--tts-probability must lie in (0, 1), got {tts_probability}")
+    if not 0 < ci_level < 1:
+        raise CimsimError(f"--ci must lie in (0, 1), got {ci_level}")
+    if n_boot < 1:
+        raise CimsimError(f"--bootstrap must be a positive integer, got {n_boot}")
+    if target_energy is not None:
+        finite_float(target_energy, "--target-energy")
+    if target is not None:
+        finite_float(target, "--target")
+    prepared = prepare_study(spec, solver=solver, sweeps=swept, fixed=fixed, runs=runs, chunk=chunk, polish=polish)
+    outdir = Path(out)
+
+    def runner(tasks, fn):
+        return run_cli_sweep(tasks, fn, out=str(outdir), scheduler=scheduler, workers=workers, seed=seed,
+                             desc="anneal", quiet=quiet)
+
+    study, outcome = run_anneal_study(
+        prepared, seed=seed, target_energy=target_energy, target_objective=target, tts_target=tts_probability,
+        n_boot=n_boot, ci_level=ci_level, sweep_runner=runner,
+    )
+    from ..sweep import write_table_csv
+
+    figures: dict[str, str] = {}
+    if plots and any(r.get("status") != "failed" for r in study.rows):
+        from ..plotting.anneal import plot_energy_distribution, plot_trajectories, plot_tts
+
+        title = f"{spec.ident}, {solver}, {study.runs} runs/setting"
+        figures["tts_steps"] = str(plot_tts(study.rows, study.swept, outdir / "tts_steps.png", cost="steps",
+                                            level=ci_level, tts_target=tts_probability))
+        figures["tts_seconds"] = str(plot_tts(study.rows, study.swept, outdir / "tts_seconds.png", cost="s",
+                                              level=ci_level, tts_target=tts_probability))
+        figures["energies"] = str(plot_energy_distribution(study.rows, study.swept, outdir / "energies.png",
+                                                           target_energy=study.target_energy, title=""))
+        if record:
+            traces, note = _record(prepared, study, seed)
+            if traces:
+                figures["trajectories"] = str(plot_trajectories(traces, outdir / "trajectories.png",
+                                                                target_energy=study.target_energy, title=title))
+            elif note:
+                study.notes.append(note)
+    payload = study.to_dict()
+    payload["figures"] = figures
+    payload["complete"] = outcome.complete
+    columns = write_table_csv(outdir / "anneal.csv", study.rows)
+    payload["csv_columns"] = columns
+    write_json(outdir / "anneal.json", payload)
+
+    if not quiet:
+        obj = study.instance["objective_name"]
+        tgt = f"H = {study.target_energy:.10g}"
+        if obj != "energy":
+            tgt += f" ({obj} {study.target_objective:.10g})"
+        lines = [
+            f"anneal {spec.ident} ({prepared.model.n} spins), solver {solver}, {study.runs} runs per setting, seed {seed}",
+            f"  target {tgt}: {study.target_source}",
+        ]
+        head = [*study.swept, "steps"] if "steps" not in study.swept else list(study.swept)
+        lines.append("  " + "  ".join(f"{h:>12}" for h in head)
+                     + f"  {'p':>6} {'TTS99 steps':>12} {'[CI]':>23} {'TTS99 s':>10} {'E mean':>11} {'E min':>11}")
+        for r in study.rows:
+            vals = "  ".join(f"{_label(r[h])[:12]:>12}" for h in head)
+            if r.get("status") == "failed":
+                lines.append(f"  {vals}  all tasks failed")
+                continue
+            ci = f"[{_fmt(r['tts_steps_lo'])}, {_fmt(r['tts_steps_hi'])}]"
+            lines.append(f"  {vals}  {r['p_success']:6.3f} {_fmt(r['tts_steps']):>12} {ci:>23} "
+                         f"{_fmt(r['tts_s']):>10} {r['energy_mean']:11.6g} {r['energy_min']:11.6g}")
+        for note in study.notes:
+            lines.append(f"  note: {note}")
+        lines.append(f"  wrote {outdir / 'anneal.csv'}, {outdir / 'anneal.json'}"
+                     + (f", {len(figures)} figure(s)" if figures else ""))
+        click.echo("\n".join(lines))
+    sys.exit(exit_code(outcome))
