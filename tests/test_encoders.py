@@ -310,14 +310,15 @@ def test_uf20_example():
 # ----------------------------------------------------------------------------- options and CLI
 @pytest.mark.parametrize("problem, path", [
     ("partition", "partition15.txt"), ("bisection", "graph16.txt"), ("sat", "uf20-01.cnf"),
-    ("vertex-cover", "graph16.txt"), ("independent-set", "graph16.txt"),
+    ("vertex-cover", "graph16.txt"), ("independent-set", "graph16.txt"), ("knapsack", "knapsack12.txt"),
+    ("coloring", "graph16.txt"), ("clique", "graph16.txt"),
 ])
 def test_unknown_options_refused(problem, path):
     with pytest.raises(CimsimError, match="unknown option"):
         get_problem(problem).from_file(PROBLEMS / path, bogus=1)
 
 
-@pytest.mark.parametrize("problem", ["bisection", "vertex-cover", "independent-set"])
+@pytest.mark.parametrize("problem", ["bisection", "vertex-cover", "independent-set", "clique"])
 @pytest.mark.parametrize("bad", [0, -1, "abc", float("nan")])
 def test_bad_penalty_refused(problem, bad):
     with pytest.raises(CimsimError, match="penalty"):
@@ -350,3 +351,137 @@ def test_cli_bad_input_one_line(tmp_path):
     with pytest.raises(SystemExit) as exc:
         main(["solve", "sat", str(bad)])
     assert exc.value.code == 2
+
+
+# ----------------------------------------------------------------------------- knapsack, colouring, clique
+from cimsim.encoders.clique import encode_clique  # noqa: E402
+from cimsim.encoders.coloring import encode_coloring  # noqa: E402
+from cimsim.encoders.knapsack import encode_knapsack, read_knapsack, slack_coefficients  # noqa: E402
+
+
+def test_slack_represents_exactly_0_to_W():
+    for W in range(0, 130):
+        co = slack_coefficients(W)
+        sums = {sum(c for c, b in zip(co, bits) if b) for bits in itertools.product([0, 1], repeat=len(co))}
+        assert sums == set(range(W + 1))
+        assert len(co) == (W.bit_length() if W else 0)
+
+
+@pytest.mark.parametrize("seed", range(N_INSTANCES))
+def test_knapsack_ground_states_are_optimal(seed):
+    rng = np.random.default_rng(400 + seed)
+    while True:
+        n = int(rng.integers(1, 8))
+        w = [int(x) for x in rng.integers(0 if seed % 5 == 0 else 1, 9, n)]
+        v = [float(x) for x in (rng.integers(1, 20, n) if seed % 2 else np.round(rng.uniform(0.1, 5, n), 3))]
+        cap = int(rng.integers(0, max(1, sum(w)) + 1))
+        enc = encode_knapsack(w, v, cap)
+        if enc.model.n <= 14:
+            break
+    best = max(sum(v[a] for a in c) for k in range(n + 1) for c in itertools.combinations(range(n), k)
+               if sum(w[a] for a in c) <= cap)
+    S, E, gs = ground_states(enc.model)
+    X = S[:, :n] > 0
+    for xa in itertools.product([False, True], repeat=n):
+        rows = np.all(X == np.array(xa), axis=1)
+        load = sum(wa for wa, b in zip(w, xa) if b)
+        value = sum(va for va, b in zip(v, xa) if b)
+        if load <= cap:
+            assert E[rows].min() == pytest.approx(-value, abs=1e-9)  # slack absorbs the spare capacity
+        else:
+            assert E[rows].min() > -best + 1e-9
+    for s in S[gs]:
+        sol = enc.decode(s)
+        assert sol.feasible and sol.objective == pytest.approx(best)
+        assert sol.answer["weight"] == sum(w[a] for a in sol.answer["items"]) <= cap
+
+
+def test_knapsack_reader(tmp_path):
+    f = write(tmp_path, "# items\n3 10\n4 5.5\n6 3\n5 4 # last\n", "k.txt")
+    assert read_knapsack(f) == ([4, 6, 5], [5.5, 3.0, 4.0], 10)
+    for text, match in [("3 10\n1 1\n2 2\n", "declares 3 items"), ("x 10\n1 1\n", "line 1: header"),
+                        ("1 10\n1.5 2\n", "line 2: weight"), ("1 10\n1 nan\n", "line 2: value"),
+                        ("1 10\n1 -2\n", "line 2: value"), ("1 10\n1 2 3\n", "line 2: expected")]:
+        with pytest.raises(CimsimError, match=match):
+            read_knapsack(write(tmp_path, text, "k.txt"))
+    with pytest.raises(CimsimError, match="capacity"):
+        encode_knapsack([1], [1.0], -1)
+
+
+@pytest.mark.parametrize("seed", range(N_INSTANCES))
+def test_coloring_ground_states_minimise_conflicts(seed):
+    rng = np.random.default_rng(500 + seed)
+    k = int(rng.integers(2, 4))
+    n = int(rng.integers(2, 16 // k + 1 if k == 2 else 6))
+    edges = random_graph(rng, n, float(rng.uniform(0.3, 1.0)))
+    pairs = [(i, j) for i, j, _ in edges]
+    enc = encode_coloring(n, edges, k)
+    A = enc.info["penalty"]
+    assert enc.info["penalty_guaranteed"]
+    best = min(sum(c[i] == c[j] for i, j in pairs) for c in itertools.product(range(k), repeat=n))
+    S, E, gs = ground_states(enc.model)
+    for s, e in zip(S[::7], E[::7]):
+        X = (s > 0).reshape(n, k)
+        expect = A * sum((1 - int(r.sum())) ** 2 for r in X) + sum(int(np.sum(X[i] & X[j])) for i, j in pairs)
+        assert e == pytest.approx(expect, abs=1e-9)
+    assert E.min() == pytest.approx(best)
+    for s in S[gs]:
+        sol = enc.decode(s)
+        colours = sol.answer["colors"]
+        assert min(colours) >= 0 and sol.answer["invalid_vertices"] == 0
+        assert sol.objective == best == sum(colours[i] == colours[j] for i, j in pairs)
+        assert sol.feasible == (best == 0)
+
+
+def test_coloring_lucas_penalty_can_leave_vertices_uncoloured():
+    """K4 with 3 colours and A = B (Lucas): an uncoloured vertex ties with a conflict; our default does not."""
+    k4 = list(itertools.combinations(range(4), 2))
+    enc = encode_coloring(4, k4, 3, penalty=1.0)
+    S, E, gs = ground_states(enc.model)
+    assert any(enc.decode(s).answer["invalid_vertices"] for s in S[gs])
+    enc = encode_coloring(4, k4, 3)
+    S, E, gs = ground_states(enc.model)
+    assert all(enc.decode(s).answer["invalid_vertices"] == 0 for s in S[gs])
+
+
+@pytest.mark.parametrize("seed", range(N_INSTANCES))
+def test_clique_ground_states_are_optimal(seed):
+    rng = np.random.default_rng(600 + seed)
+    n = int(rng.integers(2, 11))
+    edges = random_graph(rng, n, float(rng.uniform(0.2, 0.9)))
+    adj = {(i, j) for i, j, _ in edges}
+    subsets = [c for k in range(n + 1) for c in itertools.combinations(range(n), k)]
+    inside = {c: sum((i, j) in adj for i, j in itertools.combinations(c, 2)) for c in subsets}
+    # maximum clique
+    enc = encode_clique(n, edges)
+    best = max(len(c) for c in subsets if inside[c] == len(c) * (len(c) - 1) // 2)
+    S, E, gs = ground_states(enc.model)
+    assert E.min() == pytest.approx(-best)
+    for s in S[gs]:
+        sol = enc.decode(s)
+        assert sol.feasible and sol.objective == best
+    # clique of size K: densest K-subgraph
+    K = int(rng.integers(1, n + 1))
+    enc = encode_clique(n, edges, K)
+    assert enc.info["penalty_guaranteed"]
+    best_k = max(inside[c] for c in subsets if len(c) == K)
+    S, E, gs = ground_states(enc.model)
+    assert E.min() == pytest.approx(K * (K - 1) / 2 - best_k)
+    for s in S[gs]:
+        sol = enc.decode(s)
+        assert sol.answer["size"] == K and sol.objective == best_k
+        assert sol.feasible == (best_k == K * (K - 1) // 2)
+
+
+def test_knapsack_and_clique_example_files():
+    enc = get_problem("knapsack").from_file(PROBLEMS / "knapsack12.txt")
+    assert enc.model.n == 12 + 8
+    sol = enc.decode(ground_state(enc.model)[0])
+    assert sol.feasible and sol.objective == 441 and sol.answer["items"] == [0, 2, 3, 7, 8, 9, 10]
+    enc = get_problem("clique").from_file(PROBLEMS / "graph16.txt")
+    sol = enc.decode(ground_state(enc.model)[0])
+    assert sol.feasible and sol.objective == 3
+    with pytest.raises(CimsimError, match="colors=K"):
+        get_problem("coloring").from_file(PROBLEMS / "graph16.txt")
+    with pytest.raises(CimsimError, match="exceeds"):
+        get_problem("clique").from_file(PROBLEMS / "graph16.txt", size=17)

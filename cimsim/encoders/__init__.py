@@ -35,6 +35,9 @@ PROBLEMS: dict[str, str] = {
     "vertex-cover": "vertex_cover",
     "independent-set": "independent_set",
     "ising": "ising",
+    "knapsack": "knapsack",
+    "coloring": "coloring",
+    "clique": "clique",
 }
 
 
