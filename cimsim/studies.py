@@ -559,11 +559,13 @@ def run_anneal_study(
         row["p_lo"], row["p_hi"] = st["p_lo"], st["p_hi"]
         row["t_run_s"] = t_run
         row["tts_s"], row["tts_s_lo"], row["tts_s_hi"] = (st["tts"] * t_run, st["tts_lo"] * t_run, st["tts_hi"] * t_run)
-        steps = float(merged["steps"])
+        # the cost of a run is the steps the solver really took (a staircase schedule sets its own count)
+        steps = float(np.mean([r["steps_taken"] for r in chunks]))
+        row["steps_taken"] = int(steps) if float(steps).is_integer() else steps
         row["tts_steps"], row["tts_steps_lo"], row["tts_steps_hi"] = (st["tts"] * steps, st["tts_lo"] * steps,
                                                                       st["tts_hi"] * steps)
         row["wall_s"] = wall
-        row["cost_steps_x_runs"] = int(merged["steps"]) * int(e.size)
+        row["cost_steps_x_runs"] = float(sum(r["steps_taken"] * len(r["energies"]) for r in chunks))
         row.update(energy_stats(e))
         if P.info["objective_name"] != "energy":
             obj = _objective(P.info, e)

@@ -35,7 +35,8 @@ def _record(prepared, study, seed: int, max_settings: int = 4) -> tuple[list, st
 
     P = prepared
     n = len(P.settings)
-    picks = sorted({round(i * (n - 1) / max(1, max_settings - 1)) for i in range(min(n, max_settings))})
+    m = min(n, max_settings)
+    picks = sorted({round(i * (n - 1) / max(1, m - 1)) for i in range(m)})
     traces = []
     flag = {"sa": {"trace": True}}.get(P.solver, {"record": True})
     for i in picks:
@@ -176,11 +177,12 @@ def anneal(problem, sk_n, instance_seed, solver, schedule, params, sweeps, steps
             f"anneal {spec.ident} ({prepared.model.n} spins), solver {solver}, {study.runs} runs per setting, seed {seed}",
             f"  target {tgt}: {study.target_source}",
         ]
-        head = [*study.swept, "steps"] if "steps" not in study.swept else list(study.swept)
-        lines.append("  " + "  ".join(f"{h:>12}" for h in head)
+        head = [*study.swept, "steps_taken"] if "steps" not in study.swept else list(study.swept)
+        width = {h: max([len(h)] + [len(_label(r.get(h, "-"))) for r in study.rows]) for h in head}
+        lines.append("  " + "  ".join(f"{h:>{width[h]}}" for h in head)
                      + f"  {'p':>6} {'TTS99 steps':>12} {'[CI]':>23} {'TTS99 s':>10} {'E mean':>11} {'E min':>11}")
         for r in study.rows:
-            vals = "  ".join(f"{_label(r[h])[:12]:>12}" for h in head)
+            vals = "  ".join(f"{_label(r.get(h, '-')):>{width[h]}}" for h in head)
             if r.get("status") == "failed":
                 lines.append(f"  {vals}  all tasks failed")
                 continue
