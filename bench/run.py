@@ -1,0 +1,134 @@
+"""Benchmark cimsim against peers and this machine's bounds.
+
+    python bench/run.py --suite quick|full|peers [--budgets 1,10] [--out bench/results]
+                        [--instances G1,G43,...] [--solvers cim,sa,...] [--peers neal,openjij,...|none]
+                        [--repeats K] [--tag NAME]
+
+Installs nothing: peers come from ``bench/requirements-peers.txt`` (see bench/README.md); a peer that
+does not import gets rows saying so. Writes ``<out>/<tag>.csv`` and ``<out>/<tag>.md`` (tag defaults
+to the suite name) and prints the markdown table.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import os
+import platform
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from cimsim import CimsimError  # noqa: E402
+
+from bench.harness import CIMSIM_SOLVERS, run_bench, write_csv, write_markdown  # noqa: E402
+from bench.instances import SUITES, all_instance_names, load_instance  # noqa: E402
+from bench.peers import PEERS  # noqa: E402
+
+DEFAULT_BUDGETS = {"quick": "1", "peers": "10", "full": "1,10"}
+DEFAULT_REPEATS = {"quick": 3, "peers": 1, "full": 5}
+
+
+def _budgets(text: str) -> list[float]:
+    out = []
+    for tok in text.split(","):
+        tok = tok.strip()
+        try:
+            b = float(tok)
+        except ValueError:
+            raise CimsimError(f"--budgets: {tok!r} is not a number of seconds") from None
+        if not (b > 0) or b == float("inf"):
+            raise CimsimError(f"--budgets: budgets must be positive and finite, got {tok!r}")
+        out.append(b)
+    if not out:
+        raise CimsimError("--budgets: give at least one budget")
+    return out
+
+
+def _names(text: str | None, allowed: list[str], what: str) -> list[str] | None:
+    if text is None:
+        return None
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    bad = [t for t in names if t not in allowed]
+    if bad:
+        raise CimsimError(f"unknown {what} {', '.join(bad)}; choose from {', '.join(allowed)}")
+    return names
+
+
+def _peer_keys(text: str | None) -> list[str]:
+    if text is None:
+        return list(PEERS)
+    if text.strip().lower() == "none":
+        return []
+    by_label = {v: k for k, v in PEERS.items()}
+    labels = _names(text, list(by_label) + list(PEERS), "peer") or []
+    return [by_label.get(t, t) for t in labels]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="bench/run.py", description=__doc__.split("\n\n")[0])
+    p.add_argument("--suite", choices=sorted(SUITES), default="quick")
+    p.add_argument("--budgets", default=None, help="comma-separated seconds per call (suite default)")
+    p.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
+    p.add_argument("--instances", default=None, help="comma-separated instance names (overrides the suite)")
+    p.add_argument("--solvers", default=None, help=f"cimsim solvers ({','.join(CIMSIM_SOLVERS)})")
+    p.add_argument("--peers", default=None, help=f"peers ({','.join(PEERS.values())}) or none")
+    p.add_argument("--repeats", type=int, default=None, help="seeds per instance x solver x budget")
+    p.add_argument("--threads", default="1",
+                   help="BLAS/numba/torch threads for every solver and bound probe: a number or 'all' (default 1: "
+                        "on a shared machine spinning worker threads make multi-threaded runs erratic)")
+    p.add_argument("--tag", default=None, help="output file stem (default: the suite name)")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        budgets = _budgets(args.budgets or DEFAULT_BUDGETS[args.suite])
+        if args.instances is not None:
+            names = [t.strip() for t in args.instances.split(",") if t.strip()]
+            unknown = [t for t in names if t not in all_instance_names() and not (t.startswith("SK") and t[2:].isdigit())]
+            if unknown:
+                raise CimsimError(f"unknown instance {', '.join(unknown)}; choose from {', '.join(all_instance_names())} or SK<N>")
+        else:
+            names = SUITES[args.suite]
+        solvers = _names(args.solvers, list(CIMSIM_SOLVERS), "solver") or (list(CIMSIM_SOLVERS) if args.solvers is None else [])
+        peers = _peer_keys(args.peers)
+        repeats = args.repeats if args.repeats is not None else DEFAULT_REPEATS[args.suite]
+        if args.threads == "all":
+            threads = None
+        else:
+            try:
+                threads = int(args.threads)
+            except ValueError:
+                raise CimsimError(f"--threads must be a positive integer or 'all', got {args.threads!r}") from None
+            if threads < 1:
+                raise CimsimError(f"--threads must be a positive integer or 'all', got {args.threads!r}")
+        if repeats < 1:
+            raise CimsimError(f"--repeats must be a positive integer, got {repeats}")
+    except CimsimError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    tag = args.tag or args.suite
+    instances = [load_instance(n) for n in names]
+    started = _dt.datetime.now(_dt.timezone.utc)
+    rows = run_bench(instances, solvers=solvers, peers=peers, budgets=budgets, repeats=repeats,
+                     threads=threads)
+    header = (
+        f"# cimsim benchmark: {tag}\n\n"
+        f"Started {started:%Y-%m-%d %H:%M} UTC on {platform.node() or 'this machine'} ({os.cpu_count()} cores), "
+        f"budgets {', '.join(f'{b:g} s' for b in budgets)}, {repeats} repeat(s) (seeds 0..{repeats - 1}), "
+        f"threads per solver: {args.threads}. "
+        "Objectives recomputed from returned spins with cimsim's model. Gset: cut (higher is better); "
+        "SK: energy per spin (lower is better; ratio = e / Parisi e0); SAT: satisfied clauses."
+    )
+    write_csv(rows, out / f"{tag}.csv")
+    write_markdown(rows, out / f"{tag}.md", header=header)
+    print((out / f"{tag}.md").read_text(encoding="utf-8"))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

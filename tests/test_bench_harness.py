@@ -1,0 +1,115 @@
+"""Smoke tests of the benchmark harness (bench/) on tiny instances, cimsim only, no peers needed."""
+from __future__ import annotations
+
+import csv
+import itertools
+import math
+import types
+
+import numpy as np
+import pytest
+
+from cimsim.encoders.maxcut import encode_maxcut
+
+import bench.harness as harness
+import bench.peers as peers
+from bench.instances import Instance, load_instance
+from bench.run import main
+
+
+def _tiny_maxcut(n: int = 12, seed: int = 3) -> tuple[Instance, float]:
+    rng = np.random.default_rng(seed)
+    edges = [(i, j, float(rng.choice([1.0, 2.0, -1.0]))) for i, j in itertools.combinations(range(n), 2)
+             if rng.random() < 0.5]
+    enc = encode_maxcut(n, edges)
+    # brute force the maximum cut independently of cimsim's model
+    W = np.zeros((n, n))
+    for i, j, w in edges:
+        W[i, j] = W[j, i] = w
+    best = -math.inf
+    for bits in itertools.product([0, 1], repeat=n - 1):
+        side = np.array((0,) + bits)
+        best = max(best, float(W[np.ix_(side == 0, side == 1)].sum()))
+    total = sum(w for _, _, w in edges)
+    inst = Instance("tiny", "gset", enc.model, lambda s: float(enc.decode(s).objective), "max", best, True,
+                    "brute force", energy_target=total - 2 * best)
+    return inst, best
+
+
+def _fake_peer(spins_value: int):
+    """A peer that always returns all-``spins_value`` spins (and would claim any energy it liked)."""
+    return types.SimpleNamespace(
+        LABEL="fake",
+        available=lambda: None,
+        warmup=lambda: None,
+        prepare=lambda model: None,
+        run_batch=lambda prep, model, rng, budget_s: (np.full((3, model.n), spins_value), 3.0 * model.n, 3),
+    )
+
+
+def test_tts99_formula():
+    assert harness.tts99(2.0, 0.0) == math.inf
+    assert harness.tts99(2.0, 1.0) == 2.0
+    assert harness.tts99(2.0, 0.995) == 2.0
+    assert harness.tts99(1.0, 0.5) == pytest.approx(math.log(0.01) / math.log(0.5))
+
+
+def test_cimsim_row_recomputes_and_hits_brute_force_optimum(monkeypatch, tmp_path):
+    inst, best = _tiny_maxcut()
+    fake = _fake_peer(1)
+    monkeypatch.setitem(peers.PEERS, "fake", "fake")
+    monkeypatch.setattr(peers, "get_peer", lambda name: fake if name == "fake" else pytest.fail(name))
+    monkeypatch.setattr(harness, "get_peer", lambda name: fake if name == "fake" else pytest.fail(name))
+    monkeypatch.setitem(harness.CIMSIM_SOLVERS, "bogus", ("no-such-solver", {}))
+    missing = Instance("gone", "sat", None, None, "max", None, False, "", status="no file")
+    rows = harness.run_bench([inst, missing], solvers=["cim", "bogus"], peers=["fake"], budgets=[0.05],
+                             repeats=2, threads=1, log=lambda m: None)
+    assert [(r.instance, r.solver) for r in rows] == [
+        ("tiny", "cim"), ("tiny", "bogus"), ("tiny", "fake"), ("gone", "cim"), ("gone", "bogus"), ("gone", "fake")]
+    cim, bogus, fk = rows[:3]
+    assert cim.status == "ok" and cim.repeats == 2
+    assert cim.best_obj == best and cim.hits == 2 and cim.p_success == 1.0
+    assert cim.ratio_best == pytest.approx(1.0)
+    assert cim.best_energy == pytest.approx(inst.energy_target)
+    assert math.isfinite(cim.tts99_s) and math.isfinite(cim.tts99_batch_s)
+    assert cim.updates_per_s > 0 and cim.bound_updates_per_s > 0 and cim.bound_kind == "sparse-bandwidth"
+    assert bogus.status.startswith("not available") and "no-such-solver" in bogus.status
+    # the fake peer's all-equal spins cut nothing: the harness scored the spins, not a claim
+    assert fk.status == "ok" and fk.best_obj == 0.0 and fk.hits == 0 and fk.tts99_s == math.inf
+    assert fk.updates_per_s > 0
+    assert cim.vs_peers == "ahead of fake"
+    assert all(r.status.startswith("skipped: no file") for r in rows[3:])
+
+    harness.write_csv(rows, tmp_path / "r.csv")
+    harness.write_markdown(rows, tmp_path / "r.md", header="# t")
+    with open(tmp_path / "r.csv", newline="") as fh:
+        table = list(csv.DictReader(fh))
+    assert len(table) == 6 and float(table[0]["best_obj"]) == best
+    md = (tmp_path / "r.md").read_text()
+    assert md.count("\n| tiny |") == 3 and md.count("\n| gone |") == 3
+
+
+def test_behind_is_said_plainly(monkeypatch):
+    inst, best = _tiny_maxcut()
+    rows = [
+        harness.Row("tiny", "gset", 12, 0, "cim", "cimsim", 1.0, repeats=1, best_obj=best - 1, median_obj=best - 1),
+        harness.Row("tiny", "gset", 12, 0, "neal", "peer", 1.0, repeats=1, best_obj=best, median_obj=best),
+    ]
+    harness._compare(inst, rows)
+    assert rows[0].vs_peers.startswith("BEHIND neal")
+    md = harness.markdown_table(rows)
+    assert "cimsim is behind the best peer" in md
+
+
+def test_loaders_and_cli_errors(capsys):
+    sk = load_instance("SK30")
+    assert sk.model is not None and sk.model.n == 30 and not sk.optimum_known
+    s = np.ones(30)
+    assert sk.objective(s) == pytest.approx(sk.model.energy(s) / 30)
+    assert load_instance("uf999-99").status  # unknown: a row, not an exception
+    assert main(["--budgets", "-1"]) == 2
+    assert main(["--instances", "G999"]) == 2
+    assert main(["--solvers", "nope"]) == 2
+    assert main(["--threads", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("error:") == 4 and "Traceback" not in err
