@@ -1,0 +1,202 @@
+"""Numba kernels for amplitude-controlled CIMs: AHC (Leleu et al. 2019) and CAC (Leleu et al. 2021).
+
+Both solvers integrate, with explicit Euler and time step ``dt`` (physics.md 4.4 / 4.5)::
+
+    dx_i/dt = (p - 1) x_i - mu x_i^3 + c e_i (J x)_i
+    de_i/dt = -xi (x_i^2 - tau_a) e_i ,                e_i <- min(e_i, e_max)
+
+where ``c`` is the coupling strength, ``xi`` the error-variable rate and ``tau_a`` the target squared
+amplitude. One step, with every right-hand side evaluated at the *old* state::
+
+    x_i <- clip(x_i + dt [(p - 1) x_i - mu x_i^3 + c e_i (J x)_i],  -x_max, x_max)
+    e_i <- min(e_i exp(-dt xi (x_i^2 - tau_a)), e_max)
+
+The e step is the exact solution over ``dt`` with x frozen: it equals the Euler step to first order
+but keeps e > 0 for any ``xi dt`` (the Euler factor ``1 - dt xi (x^2 - tau_a)`` turns negative when
+xi grows, flipping the feedback sign and blowing the amplitudes up, as happens in the reference
+codes). ``x_max`` (default ``1/sqrt(mu dt)``, several times the working amplitude ``sqrt(tau_a)``) is a
+numerical guard only: beyond it the explicit cubic step itself is unstable. After the step
+the Ising readout ``s = sign(x)`` (``x >= 0 -> +1``) is compared with the previous readout; for every
+flipped spin the energy ``H`` and the local fields ``phi = J s + h`` are updated incrementally
+(``dH = 2 s_old phi_i``, O(N) per flip for dense J, O(degree) for CSR). Then the per-replica control
+scalars are advanced in this order:
+
+1. ``H < H_opt`` -> ``H_opt = H``, best spins saved, ``t_c = t + 1`` (clock of the last improvement);
+2. ``xi += gamma dt``; if ``t + 1 - t_c >= tau_steps``: ``xi = 0`` and ``t_c = t + 1`` (the reset);
+3. ``tau_a = alpha + rho tanh(delta (H - H_opt))``.
+
+AHC is the special case ``gamma = 0``, ``rho = 0`` (constant ``tau_a = alpha``), no reset
+(``tau_steps`` larger than the run) and a constant ``xi``.
+
+State arrays (R replicas, N spins): ``X, E`` float64 (R, N); ``S, BEST`` int8 (R, N); ``PHI`` float64
+(R, N) = J S + h; per replica ``H, HOPT, TAU, XI`` float64 (R,), ``TC, TBEST, STEPS`` int64 (R,).
+Everything is updated in place; no allocation happens inside the time loop.
+"""
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+__all__ = ["step_dense", "run_csr"]
+
+
+@nb.njit(cache=True, nogil=True)
+def _euler(x, e, y, s, flip, pm1, mu, coup, xi, tau_a, dt, e_max, x_max):  # pragma: no cover - compiled
+    """One fused step of (x, e) given the coupling input y = J x; returns the number of sign flips.
+
+    Indices of spins whose readout sign changed are written to ``flip[:count]``.
+    """
+    nf = 0
+    for i in range(x.shape[0]):
+        xo = x[i]
+        eo = e[i]
+        x2 = xo * xo
+        xn = xo + dt * ((pm1 - mu * x2) * xo + coup * eo * y[i])
+        if xn > x_max:
+            xn = x_max
+        elif xn < -x_max:
+            xn = -x_max
+        en = eo * np.exp(-dt * xi * (x2 - tau_a))
+        if en > e_max:
+            en = e_max
+        x[i] = xn
+        e[i] = en
+        sn = 1 if xn >= 0.0 else -1
+        if sn != s[i]:
+            flip[nf] = i
+            nf += 1
+    return nf
+
+
+@nb.njit(cache=True, nogil=True)
+def _control(r, t, H, s, best, HOPT, TAU, XI, TC, TBEST, alpha, rho, delta, gamma, dt, tau_steps, tol):  # pragma: no cover
+    """Steps 1-3 of the module docstring for replica ``r`` after step ``t`` (energy now ``H``)."""
+    t1 = t + 1
+    if H < HOPT[r] - tol:
+        HOPT[r] = H
+        TC[r] = t1
+        TBEST[r] = t1
+        for i in range(s.shape[0]):
+            best[i] = s[i]
+    XI[r] += gamma * dt
+    if t1 - TC[r] >= tau_steps:
+        XI[r] = 0.0
+        TC[r] = t1
+    TAU[r] = alpha + rho * np.tanh(delta * (H - HOPT[r]))
+
+
+@nb.njit(parallel=True, cache=True, nogil=True)
+def step_dense(J, Y, X, E, S, PHI, BEST, FLIP, H, HOPT, TAU, XI, TC, TBEST, STEPS, ACTIVE, t,
+               pm1, mu, coup, dt, e_max, x_max, alpha, rho, delta, gamma, tau_steps, tol, target):  # pragma: no cover
+    """Advance every active replica by one step, dense J (N, N); ``Y = X @ J`` precomputed by BLAS.
+
+    ``J`` is the unscaled coupling matrix (used for the incremental readout fields); the dynamics use
+    ``coup * Y``. A replica whose energy reaches ``target`` becomes inactive (``ACTIVE[r] = False``).
+    """
+    R, N = X.shape
+    for r in nb.prange(R):
+        if not ACTIVE[r]:
+            continue
+        s = S[r]
+        phi = PHI[r]
+        flip = FLIP[r]
+        nf = _euler(X[r], E[r], Y[r], s, flip, pm1, mu, coup, XI[r], TAU[r], dt, e_max, x_max)
+        dH = 0.0
+        for k in range(nf):
+            i = flip[k]
+            so = s[i]
+            dH += 2.0 * so * phi[i]
+            s[i] = -so
+            two_sn = -2.0 * so
+            Ji = J[i]
+            for j in range(N):
+                phi[j] += two_sn * Ji[j]
+        H[r] += dH
+        _control(r, t, H[r], s, BEST[r], HOPT, TAU, XI, TC, TBEST,
+                 alpha, rho, delta, gamma, dt, tau_steps, tol)
+        STEPS[r] = t + 1
+        if H[r] <= target + tol:
+            ACTIVE[r] = False
+
+
+@nb.njit(parallel=True, cache=True, nogil=True)
+def run_csr(indptr, indices, data, X, E, S, PHI, BEST, H, HOPT, TAU, XI, TC, TBEST, STEPS, steps,
+            pm1, mu, coup, dt, e_max, x_max, alpha, rho, delta, gamma, tau_steps, tol, target):  # pragma: no cover
+    """Run ``steps`` steps for every replica with CSR J (unscaled; dynamics use ``coup * J``).
+
+    Replicas are independent, so each thread runs whole trajectories (the replica state stays in
+    cache). A replica stops early when its energy reaches ``target``; ``STEPS[r]`` records the steps
+    it took.
+    """
+    R, N = X.shape
+    for r in nb.prange(R):
+        x = X[r]
+        s = S[r]
+        phi = PHI[r]
+        best = BEST[r]
+        y = np.empty(N)
+        flip = np.empty(N, dtype=np.int64)
+        for t in range(steps):
+            for i in range(N):
+                acc = 0.0
+                for q in range(indptr[i], indptr[i + 1]):
+                    acc += data[q] * x[indices[q]]
+                y[i] = acc
+            nf = _euler(x, E[r], y, s, flip, pm1, mu, coup, XI[r], TAU[r], dt, e_max, x_max)
+            dH = 0.0
+            for k in range(nf):
+                i = flip[k]
+                so = s[i]
+                dH += 2.0 * so * phi[i]
+                s[i] = -so
+                two_sn = -2.0 * so
+                for q in range(indptr[i], indptr[i + 1]):
+                    phi[indices[q]] += two_sn * data[q]
+            H[r] += dH
+            _control(r, t, H[r], s, best, HOPT, TAU, XI, TC, TBEST,
+                     alpha, rho, delta, gamma, dt, tau_steps, tol)
+            STEPS[r] = t + 1
+            if H[r] <= target + tol:
+                break
+
+
+@nb.njit(parallel=True, cache=True, nogil=True)
+def run_dense(J, X, E, S, PHI, BEST, H, HOPT, TAU, XI, TC, TBEST, STEPS, steps,
+              pm1, mu, coup, dt, e_max, x_max, alpha, rho, delta, gamma, tau_steps, tol, target):  # pragma: no cover
+    """Whole trajectories with dense J (N, N) and an in-kernel mat-vec, one replica per thread.
+
+    For small N, where a BLAS call plus a kernel launch per step costs more than the step itself;
+    large dense models use :func:`step_dense` after one BLAS (R, N) x (N, N) product per step.
+    """
+    R, N = X.shape
+    for r in nb.prange(R):
+        x = X[r]
+        s = S[r]
+        phi = PHI[r]
+        best = BEST[r]
+        y = np.empty(N)
+        flip = np.empty(N, dtype=np.int64)
+        for t in range(steps):
+            for i in range(N):
+                Ji = J[i]
+                acc = 0.0
+                for j in range(N):
+                    acc += Ji[j] * x[j]
+                y[i] = acc
+            nf = _euler(x, E[r], y, s, flip, pm1, mu, coup, XI[r], TAU[r], dt, e_max, x_max)
+            dH = 0.0
+            for k in range(nf):
+                i = flip[k]
+                so = s[i]
+                dH += 2.0 * so * phi[i]
+                s[i] = -so
+                two_sn = -2.0 * so
+                Ji = J[i]
+                for j in range(N):
+                    phi[j] += two_sn * Ji[j]
+            H[r] += dH
+            _control(r, t, H[r], s, best, HOPT, TAU, XI, TC, TBEST,
+                     alpha, rho, delta, gamma, dt, tau_steps, tol)
+            STEPS[r] = t + 1
+            if H[r] <= target + tol:
+                break

@@ -1,0 +1,292 @@
+"""Chaotic amplitude control, CAC (Leleu et al., Commun. Phys. 4, 266 (2021)); physics.md 4.5.
+
+Equations (project convention, explicit Euler with step ``dt``; ``s = sign(x)``)::
+
+    dx_i/dt = (p - 1) x_i - mu x_i^3 + beta e_i (J x)_i
+    de_i/dt = -xi (x_i^2 - tau_a) e_i                   e_i clipped above at e_max = 32
+    tau_a   = alpha + rho tanh(delta (H(s) - H_opt) / u)  H_opt: best energy this replica has seen
+    dxi/dt  = gamma ;  xi -> 0 when H_opt has not improved for a time tau (the clock then restarts)
+
+``u`` is the energy unit, the mean |J_ij| over the non-zero couplings (u = 1 for Gset's +-1 weights,
+so ``delta`` means exactly what it does in the reference code there; for Gaussian SK it keeps
+``tanh`` from saturating on tiny energy differences). The reset of ``xi`` is the intended one: it
+fires every ``tau`` of stagnation (cim-optimizer overwrites its clock before testing it, so its reset
+never fires; physics.md 4.5). The error update uses the pre-step amplitudes (cim-optimizer aliases the
+updated ones).
+
+Default set: the **G1/G2 dictionaries of cim-optimizer's ``optimal_params.py``** (the set also used
+by its Gset and SK N=100 tests), with their instance-dependent scalings::
+
+    dt = 0.05, p = 0.2, mu = 1, alpha = 1, rho = 1, delta = 9,
+    beta = 3 N / sum_ij |J_ij|,   e_max = 32,
+    x(0) ~ U(-5e-4, 5e-4),  e(0) = 1,  xi(0) = 0,  tau_a(0) = alpha,
+
+except the xi ramp and the reset time, retuned for our batches of 30 000 steps (time 1500):
+``gamma = 0.6 / N`` and ``tau = N`` (the published ``0.075 / N`` and ``9 N`` belong to single runs of
+200 000 steps; with them xi never exceeds ~0.1 in a 30 000-step batch and no reset ever fires).
+Measured on G1 and G43 (bench/ahc_cac_notes.md): 0.6/N reached the best-known cut in about 40 % of
+25 000-step replicas, 0.075/N in none.
+
+Every value can be overridden through ``params``. Models with fields ``h`` are solved through the
+auxiliary-spin model (:meth:`IsingModel.with_aux_spin`, gauge-fixed back with
+:func:`cimsim.model.strip_aux_spin`). Dense J: one BLAS (R, N) x (N, N) product and one fused numba
+update per step (N >= 256; smaller dense models and CSR J run whole trajectories inside one numba
+kernel, replicas in parallel).
+
+Each replica returns the best readout it visited (``H`` tracked incrementally, O(degree) per flip).
+``target`` (an energy) stops a replica as soon as it reaches it; ``extra["steps_to_best"]`` records
+when each replica found its best state.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..errors import CimsimError, finite_float, positive_float, positive_int
+from ..kernels.amplitude import run_csr, run_dense, step_dense
+from ..model import IsingModel, strip_aux_spin
+from . import Batch
+
+__all__ = ["defaults", "run", "integrate", "resolve_params", "AmplitudeState", "E_MAX", "simulate"]
+
+#: Upper clip of the error variables (as in the reference codes).
+E_MAX = 32.0
+#: gamma = GAMMA_N / N and tau = TAU_N * N (time units) by default.
+GAMMA_N = 0.6
+TAU_N = 1.0
+
+#: Dense models with at least this many spins use one BLAS (R, N) x (N, N) product per step; smaller
+#: ones run whole trajectories inside one numba kernel (per-step call overhead would dominate).
+BLAS_MIN_N = 256
+
+#: Parameters of :func:`run` and :func:`integrate`; ``None`` means "instance-dependent default".
+PARAMS: dict[str, Any] = {
+    "dt": 0.05,
+    "p": 0.2,
+    "mu": 1.0,
+    "alpha": 1.0,
+    "rho": 1.0,
+    "delta": 9.0,
+    "beta": None,   # 3 N / sum |J_ij|
+    "gamma": None,  # 0.6 / N (published: 0.075 / N)
+    "tau": None,    # N time units (published: 9 N)
+    "e_max": E_MAX,
+    "x_max": None,  # 1 / sqrt(mu dt): numerical guard
+    "x0": 5e-4,
+    "target": None,
+}
+
+
+def defaults(model: IsingModel) -> dict:
+    """Replicas and steps per batch: 4 replicas (2 per core) x 30 000 steps (time 1500)."""
+    return {"replicas": 4, "steps": 30000}
+
+
+def abs_sum(model: IsingModel) -> float:
+    """sum_ij |J_ij| over both triangles (the reference normalisation), fields counted as couplings
+    of the auxiliary spin (2 sum |h_i|)."""
+    J = model.J
+    s = float(np.abs(J.data).sum()) if model.is_sparse else float(np.abs(J).sum())
+    return s + 2.0 * float(np.abs(model.h).sum())
+
+
+def energy_unit(model: IsingModel) -> float:
+    """Mean |J_ij| over non-zero couplings (and non-zero fields); 1 for an empty model."""
+    J = model.J
+    vals = J.data if model.is_sparse else J[J != 0]
+    hv = model.h[model.h != 0]
+    k = vals.size + hv.size
+    if k == 0:
+        return 1.0
+    return float((np.abs(vals).sum() + np.abs(hv).sum()) / k)
+
+
+def resolve_params(model: IsingModel, **params: Any) -> dict:
+    """Validate ``params`` against :data:`PARAMS` and fill the instance-dependent defaults.
+
+    Raises :class:`CimsimError` on unknown names, NaN/inf, or impossible values.
+    """
+    unknown = [k for k in params if k not in PARAMS]
+    if unknown:
+        raise CimsimError(f"unknown cac parameter(s): {', '.join(unknown)}; known: {', '.join(PARAMS)}")
+    merged = {**PARAMS, **{k: v for k, v in params.items() if v is not None}}
+    n = model.n
+    out: dict[str, Any] = {}
+    out["dt"] = positive_float(merged["dt"], "dt")
+    out["p"] = finite_float(merged["p"], "p")
+    out["mu"] = positive_float(merged["mu"], "mu")
+    out["alpha"] = finite_float(merged["alpha"], "alpha")
+    out["rho"] = positive_float(merged["rho"], "rho", allow_zero=True)
+    out["delta"] = positive_float(merged["delta"], "delta", allow_zero=True)
+    total = abs_sum(model)
+    out["beta"] = positive_float(merged["beta"] if merged["beta"] is not None else (3.0 * n / total if total > 0 else 1.0), "beta")
+    out["gamma"] = positive_float(merged["gamma"] if merged["gamma"] is not None else GAMMA_N / n, "gamma", allow_zero=True)
+    out["tau"] = positive_float(merged["tau"] if merged["tau"] is not None else TAU_N * n, "tau")
+    out["e_max"] = positive_float(merged["e_max"], "e_max")
+    out["x_max"] = positive_float(merged["x_max"] if merged["x_max"] is not None else 1.0 / np.sqrt(out["mu"] * out["dt"]), "x_max")
+    out["x0"] = positive_float(merged["x0"], "x0")
+    out["target"] = None if merged["target"] is None else finite_float(merged["target"], "target")
+    return out
+
+
+@dataclass
+class AmplitudeState:
+    """State of R replicas after :func:`simulate` (arrays have a leading replica axis).
+
+    x, e : (R, N) float64
+        Amplitudes and error variables.
+    spins : (R, N) int8
+        Current readout sign(x).
+    energy : (R,) float64
+        H(spins), tracked incrementally.
+    best_spins : (R, N) int8, best_energy : (R,) float64
+        Best readout each replica has visited and its energy (H_opt).
+    tau_a, xi : (R,) float64
+        Target squared amplitude and error-variable rate for the next step.
+    t_c, steps_to_best, steps : (R,) int64
+        Step of the last improvement or reset, step at which the best state was found, steps taken.
+    """
+
+    x: np.ndarray
+    e: np.ndarray
+    spins: np.ndarray
+    energy: np.ndarray
+    best_spins: np.ndarray
+    best_energy: np.ndarray
+    tau_a: np.ndarray
+    xi: np.ndarray
+    t_c: np.ndarray
+    steps_to_best: np.ndarray
+    steps: np.ndarray
+
+
+def simulate(
+    model: IsingModel,
+    X: np.ndarray,
+    E: np.ndarray,
+    steps: int,
+    *,
+    p: float,
+    mu: float,
+    coupling: float,
+    dt: float,
+    e_max: float,
+    x_max: float,
+    alpha: float,
+    rho: float,
+    delta: float,
+    gamma: float,
+    tau_steps: int,
+    xi0: float,
+    target: float | None = None,
+) -> AmplitudeState:
+    """Integrate the amplitude/error dynamics (module docstring of :mod:`cimsim.kernels.amplitude`).
+
+    ``model`` must be field-free (use the auxiliary-spin model otherwise); ``X`` and ``E`` (R, N) are
+    copied. ``delta`` is applied to raw energy differences here (divide by the energy unit before).
+    Shared by the ``cac`` and ``ahc`` solvers.
+    """
+    if model.has_fields:
+        raise CimsimError("simulate needs a field-free model; use model.with_aux_spin()")
+    X = np.array(X, dtype=np.float64, order="C", copy=True)
+    E = np.array(E, dtype=np.float64, order="C", copy=True)
+    R, N = X.shape
+    if E.shape != (R, N) or N != model.n:
+        raise CimsimError(f"x and e must both have shape (R, {model.n}); got {X.shape} and {E.shape}")
+    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(E))):
+        raise CimsimError("initial x and e must be finite")
+    S = np.where(X >= 0, 1, -1).astype(np.int8)
+    PHI = np.ascontiguousarray(model.local_fields(S), dtype=np.float64)
+    H = np.array(model.energies(S), dtype=np.float64).reshape(R)
+    HOPT = H.copy()
+    BEST = S.copy()
+    TAU = np.full(R, float(alpha))
+    XI = np.full(R, float(xi0))
+    TC = np.zeros(R, dtype=np.int64)
+    TBEST = np.zeros(R, dtype=np.int64)
+    STEPS = np.zeros(R, dtype=np.int64)
+    unit = float(np.max(np.abs(model.J.data))) if model.is_sparse and model.J.nnz else (
+        float(np.max(np.abs(model.J))) if not model.is_sparse and model.J.size else 1.0)
+    tol = 1e-9 * max(unit, 1e-300) * max(N, 1)
+    tgt = -np.inf if target is None else float(target)
+    args = (p - 1.0, mu, coupling, dt, e_max, x_max, alpha, rho, delta, gamma, int(tau_steps), tol, tgt)
+    if model.is_sparse:
+        J = model.J
+        run_csr(J.indptr, J.indices, J.data, X, E, S, PHI, BEST, H, HOPT, TAU, XI, TC, TBEST, STEPS,
+                int(steps), *args)
+    elif N < BLAS_MIN_N:
+        J = np.ascontiguousarray(model.J, dtype=np.float64)
+        run_dense(J, X, E, S, PHI, BEST, H, HOPT, TAU, XI, TC, TBEST, STEPS, int(steps), *args)
+    else:
+        J = np.ascontiguousarray(model.J, dtype=np.float64)
+        Y = np.empty_like(X)
+        FLIP = np.empty((R, N), dtype=np.int64)
+        ACTIVE = np.ones(R, dtype=np.bool_)
+        for t in range(int(steps)):
+            np.matmul(X, J, out=Y)
+            step_dense(J, Y, X, E, S, PHI, BEST, FLIP, H, HOPT, TAU, XI, TC, TBEST, STEPS, ACTIVE, t, *args)
+            if target is not None and (t & 63) == 63 and not ACTIVE.any():
+                break
+    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(E))):
+        raise CimsimError("the amplitude dynamics diverged (non-finite x); reduce dt or the coupling")
+    return AmplitudeState(X, E, S, H, BEST, HOPT, TAU, XI, TC, TBEST, STEPS)
+
+
+def _initial(model: IsingModel, replicas: int, rng: np.random.Generator, half_width: float) -> tuple[np.ndarray, np.ndarray]:
+    X = rng.uniform(-half_width, half_width, size=(replicas, model.n))
+    return X, np.ones((replicas, model.n))
+
+
+def integrate(model: IsingModel, x: np.ndarray, e: np.ndarray, steps: int, **params: Any) -> AmplitudeState:
+    """Run CAC from given amplitudes ``x`` and error variables ``e`` ((R, N) or (N,)) for ``steps`` steps.
+
+    The exposed form of the dynamics (used by the tests to check one step by hand). With fields the
+    arrays include the auxiliary spin in column 0 (N + 1 columns). ``params`` as for :func:`run`.
+    """
+    steps = positive_int(steps, "steps")
+    prm = resolve_params(model, **params)
+    m = model.with_aux_spin() if model.has_fields else model
+    X = np.atleast_2d(np.asarray(x, dtype=np.float64))
+    Ev = np.atleast_2d(np.asarray(e, dtype=np.float64))
+    return simulate(m, X, Ev, steps, **_kernel_args(model, prm))
+
+
+def _kernel_args(model: IsingModel, prm: dict) -> dict:
+    return dict(
+        p=prm["p"], mu=prm["mu"], coupling=prm["beta"], dt=prm["dt"], e_max=prm["e_max"], x_max=prm["x_max"],
+        alpha=prm["alpha"], rho=prm["rho"], delta=prm["delta"] / energy_unit(model),
+        gamma=prm["gamma"], tau_steps=max(1, int(round(prm["tau"] / prm["dt"]))), xi0=0.0,
+        target=prm["target"],
+    )
+
+
+def run(
+    model: IsingModel,
+    *,
+    replicas: int,
+    steps: int,
+    rng: np.random.Generator,
+    backend: str = "cpu",
+    **params: Any,
+) -> Batch:
+    """Solver contract: ``replicas`` independent CAC trajectories of ``steps`` Euler steps each.
+
+    Parameters (all optional): ``dt, p, mu, alpha, rho, delta, beta, gamma, tau, e_max, x0, target``
+    (see the module docstring; ``tau`` in time units, ``target`` an energy at which a replica stops).
+    """
+    replicas = positive_int(replicas, "replicas")
+    steps = positive_int(steps, "steps")
+    prm = resolve_params(model, **params)
+    m = model.with_aux_spin() if model.has_fields else model
+    X, E = _initial(m, replicas, rng, prm["x0"])
+    st = simulate(m, X, E, steps, **_kernel_args(model, prm))
+    spins = strip_aux_spin(st.best_spins) if model.has_fields else st.best_spins
+    extra = {
+        "steps_to_best": st.steps_to_best.tolist(),
+        "steps_taken": st.steps.tolist(),
+        "best_energy_tracked": (st.best_energy).tolist(),
+        "aux_spin": bool(model.has_fields),
+    }
+    return Batch(spins, steps, dict(prm), extra)
