@@ -227,7 +227,7 @@ def test_killed_distributed_client_resumes_only_missing(tmp_path, cluster, clien
     proc = _spawn(f"""
         from tests.test_sweep import Work, MANY
         from cimsim.sweep import run_sweep
-        run_sweep(MANY, Work({str(counter)!r}, "first", sleep=0.3), seed=9, out_dir={str(store)!r},
+        run_sweep(MANY, Work({str(counter)!r}, "first", sleep=0.2), seed=9, out_dir={str(store)!r},
                   scheduler={cluster.scheduler_address!r})
     """)
     _kill_when_stored(proc, store, 2)
@@ -239,8 +239,15 @@ def test_killed_distributed_client_resumes_only_missing(tmp_path, cluster, clien
     assert out.rows == run_sweep(MANY, Work(counter, "ref"), seed=9).rows
 
 
-def test_local_cluster_from_workers_argument(tmp_path):
+def test_anneal_study_on_own_local_cluster_equals_serial(tmp_path):
+    """The default CLI path: run_sweep starts (and stops) its own LocalCluster from ``workers``."""
     pytest.importorskip("distributed")
-    out = run_sweep(TASKS[:4], Work(tmp_path / "c"), seed=2, workers=2)
-    assert out.mode == "local:2" and out.complete
-    assert out.rows == run_sweep(TASKS[:4], Work(tmp_path / "c"), seed=2).rows
+    from cimsim.studies import InstanceSpec, prepare_study, run_anneal_study
+
+    prep = prepare_study(InstanceSpec.sk(10, 1), solver="cim", sweeps={"steps": [10, 100]}, runs=8, chunk=4)
+    serial, _ = run_anneal_study(prep, seed=6, n_boot=200)
+    dist, outcome = run_anneal_study(prep, seed=6, n_boot=200, workers=2, out_dir=tmp_path / "st")
+    assert outcome.mode == "local:2" and outcome.done == 4
+    timing = ("t_run_s", "tts_s", "tts_s_lo", "tts_s_hi", "wall_s")
+    strip = lambda rows: [{k: v for k, v in r.items() if k not in timing} for r in rows]  # noqa: E731
+    assert strip(dist.rows) == strip(serial.rows)
