@@ -251,3 +251,15 @@ def test_anneal_study_on_own_local_cluster_equals_serial(tmp_path):
     timing = ("t_run_s", "tts_s", "tts_s_lo", "tts_s_hi", "wall_s")
     strip = lambda rows: [{k: v for k, v in r.items() if k not in timing} for r in rows]  # noqa: E731
     assert strip(dist.rows) == strip(serial.rows)
+
+
+def test_without_dask_runs_serially_and_says_so_once(tmp_path, monkeypatch, capsys):
+    import cimsim.sweep as sweep
+
+    monkeypatch.setattr(sweep, "dask_available", lambda: False)
+    monkeypatch.setattr(sweep, "_warned_no_dask", False)
+    a = run_sweep(TASKS[:3], Work(tmp_path / "c"), seed=1, workers=2)
+    b = run_sweep(TASKS[:3], Work(tmp_path / "c"), seed=1, scheduler="tcp://127.0.0.1:1")
+    err = capsys.readouterr().err
+    assert err.count("not installed") == 1
+    assert a.mode == b.mode == "serial" and a.rows == b.rows and a.complete
