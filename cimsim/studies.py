@@ -22,6 +22,7 @@ serially, on a local dask cluster or on a remote one, and resume from their stor
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import math
@@ -272,11 +273,12 @@ class AnnealTask:
         solver, polish = p.pop("solver"), bool(p.pop("polish"))
         steps, replicas = int(p.pop("steps")), int(p.pop("replicas"))
         p.pop("chunk")
-        _warm_up(model, self.instance.ident, solver, polish, steps, p)
-        rng = np.random.default_rng(ss)
-        t0 = time.perf_counter()
-        res = solve(model, solver, replicas=replicas, steps=steps, rng=rng, polish_result=polish, **p)
-        wall = time.perf_counter() - t0
+        with single_thread():
+            _warm_up(model, self.instance.ident, solver, polish, steps, p)
+            rng = np.random.default_rng(ss)
+            t0 = time.perf_counter()
+            res = solve(model, solver, replicas=replicas, steps=steps, rng=rng, polish_result=polish, **p)
+            wall = time.perf_counter() - t0
         energies = np.asarray(res.energies, dtype=np.float64)
         if energies.shape != (replicas,):
             raise RuntimeError(f"solver {solver} returned {energies.shape[0]} energies for {replicas} replicas")
@@ -284,6 +286,39 @@ class AnnealTask:
 
 
 _WARM: set = set()
+
+
+@contextlib.contextmanager
+def single_thread():
+    """Run the enclosed code on one core: BLAS (via threadpoolctl, when installed) and numba limited to one
+    thread, restored afterwards.
+
+    A study gets its parallelism from running tasks side by side (dask workers), so every task is timed
+    on one core whether it runs in this process or on a worker. Without the limit, small matrix products
+    in multi-threaded OpenBLAS on a busy machine were measured ~100x slower (32 x 64 by 64 x 64 products,
+    load average 18 on 2 cores), which made serial and distributed wall times incomparable.
+    """
+    restore = None
+    try:
+        import numba
+
+        restore = numba.get_num_threads()
+        numba.set_num_threads(1)
+    except (ImportError, ValueError, RuntimeError):
+        restore = None
+    try:
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:
+            yield
+        else:
+            with threadpool_limits(limits=1):
+                yield
+    finally:
+        if restore is not None:
+            import numba
+
+            numba.set_num_threads(restore)
 
 
 def _warm_up(model: IsingModel, ident: str, solver: str, polish: bool, steps: int, params: dict) -> None:

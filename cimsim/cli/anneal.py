@@ -32,6 +32,7 @@ def _record(prepared, study, seed: int, max_settings: int = 4) -> tuple[list, st
     """Re-run up to ``max_settings`` settings with trajectory recording on a few replicas."""
     from ..plotting.anneal import extract_trace
     from ..solvers import solve
+    from ..studies import single_thread
 
     P = prepared
     n = len(P.settings)
@@ -43,8 +44,9 @@ def _record(prepared, study, seed: int, max_settings: int = 4) -> tuple[list, st
         t = P.tasks[i * -(-P.runs // P.chunk)]
         params = {k: v for k, v in t.items() if k not in ("instance", "solver", "polish", "replicas", "chunk", "steps")}
         try:
-            res = solve(P.model, P.solver, replicas=min(8, P.runs), steps=t["steps"], seed=seed,
-                        polish_result=False, **params, **flag)
+            with single_thread():
+                res = solve(P.model, P.solver, replicas=min(8, P.runs), steps=t["steps"], seed=seed,
+                            polish_result=False, **params, **flag)
         except CimsimError as exc:
             return [], f"solver {P.solver} cannot record trajectories ({exc}); no trajectory figure"
         tr = extract_trace(res.extra)
