@@ -281,3 +281,24 @@ def test_trajectory_extraction_and_figure(tmp_path):
     assert extract_trace({"threshold": 1.0}) is None
     path = plot_trajectories([("cim", tr), ("sa", sa)], tmp_path / "t.png", target_energy=0.5)
     assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_cli_schedule_sweep_with_cim_trajectories(tmp_path, capsys):
+    from cimsim.solvers import solve
+
+    try:
+        solve(sk_model(8, 0), "cim", replicas=1, steps=3, seed=0, record=True, schedule="linear:-0.2,1.5,relative=1")
+    except CimsimError:
+        pytest.skip("this cim build has no schedule/record parameters yet")
+    out = tmp_path / "sched"
+    code, stdout, err = run_cli(["anneal", "--sk", 12, "--sweep", "schedule=linear:-0.2,1.5,relative=1;landscape",
+                                 "--steps", 100, "--runs", 8, "--chunk", 8, "--out", out, "--workers", 1], capsys)
+    assert code == 0, err
+    data = json.loads((out / "anneal.json").read_text())
+    assert [r["schedule"] for r in data["rows"]] == ["linear:-0.2,1.5,relative=1", "landscape"]
+    assert data["figures"]["trajectories"].endswith("trajectories.png")
+    assert (out / "trajectories.png").read_bytes()[:4] == b"\x89PNG"
+    # a non-finite schedule is refused before any work
+    code, _, err = run_cli(["anneal", "--sk", 12, "--sweep", "schedule=linear:-0.2,inf", "--out", tmp_path / "no",
+                            "--workers", 1], capsys)
+    assert code == 2 and not (tmp_path / "no").exists()
