@@ -57,12 +57,16 @@ def plot_tts(rows: list[dict], swept: list[str], path: str | Path, *, cost: str 
         hi = np.array([r[f"{col}_hi"] for r in rs], dtype=float)
         fin = np.isfinite(y)
         order = np.argsort(xv[fin])
-        hi_c = np.where(np.isfinite(hi), hi, top)
-        yerr = np.vstack([y - lo, hi_c - y])[:, fin][:, order]
-        line = ax.errorbar(xv[fin][order], y[fin][order], yerr=yerr, marker="o", capsize=3, label=name)
+        yf, lof = y[fin][order], lo[fin][order]
+        hif = np.where(np.isfinite(hi[fin]), hi[fin], top)[order]
+        line = ax.errorbar(xv[fin][order], yf, yerr=np.vstack([yf - lof, hif - yf]), marker="o", capsize=3,
+                           label=name)
         if np.any(~fin):
             ax.scatter(xv[~fin], np.full(int(np.sum(~fin)), top), marker="^",
                        color=line[0].get_color(), zorder=3)
+    if not finite_vals:
+        ax.text(0.5, 0.5, "no setting reached the target (TTS = inf)", ha="center", va="center",
+                transform=ax.transAxes)
     ax.set_yscale("log")
     if numeric:
         xs_f = np.array(xs, dtype=float)
