@@ -33,7 +33,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .errors import CimsimError, finite_float, positive_float, positive_int
+from .errors import CimsimError, finite_float, positive_int
 from .model import IsingModel
 from .sweep import SweepOutcome, run_sweep, task_key, task_seed
 
