@@ -119,6 +119,8 @@ def test_bisection_ground_states_are_balanced_optima(seed):
     n = int(rng.integers(2, 12))
     kind = ("unit", "int", "normal")[seed % 3]
     edges = random_graph(rng, n, float(rng.uniform(0.2, 0.9)), kind)
+    if seed % 4 == 3:  # irregular: a weighted star plus a few extra edges, isolated vertices allowed
+        edges = [(0, j, float(rng.integers(1, 4))) for j in range(1, n)] + edges[: seed % 3]
     enc = encode_bisection(n, edges)
     assert enc.info["penalty_guaranteed"] and enc.info["penalty"] > enc.info["penalty_bound"]
     best = brute_bisection(n, edges)
@@ -142,6 +144,14 @@ def test_bisection_penalty_bound_is_tight(n, edges, bound):
         assert enc.info["penalty_guaranteed"] is balanced
         S, E, gs = ground_states(enc.model)
         assert all(enc.decode(s).feasible is balanced for s in S[gs])
+
+
+def test_bisection_bound_uses_median_rank_degree():
+    star = [(0, j) for j in range(1, 10)]
+    assert encode_bisection(10, star).info["penalty_bound"] == pytest.approx(0.25)  # Lucas: 10/8
+    assert encode_bisection(10, [(0, 1)]).info["penalty_bound"] == 0.0
+    enc = encode_bisection(10, [(0, 1, 4.0)])
+    assert enc.info["penalty"] == pytest.approx(1.0) and enc.info["penalty_guaranteed"]
 
 
 def test_bisection_example_file():

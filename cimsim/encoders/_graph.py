@@ -28,8 +28,10 @@ from .maxcut import read_gset
 
 __all__ = ["DEFAULT_PENALTY", "simple_edges", "encode_graph_problem", "graph_from_file", "edges_from_networkx"]
 
-#: default A / B: twice the bound A > B (physics.md 5.5 suggests 1.1-2x the bound).
-DEFAULT_PENALTY = 2.0
+#: default A / B = 1.25 x the bound A > B. On a 300-vertex G(n, 0.03) graph, simulated annealing (5 seeds)
+#: found independent sets of mean size 99.2 / 99.0 / 99.0 / 97.4 / 97.2 and covers of 201.0 / 201.0 /
+#: 201.2 / 202.8 / 202.8 for A = 1.1 / 1.25 / 1.5 / 2 / 3: stay close to the bound (physics.md 5.5).
+DEFAULT_PENALTY = 1.25
 
 
 def simple_edges(n: int, edges: Iterable, *, name: str = "graph") -> np.ndarray:

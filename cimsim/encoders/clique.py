@@ -13,7 +13,7 @@ Default ``A = B (min(K, Delta) + 1)``. Objective: edges inside the set (maximise
 On K-sets ``H = B (K (K - 1)/2 - edges inside)``.
 
 **Maximum clique** (no ``size``): the maximum independent set of the complement graph,
-``H = A sum_{u<v, (uv) not in E} x_u x_v - B sum_v x_v`` with ``A > B`` (default 2, see
+``H = A sum_{u<v, (uv) not in E} x_u x_v - B sum_v x_v`` with ``A > B`` (default 1.25, see
 :mod:`cimsim.encoders._graph`); objective: clique size (maximised); feasible: the set is a clique.
 The complement has O(N^2) pairs, so this is meant for graphs of moderate size.
 

@@ -1,6 +1,6 @@
 """Minimum vertex cover (physics.md 5.2): ``H = A sum_E (1 - x_u)(1 - x_v) + B sum_v x_v``.
 
-Spin ``+1`` puts a vertex in the cover. ``B = 1``; ``A`` defaults to 2 (any ``A > B`` makes every ground
+Spin ``+1`` puts a vertex in the cover. ``B = 1``; ``A`` defaults to 1.25 (any ``A > B`` makes every ground
 state a minimum cover; see :mod:`cimsim.encoders._graph`) and is set with ``penalty=``. Edge weights in
 the input are ignored and parallel edges merged. ``H(s) = A * uncovered_edges + size``; on a cover,
 ``H = size``. The decoder checks feasibility directly (every edge has an endpoint in the cover).
@@ -30,5 +30,5 @@ def from_networkx(graph, *, penalty: float | None = None) -> Encoded:
 
 
 def from_file(path: str | Path, **options) -> Encoded:
-    """Gset/rudy edge list (weights ignored). Options: ``penalty`` (A, default 2), ``storage``."""
+    """Gset/rudy edge list (weights ignored). Options: ``penalty`` (A, default 1.25), ``storage``."""
     return graph_from_file("vertex-cover", path, options)
