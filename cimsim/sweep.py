@@ -13,7 +13,8 @@ Execution
     Serially in this process (the default, and whenever ``workers == 1``), or with dask.distributed:
     on an existing cluster (``scheduler="tcp://host:port"`` or ``client=``) or on a LocalCluster of
     ``workers`` single-threaded worker processes on loopback. Without dask installed, a request for
-    parallel execution runs serially and says so once on stderr.
+    parallel execution runs serially and says so once on stderr. ``fn`` travels with each task when it
+    pickles small; a larger one (over :data:`BIG_FUNCTION_BYTES`) is broadcast to the workers once.
 
 Store, checkpoint and resume (``out_dir``)
     Every finished task is written at once, atomically (temporary file + rename), to
@@ -64,6 +65,8 @@ __all__ = [
 ]
 
 TASKS_DIR = "tasks"
+#: pickled sweep functions larger than this are broadcast to the workers once, not shipped with every task
+BIG_FUNCTION_BYTES = 1 << 20
 _warned_no_dask = False
 
 
@@ -260,7 +263,7 @@ def _execute(fn: Callable, params: dict, key: str, sweep_seed: int) -> dict:
 
 def dask_available() -> bool:
     try:
-        import distributed  # noqa: F401
+        import distributed  # noqa: F401  (only checking that it imports)
     except ImportError:
         return False
     return True
@@ -469,9 +472,19 @@ def _run_distributed(todo, fn, seed, finish, *, scheduler, workers, client, work
                                        host="127.0.0.1", dashboard_address=None, env=env)
             own_client = client = Client(own_cluster)
             mode = f"local:{workers}"
+        # a function carrying a lot of data (a closure over a dense J, say) is sent to every worker once
+        # instead of once per task; small ones travel inline, which survives any worker dying
+        fn_arg: Any = fn
+        try:
+            import cloudpickle
+
+            if len(cloudpickle.dumps(fn)) > BIG_FUNCTION_BYTES:
+                fn_arg = client.scatter(fn, broadcast=True, hash=False)
+        except Exception:  # unpicklable here: let submit report it per task
+            fn_arg = fn
         futures = {}
         for k, p in todo:
-            fut = client.submit(_execute, fn, p, k, seed, pure=False, key=f"cimsim-task-{k}-{os.urandom(4).hex()}")
+            fut = client.submit(_execute, fn_arg, p, k, seed, pure=False, key=f"cimsim-task-{k}-{os.urandom(4).hex()}")
             futures[fut] = k
         try:
             for fut in as_completed(list(futures)):

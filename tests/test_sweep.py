@@ -207,6 +207,25 @@ def test_distributed_table_equals_serial(tmp_path, client):
     assert (tmp_path / "serial" / "results.csv").read_text() == (tmp_path / "dist" / "results.csv").read_text()
 
 
+class BigWork(Work):
+    """A sweep function dragging 2 MB of data along (broadcast once instead of shipped per task)."""
+
+    def __init__(self, counter):
+        super().__init__(counter)
+        self.blob = np.arange(1 << 18, dtype=np.float64)
+
+    def __call__(self, params, ss):
+        row = super().__call__(params, ss)
+        row["blob_sum"] = float(self.blob.sum())
+        return row
+
+
+def test_distributed_big_function_is_broadcast(tmp_path, client):
+    serial = run_sweep(TASKS, BigWork(tmp_path / "c1"), seed=12)
+    dist = run_sweep(TASKS, BigWork(tmp_path / "c2"), seed=12, client=client)
+    assert dist.rows == serial.rows and dist.rows[0]["blob_sum"] == float(np.arange(1 << 18).sum())
+
+
 def test_distributed_raising_task_recorded(tmp_path, client):
     out = run_sweep(TASKS, Work(tmp_path / "c", fail_on=1), seed=0, out_dir=tmp_path / "st", client=client)
     assert {f["x"] for f in out.failed} == {1} and len(out.rows) == len(TASKS) - 2
