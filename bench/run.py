@@ -22,7 +22,7 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 
 from cimsim import CimsimError  # noqa: E402
 
-from bench.harness import CIMSIM_SOLVERS, run_bench, write_csv, write_markdown  # noqa: E402
+from bench.harness import CIMSIM_SOLVERS, read_csv, recompare, run_bench, write_csv, write_markdown  # noqa: E402
 from bench.instances import SUITES, all_instance_names, load_instance  # noqa: E402
 from bench.peers import PEERS  # noqa: E402
 
@@ -78,12 +78,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--threads", default="1",
                    help="BLAS/numba/torch threads for every solver and bound probe: a number or 'all' (default 1: "
                         "on a shared machine spinning worker threads make multi-threaded runs erratic)")
+    p.add_argument("--render", default=None, metavar="CSV",
+                   help="only re-render the markdown table of an earlier run's CSV (next to it) and print it")
     p.add_argument("--tag", default=None, help="output file stem (default: the suite name)")
     return p.parse_args(argv)
 
 
+def _render(path: Path) -> int:
+    if not path.is_file():
+        print(f"error: {path}: no such file", file=sys.stderr)
+        return 2
+    md = path.with_suffix(".md")
+    old = md.read_text(encoding="utf-8") if md.exists() else ""
+    header = old.split("\n| instance |")[0].strip() if old else f"# cimsim benchmark: {path.stem}"
+    rows = recompare(read_csv(path))
+    write_markdown(rows, md, header=header)
+    print(md.read_text(encoding="utf-8"))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.render:
+        return _render(Path(args.render))
     try:
         budgets = _budgets(args.budgets or DEFAULT_BUDGETS[args.suite])
         if args.instances is not None:

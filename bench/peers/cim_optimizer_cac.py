@@ -3,6 +3,11 @@ hyperparameters (random tuning off), dense couplings, CPU torch.
 
 Its energy is -1/2 s^T J s - h^T s (cimsim's convention). With fields it switches to its external-field
 AHC; a batch is ``RUNS`` parallel trajectories of its default 1000 time steps.
+
+Its default hyperparameters are tuned for integer (+-1) couplings and are not scale-free, so J and h are
+divided by the mean magnitude of the non-zero couplings (1 for Gset; Gaussian SK's N(0, 1/N) entries
+become O(1)). That does not change which spins are optimal; the harness scores the returned spins
+with the original model.
 """
 from __future__ import annotations
 
@@ -33,7 +38,9 @@ def prepare(model: IsingModel):
     from cim_optimizer.solve_Ising import Ising
 
     J = model.J.toarray() if model.is_sparse else np.array(model.J)
-    return Ising(J, np.array(model.h))
+    nz = np.abs(J[J != 0])
+    scale = float(nz.mean()) if nz.size else 1.0
+    return Ising(J / scale, np.array(model.h) / scale)
 
 
 def warmup() -> None:

@@ -38,7 +38,9 @@ def warmup() -> None:
     import simulated_bifurcation as sb
     import torch
 
-    sb.minimize(torch.zeros(4, 4), domain="spin", agents=2, max_steps=10, verbose=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sb.minimize(torch.zeros(4, 4), domain="spin", agents=2, max_steps=10, verbose=False)
 
 
 def run_batch(prepared, model: IsingModel, rng: np.random.Generator, *, budget_s: float):
