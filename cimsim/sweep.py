@@ -62,6 +62,7 @@ __all__ = [
     "load_store",
     "write_table_csv",
     "dask_available",
+    "check_scheduler_address",
 ]
 
 TASKS_DIR = "tasks"
@@ -259,6 +260,26 @@ def _execute(fn: Callable, params: dict, key: str, sweep_seed: int) -> dict:
         msg = str(exc).splitlines()[0] if str(exc) else ""
         return {"status": "failed", "error": f"{type(exc).__name__}: {msg}".rstrip(": "), "elapsed_s": time.perf_counter() - t0}
     return {"status": "ok", "row": out, "elapsed_s": time.perf_counter() - t0}
+
+
+_SCHEMES = ("tcp", "tls", "ucx", "ws", "wss", "inproc")
+
+
+def check_scheduler_address(address: str) -> str:
+    """Return ``address`` if it looks like a dask scheduler address (``[scheme://]host:port``), else raise
+    :class:`CimsimError`. A bare ``host:port`` gets ``tcp://``."""
+    text = str(address).strip()
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        scheme, rest = "tcp", text
+    if scheme not in _SCHEMES:
+        raise CimsimError(f"scheduler address {address!r}: unknown scheme {scheme!r} (expected tcp://HOST:PORT)")
+    if scheme == "inproc":
+        return text
+    host, colon, port = rest.rpartition(":")
+    if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise CimsimError(f"scheduler address {address!r}: expected [tcp://]HOST:PORT, e.g. tcp://10.0.0.5:8786")
+    return f"{scheme}://{rest}"
 
 
 def dask_available() -> bool:
@@ -460,9 +481,10 @@ def _run_distributed(todo, fn, seed, finish, *, scheduler, workers, client, work
         if client is not None:
             mode = f"dask:{getattr(client, 'scheduler', None) and client.scheduler.address}"
         elif scheduler is not None:
+            scheduler = check_scheduler_address(scheduler)
             try:
-                own_client = client = Client(scheduler, timeout="30s")
-            except (OSError, TimeoutError) as exc:
+                own_client = client = Client(scheduler, timeout="10s")
+            except (OSError, TimeoutError, ValueError) as exc:
                 raise CimsimError(f"cannot connect to the dask scheduler at {scheduler} ({exc})") from None
             mode = f"dask:{scheduler}"
         else:

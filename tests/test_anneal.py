@@ -228,7 +228,8 @@ def test_cli_maxcut_with_known_optimum_and_sa_trace_figure(tmp_path, capsys):
 
 @pytest.mark.parametrize("args", [
     ["--sweep", "steps=0,10"], ["--sweep", "steps"], ["--sweep", "steps="], ["-p", "dt=0"], ["-p", "dt=nan"],
-    ["--sweep", "dt=0.1,-1"], ["--runs", "0"], ["-p", "bogus=1"], ["--solver", "adiabatic", "--schedule", "linear:-2,nan"],
+    ["--sweep", "dt=0.1,-1"], ["--runs", "0"], ["-p", "bogus=1"], ["--solver", "adiabatic", "--schedule", "linear:-2,nan"], ["--scheduler", "nonsense"],
+    ["--scheduler", "http://host:1"], ["--chunk", "0"], ["--sweep", "runs=1,2"],
 ])
 def test_cli_refuses_bad_input_in_one_line(tmp_path, capsys, args):
     out = tmp_path / "never"

@@ -22,7 +22,8 @@ from typing import Any, Callable
 
 import click
 
-from ..sweep import SweepOutcome, run_sweep
+from ..errors import CimsimError
+from ..sweep import SweepOutcome, check_scheduler_address, run_sweep
 
 __all__ = ["sweep_options", "run_cli_sweep", "exit_code", "default_workers"]
 
@@ -35,6 +36,15 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _check_address(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return check_scheduler_address(value)
+    except CimsimError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 def sweep_options(f: Callable) -> Callable:
     """Add ``--out``, ``--scheduler`` and ``--workers`` (parameters ``out``, ``scheduler``, ``workers``)."""
     f = click.option(
@@ -43,7 +53,7 @@ def sweep_options(f: Callable) -> Callable:
         "1 runs in this process. Ignored with --scheduler.",
     )(f)
     f = click.option(
-        "--scheduler", default=None, metavar="ADDRESS",
+        "--scheduler", default=None, metavar="ADDRESS", callback=_check_address,
         help="Address of a running dask scheduler, e.g. tcp://10.0.0.5:8786 (see docs/sweeps.md for SLURM).",
     )(f)
     f = click.option(
