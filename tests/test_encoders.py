@@ -495,3 +495,45 @@ def test_knapsack_and_clique_example_files():
         get_problem("coloring").from_file(PROBLEMS / "graph16.txt")
     with pytest.raises(CimsimError, match="exceeds"):
         get_problem("clique").from_file(PROBLEMS / "graph16.txt", size=17)
+
+
+def test_wcnf_reader_and_partial_maxsat(tmp_path):
+    from cimsim.encoders.sat import read_cnf
+
+    f = read_cnf(write(tmp_path, "c w\np wcnf 3 4 100\n100 1 2 0\n100 -1\n 0\n3 -2 0 2.5 3 0\n"))
+    assert f.clauses == [[1, 2], [-1], [-2], [3]] and f.weights == [100, 100, 3, 2.5] and f.top == 100
+    assert f.hard == [True, True, False, False]
+    with pytest.raises(CimsimError, match="line 3: expected a positive clause weight"):
+        read_cnf(write(tmp_path, "p wcnf 3 1\n1 2 0\nx 1 0\n"))
+    with pytest.raises(CimsimError, match="line 1: header"):
+        read_cnf(write(tmp_path, "p wcnf 3 1 5 6\n1 2 0\n"))
+    enc = get_problem("sat").from_file(write(tmp_path, "p wcnf 3 4 100\n100 1 2 0\n100 -1 0\n3 -2 0\n2.5 3 0\n"))
+    assert enc.info["hard_weight"] == 6.5  # soft total + 1, not TOP
+    sol = enc.decode(ground_state(enc.model)[0])
+    # hard: (x1 or x2), not x1  =>  x2 true, so soft -x2 (3) is lost; x3 true (2.5)
+    assert sol.answer["assignment"] == [False, True, True] and sol.objective == 2.5 and sol.feasible
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_partial_maxsat_ground_states(seed):
+    rng = np.random.default_rng(700 + seed)
+    n_vars = int(rng.integers(2, 6))
+    clauses = random_cnf(rng, n_vars, int(rng.integers(3, 8)), 3)
+    clauses = [c for c in clauses if c] or [[1]]
+    hard = [bool(rng.random() < 0.4) for _ in clauses]
+    weights = [float(rng.integers(1, 5)) for _ in clauses]
+    enc = encode_sat(n_vars, clauses, weights=weights, hard=hard)
+    if enc.model.n > 16:
+        pytest.skip("instance too large to enumerate")
+    results = []
+    for xa in itertools.product([False, True], repeat=n_vars):
+        sat = [any(xa[abs(l) - 1] == (l > 0) for l in cl) for cl in clauses]
+        results.append((all(s for s, h in zip(sat, hard) if h), sum(w for s, h, w in zip(sat, hard, weights) if s and not h)))
+    feasible_exists = any(ok for ok, _ in results)
+    best = max(v for ok, v in results if ok == feasible_exists)
+    S, E, gs = ground_states(enc.model)
+    for s in S[gs]:
+        sol = enc.decode(s)
+        assert sol.feasible == feasible_exists
+        if feasible_exists:
+            assert sol.objective == pytest.approx(best)

@@ -19,9 +19,13 @@ Hence, for every assignment ``x``, ``min_aux H(x, aux) = sum of weights of the c
 every ``H(x, aux)`` is at least that, and the Ising ground energy is the MAX-SAT optimum's violated
 weight (0 iff satisfiable). A file of m 3-clauses gives ``n + m`` spins. The decoder reads only the
 first n spins and recounts satisfied clauses directly from the original clauses.
+
+Weighted and partial MAX-SAT come from classic ``p wcnf V C [TOP]`` files (each clause preceded by its
+weight; weight >= TOP marks a hard clause): see :func:`encode_sat` for how hard clauses are weighted.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -31,25 +35,46 @@ from ..errors import CimsimError
 from . import Encoded, Solution, read_text
 from ._common import QuboBuilder, check_options
 
-__all__ = ["read_dimacs", "encode_sat", "from_file", "count_satisfied"]
+__all__ = ["CnfFile", "read_cnf", "read_dimacs", "encode_sat", "from_file", "count_satisfied"]
 
 
-def read_dimacs(path: str | Path) -> tuple[int, list[list[int]]]:
-    """Parse a DIMACS CNF file into ``(n_vars, clauses)`` (clauses as lists of signed 1-based literals).
+@dataclass
+class CnfFile:
+    """A parsed DIMACS file: ``clauses`` of signed 1-based literals; for ``wcnf``, per-clause ``weights``
+    and the ``top`` weight (clauses weighing at least ``top`` are hard), else None."""
 
-    Comment lines start with ``c``; the header ``p cnf V C`` must precede the clauses; clauses end with
-    ``0`` and may span lines. Parsing stops at a line starting with ``%`` (the SATLIB trailer). A final
-    clause missing its ``0`` at end of file is accepted. Malformed input raises :class:`CimsimError`
-    naming the line: missing or bad header, non-integer token, literal beyond ``V``, clause count not
-    matching ``C``.
+    n_vars: int
+    clauses: list[list[int]]
+    weights: list[float] | None = None
+    top: float | None = None
+
+    @property
+    def hard(self) -> list[bool] | None:
+        if self.weights is None or self.top is None:
+            return None
+        return [w >= self.top for w in self.weights]
+
+
+def read_cnf(path: str | Path) -> CnfFile:
+    """Parse a DIMACS ``cnf`` or (classic) ``wcnf`` file.
+
+    Comment lines start with ``c``; the header ``p cnf V C`` (or ``p wcnf V C [TOP]``, where every clause
+    starts with its positive weight) must precede the clauses; clauses end with ``0`` and may span lines.
+    Parsing stops at a line starting with ``%`` (the SATLIB trailer). A final clause missing its ``0``
+    at end of file is accepted. Malformed input raises :class:`CimsimError` naming the line: missing or
+    bad header, non-integer token, bad weight, literal beyond ``V``, clause count not matching ``C``.
     """
     p = Path(path)
     text = read_text(p)
     n_vars: int | None = None
     n_clauses = 0
     header_line = 0
+    weighted = False
+    top: float | None = None
     clauses: list[list[int]] = []
+    weights: list[float] = []
     current: list[int] = []
+    need_weight = True
     for k, line in enumerate(text.splitlines(), start=1):
         s = line.strip()
         if not s or s.startswith("c"):
@@ -60,19 +85,33 @@ def read_dimacs(path: str | Path) -> tuple[int, list[list[int]]]:
             if n_vars is not None:
                 raise CimsimError(f"{p}: line {k}: second 'p' header (the first is on line {header_line})")
             t = s.split()
-            if len(t) != 4 or t[0] != "p" or t[1] != "cnf":
-                raise CimsimError(f"{p}: line {k}: header must be 'p cnf VARIABLES CLAUSES', got {s!r}")
+            ok = len(t) >= 4 and t[0] == "p" and (t[1] == "cnf" and len(t) == 4 or t[1] == "wcnf" and len(t) <= 5)
+            if not ok:
+                raise CimsimError(f"{p}: line {k}: header must be 'p cnf VARIABLES CLAUSES' "
+                                  f"(or 'p wcnf VARIABLES CLAUSES [TOP]'), got {s!r}")
             try:
                 n_vars, n_clauses = int(t[2]), int(t[3])
+                top = float(t[4]) if len(t) == 5 else None
             except ValueError:
                 raise CimsimError(f"{p}: line {k}: header counts must be integers, got {s!r}") from None
-            if n_vars < 1 or n_clauses < 0:
-                raise CimsimError(f"{p}: line {k}: header needs VARIABLES >= 1 and CLAUSES >= 0, got {s!r}")
+            if n_vars < 1 or n_clauses < 0 or (top is not None and not (np.isfinite(top) and top > 0)):
+                raise CimsimError(f"{p}: line {k}: header needs VARIABLES >= 1, CLAUSES >= 0 (and TOP > 0), got {s!r}")
+            weighted = t[1] == "wcnf"
             header_line = k
             continue
         if n_vars is None:
             raise CimsimError(f"{p}: line {k}: missing 'p cnf VARIABLES CLAUSES' header before the clauses")
         for tok in s.split():
+            if weighted and need_weight:
+                try:
+                    w = float(tok)
+                except ValueError:
+                    w = float("nan")
+                if not (np.isfinite(w) and w > 0):
+                    raise CimsimError(f"{p}: line {k}: expected a positive clause weight, got {tok!r}")
+                weights.append(w)
+                need_weight = False
+                continue
             try:
                 lit = int(tok)
             except ValueError:
@@ -80,17 +119,24 @@ def read_dimacs(path: str | Path) -> tuple[int, list[list[int]]]:
             if lit == 0:
                 clauses.append(current)
                 current = []
+                need_weight = True
             elif abs(lit) > n_vars:
                 raise CimsimError(f"{p}: line {k}: literal {lit} is beyond the {n_vars} variables declared in the header")
             else:
                 current.append(lit)
     if n_vars is None:
         raise CimsimError(f"{p}: missing 'p cnf VARIABLES CLAUSES' header")
-    if current:
+    if current or (weighted and not need_weight):
         clauses.append(current)
     if len(clauses) != n_clauses:
         raise CimsimError(f"{p}: line {header_line}: header declares {n_clauses} clauses but the file has {len(clauses)}")
-    return n_vars, clauses
+    return CnfFile(n_vars, clauses, weights if weighted else None, top)
+
+
+def read_dimacs(path: str | Path) -> tuple[int, list[list[int]]]:
+    """``(n_vars, clauses)`` of a DIMACS CNF file (see :func:`read_cnf`; weights of a wcnf are dropped)."""
+    f = read_cnf(path)
+    return f.n_vars, f.clauses
 
 
 def _check_clauses(n_vars: int, clauses: Iterable[Sequence[int]], name: str) -> list[list[int]]:
@@ -115,11 +161,17 @@ def count_satisfied(clauses: Sequence[Sequence[int]], assignment: Sequence[bool]
 
 
 def encode_sat(n_vars: int, clauses: Iterable[Sequence[int]], *, weights: Sequence[float] | None = None,
-               storage: str = "auto", name: str = "cnf") -> Encoded:
-    """Encode (weighted) MAX-SAT of ``clauses`` (signed 1-based literals) over ``n_vars`` variables.
+               hard: Sequence[bool] | None = None, storage: str = "auto", name: str = "cnf") -> Encoded:
+    """Encode (weighted, partial) MAX-SAT of ``clauses`` (signed 1-based literals) over ``n_vars`` variables.
 
     ``weights`` (positive, one per clause) default to 1. The objective is the number (weight) of
     satisfied clauses, maximised; ``feasible`` means every clause is satisfied.
+
+    ``hard`` (one flag per clause) marks clauses that must hold: the objective then counts only the
+    satisfied soft weight, ``feasible`` means every hard clause holds, and each hard clause enters H with
+    weight ``soft_total + 1`` (not the file's TOP, which is often astronomically large and would crush
+    the soft clauses' dynamic range). That suffices: an assignment violating a hard clause has
+    ``min_aux H >= soft_total + 1``, more than any assignment satisfying all hard clauses can have.
     """
     cls = _check_clauses(n_vars, clauses, name)
     m = len(cls)
@@ -129,6 +181,13 @@ def encode_sat(n_vars: int, clauses: Iterable[Sequence[int]], *, weights: Sequen
         wts = np.asarray(weights, dtype=np.float64).reshape(-1)
         if wts.shape != (m,) or not np.all(np.isfinite(wts)) or np.any(wts <= 0):
             raise CimsimError(f"{name}: weights must be {m} positive finite numbers")
+    hard_mask = np.zeros(m, dtype=bool)
+    if hard is not None:
+        hard_mask = np.asarray(hard, dtype=bool).reshape(-1)
+        if hard_mask.shape != (m,):
+            raise CimsimError(f"{name}: hard must have one flag per clause ({m})")
+        soft_total = float(wts[~hard_mask].sum())
+        wts = np.where(hard_mask, soft_total + 1.0, wts)
     n = int(n_vars)
 
     # normalise each clause: merge repeated literals, drop tautologies
@@ -191,6 +250,11 @@ def encode_sat(n_vars: int, clauses: Iterable[Sequence[int]], *, weights: Sequen
             "violated": [int(c) for c in np.flatnonzero(~sat_mask)],
         }
         objective: float = satisfied
+        if hard is not None:
+            objective = float(wts[sat_mask & ~hard_mask].sum())
+            answer["satisfied_weight"] = objective
+            answer["hard_violated"] = int(np.count_nonzero(hard_mask & ~sat_mask))
+            return Solution(objective, answer["hard_violated"] == 0, answer)
         if weighted:
             objective = float(wts[sat_mask].sum())
             answer["satisfied_weight"] = objective
@@ -207,12 +271,16 @@ def encode_sat(n_vars: int, clauses: Iterable[Sequence[int]], *, weights: Sequen
         "energy": "min over auxiliaries of H = violated clause weight",
     }
     if weighted:
-        info["total_weight"] = float(wts.sum())
+        info["total_weight"] = float(wts[~hard_mask].sum())
+    if hard is not None:
+        info["hard_clauses"] = int(hard_mask.sum())
+        info["hard_weight"] = float(wts[hard_mask][0]) if hard_mask.any() else None
     return Encoded("sat", model, decode, "max", "satisfied", info)
 
 
 def from_file(path: str | Path, **options) -> Encoded:
-    """Encode MAX-SAT from a DIMACS CNF file. Option: ``storage`` (auto, dense, sparse)."""
+    """Encode MAX-SAT from a DIMACS ``cnf`` or ``wcnf`` file. Option: ``storage`` (auto, dense, sparse)."""
     check_options("sat", options, ("storage",))
-    n, clauses = read_dimacs(path)
-    return encode_sat(n, clauses, storage=options.get("storage", "auto"), name=str(path))
+    f = read_cnf(path)
+    return encode_sat(f.n_vars, f.clauses, weights=f.weights, hard=f.hard,
+                      storage=options.get("storage", "auto"), name=str(path))
