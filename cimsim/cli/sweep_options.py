@@ -79,8 +79,13 @@ def run_cli_sweep(
     """Run :func:`cimsim.sweep.run_sweep` the way every command does and print its summary on stderr."""
     if scheduler is None and workers is None:
         workers = default_workers()
-    outcome = run_sweep(tasks, fn, seed=seed, out_dir=out, progress=not quiet, desc=desc,
-                        scheduler=scheduler, workers=None if scheduler else workers, **kwargs)
+    try:
+        outcome = run_sweep(tasks, fn, seed=seed, out_dir=out, progress=not quiet, desc=desc,
+                            scheduler=scheduler, workers=None if scheduler else workers, **kwargs)
+    except KeyboardInterrupt:
+        click.echo(f"{desc}: interrupted; finished tasks are stored in {out}: re-run the same command to resume",
+                   err=True)
+        raise
     if not quiet or not outcome.complete:
         click.echo(f"{desc}: {outcome.summary()}", err=True)
         if not outcome.complete:
