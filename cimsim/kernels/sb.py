@@ -1,0 +1,197 @@
+"""Simulated-bifurcation kernels (ballistic and discrete SB, Goto et al. 2021; physics.md 4.7).
+
+One step k (symplectic Euler, y then x, then perfectly inelastic walls)::
+
+    phi = J v + h              v = x (bSB) or sgn(x) (dSB; sgn(0) = 0)
+    y  += dt * ( -(a0 - a_k) x + c0 phi )
+    x  += dt * a0 * y
+    |x_i| > 1  ->  x_i = sign(x_i), y_i = 0
+
+State arrays are float32 with shape (R, N); energies are accumulated in float64. The Ising readout of
+replica r is ``s = +1 where x >= 0 else -1``; its energy ``H(s) = -1/2 s.(Js) - h.s + offset`` is
+taken from the ``phi`` of the next step when that ``phi`` was computed from ``s`` (dSB without zero
+amplitudes), else from an explicit product. The best readout of each replica is kept in
+``best_S`` (int8) / ``best_E`` (float64).
+
+``sb_csr_run`` runs whole trajectories for CSR couplings, one replica per thread; ``sb_dense_run``
+does the same for dense float32 J with blocks of replicas sharing each row of J.
+"""
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+
+@nb.njit(inline="always")
+def _csr_energy(indptr, indices, data, h, offset, x):  # pragma: no cover - compiled
+    """H(s) for s = +1 where x >= 0 else -1 (float64)."""
+    N = h.shape[0]
+    e = offset
+    for i in range(N):
+        si = 1.0 if x[i] >= 0.0 else -1.0
+        acc = 0.0
+        for k in range(indptr[i], indptr[i + 1]):
+            acc += data[k] * (1.0 if x[indices[k]] >= 0.0 else -1.0)
+        e -= si * (0.5 * acc + h[i])
+    return e
+
+
+@nb.njit(parallel=True, cache=True, nogil=True)
+def sb_csr_run(indptr, indices, data, h, offset, X, Y, a_sched, a0, c0, dt, discrete, readout, best_S, best_E):  # pragma: no cover
+    """Run ``len(a_sched)`` steps for every replica with CSR J; X, Y (R, N) float32 in place.
+
+    a_sched : (T,) float64, a_k per step.  readout : score every ``readout`` steps (k >= 1, k % readout
+    == 0, before step k's update, i.e. the state after k steps) and the final state.
+    data is float32 or float64; phi is accumulated in float64.
+    """
+    R, N = X.shape
+    T = a_sched.shape[0]
+    cp = dt * c0
+    cy = dt * a0
+    for r in nb.prange(R):
+        x = X[r]
+        y = Y[r]
+        v = np.empty(N, dtype=np.float32)
+        p = np.empty(N, dtype=np.float64)
+        for i in range(N):
+            if discrete:
+                v[i] = 1.0 if x[i] > 0.0 else (-1.0 if x[i] < 0.0 else 0.0)
+            else:
+                v[i] = x[i]
+        for k in range(T):
+            nonzero = True
+            for i in range(N):
+                acc = h[i]
+                for kk in range(indptr[i], indptr[i + 1]):
+                    acc += data[kk] * v[indices[kk]]
+                p[i] = acc
+                if x[i] == 0.0:
+                    nonzero = False
+            if k >= 1 and k % readout == 0:
+                if discrete and nonzero:
+                    e = offset
+                    for i in range(N):
+                        e -= v[i] * 0.5 * (p[i] + h[i])
+                else:
+                    e = _csr_energy(indptr, indices, data, h, offset, x)
+                if e < best_E[r]:
+                    best_E[r] = e
+                    for i in range(N):
+                        best_S[r, i] = 1 if x[i] >= 0.0 else -1
+            cx = dt * (a0 - a_sched[k])
+            for i in range(N):
+                yi = y[i] + (-cx * x[i] + cp * p[i])
+                xi = x[i] + cy * yi
+                if xi > 1.0:
+                    xi = 1.0
+                    yi = 0.0
+                elif xi < -1.0:
+                    xi = -1.0
+                    yi = 0.0
+                x[i] = xi
+                y[i] = yi
+                if discrete:
+                    v[i] = 1.0 if xi > 0.0 else (-1.0 if xi < 0.0 else 0.0)
+                else:
+                    v[i] = xi
+        e = _csr_energy(indptr, indices, data, h, offset, x)
+        if e < best_E[r]:
+            best_E[r] = e
+            for i in range(N):
+                best_S[r, i] = 1 if x[i] >= 0.0 else -1
+
+
+@nb.njit(inline="always")
+def _block_product(J, V, P, b0, b1):  # pragma: no cover - compiled
+    """P[b] = V[b] @ J for rows b0 <= b < b1 (J symmetric (N, N) float32): each row of J is read once
+    per block of replicas and reused from L1, skipping zero amplitudes."""
+    N = J.shape[0]
+    for b in range(b0, b1):
+        pb = P[b]
+        for j in range(N):
+            pb[j] = 0.0
+    for i in range(N):
+        Ji = J[i]
+        for b in range(b0, b1):
+            c = V[b, i]
+            if c != 0.0:
+                pb = P[b]
+                for j in range(N):
+                    pb[j] += c * Ji[j]
+
+
+@nb.njit(parallel=True, cache=True, nogil=True)
+def sb_dense_run(J, h, offset, X, Y, V, P, a_sched, a0, c0, dt, discrete, readout, block, best_S, best_E):  # pragma: no cover
+    """Dense-J version of :func:`sb_csr_run`: whole trajectories inside the kernel, one block of
+    ``block`` replicas per task, so threads never synchronise between steps.
+
+    J : (N, N) float32.  V, P : (R, N) float32 work arrays.  Other arguments as in sb_csr_run.
+    """
+    R, N = X.shape
+    T = a_sched.shape[0]
+    cp = dt * c0
+    cy = dt * a0
+    nblocks = (R + block - 1) // block
+    for bk in nb.prange(nblocks):
+        b0 = bk * block
+        b1 = min(R, b0 + block)
+        for b in range(b0, b1):
+            for i in range(N):
+                xi = X[b, i]
+                if discrete:
+                    V[b, i] = 1.0 if xi > 0.0 else (-1.0 if xi < 0.0 else 0.0)
+                else:
+                    V[b, i] = xi
+        for k in range(T + 1):
+            read = (k >= 1 and k % readout == 0) or k == T
+            if k < T:
+                _block_product(J, V, P, b0, b1)
+            if read:
+                for b in range(b0, b1):
+                    x = X[b]
+                    exact = discrete and k < T
+                    if exact:
+                        for i in range(N):
+                            if x[i] == 0.0:
+                                exact = False
+                                break
+                    if exact:
+                        e = offset
+                        for i in range(N):
+                            e -= V[b, i] * (0.5 * np.float64(P[b, i]) + h[i])
+                    else:
+                        e = offset
+                        for i in range(N):
+                            si = 1.0 if x[i] >= 0.0 else -1.0
+                            acc = 0.0
+                            Ji = J[i]
+                            for j in range(N):
+                                acc += Ji[j] * (1.0 if x[j] >= 0.0 else -1.0)
+                            e -= si * (0.5 * acc + h[i])
+                    if e < best_E[b]:
+                        best_E[b] = e
+                        for i in range(N):
+                            best_S[b, i] = 1 if x[i] >= 0.0 else -1
+            if k == T:
+                break
+            cx = dt * (a0 - a_sched[k])
+            for b in range(b0, b1):
+                x = X[b]
+                y = Y[b]
+                p = P[b]
+                v = V[b]
+                for i in range(N):
+                    yi = y[i] + (-cx * x[i] + cp * (p[i] + h[i]))
+                    xi = x[i] + cy * yi
+                    if xi > 1.0:
+                        xi = 1.0
+                        yi = 0.0
+                    elif xi < -1.0:
+                        xi = -1.0
+                        yi = 0.0
+                    x[i] = xi
+                    y[i] = yi
+                    if discrete:
+                        v[i] = 1.0 if xi > 0.0 else (-1.0 if xi < 0.0 else 0.0)
+                    else:
+                        v[i] = xi

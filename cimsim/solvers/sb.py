@@ -1,0 +1,184 @@
+"""Simulated bifurcation, ballistic (``bsb``) and discrete (``dsb``, default) (Goto et al. 2021).
+
+Equations (physics.md 4.7, project convention ``H = -1/2 s^T J s - h^T s``)::
+
+    dx/dt = a0 y,      dy/dt = -(a0 - a(t)) x + c0 phi,      phi = J v + h,
+    v = x (bSB) or sgn(x) (dSB);   walls: |x_i| > 1 -> x_i = sign(x_i), y_i = 0.
+
+integrated by symplectic Euler (y, then x, then the walls) with ``a(t)`` rising linearly from 0 at the
+first step to ``a0`` at the last (``a_k = a0 k / (steps - 1)``). The field enters through ``phi`` so
+it is scaled by ``c0`` exactly like the couplings. Defaults: ``a0 = 1``,
+``c0 = 0.5 / (sigma_J sqrt N)`` (:meth:`IsingModel.coupling_scale`), ``x0 = 0``,
+``y0 ~ U(-y0_amp, y0_amp)`` with ``y0_amp = 0.1``. ``dt`` defaults to 1.25, the value of Goto et al. 2021, whenever that step is stable for the
+instance, else to ``1 / omega_max`` (:func:`default_dt`). Symplectic Euler is stable only while
+``omega dt < 2`` for every linear mode, and the fastest mode at the start of the ramp has
+``omega_max^2 = a0 + c0 |lambda_min(J)|``. On SK (spectrum [-2, 2] sigma_J sqrt N) this is 2, so
+1.25 is safe; on a Gset MaxCut graph J = -W has an isolated Perron eigenvalue (-48 on G1, 7 times
+the bulk edge), omega_max = 2.1, and at dt = 1.25 the uniform mode blows up: every x sits on the same
+wall (cut 0 on G1). ``1 / omega_max`` (0.47 on G1) was the best of 0.5, 0.7, 0.9 measured there
+(bench/sa_sb_notes.md).
+
+The Ising readout ``s = sign(x)`` (x = 0 read as +1) is scored every ``readout`` steps and at the end;
+each replica returns the best state it visited. For dSB the readout energy comes from the ``phi`` the
+next step computes anyway, so ``readout=1`` (the dSB default) costs O(N) per replica per step; bSB
+needs one extra product per readout (default every 10 steps).
+
+Dense J: a numba kernel runs whole trajectories for blocks of ``DENSE_BLOCK`` replicas per thread
+(a register-blocked product reading each row of float32 J once per block); a per-step BLAS ``V @ J``
+was measured 3-10x slower on this shared 2-core machine because every step synchronises the threads.
+CSR J: a numba kernel runs each replica's whole trajectory on one thread.
+"""
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+import scipy.sparse.linalg as sla
+
+from ..errors import CimsimError, positive_float, positive_int
+from ..kernels.sb import sb_csr_run, sb_dense_run
+from ..model import IsingModel, check_dense_fits
+from . import Batch
+
+__all__ = ["defaults", "run", "simulate", "VARIANTS", "a_schedule", "default_dt"]
+
+VARIANTS = ("dsb", "bsb")
+#: Goto et al. 2021 time step, used whenever it is stable (see default_dt).
+GOTO_DT = 1.25
+#: the stability limit is omega dt = 2; 1.25 is kept up to this fraction of it.
+STABLE_FRACTION = 0.9
+_DT_CACHE: "weakref.WeakKeyDictionary[IsingModel, float]" = weakref.WeakKeyDictionary()
+DEFAULT_READOUT = {"dsb": 1, "bsb": 10}
+#: replicas per task in the dense kernel: each row of J is reused from L1 across a block.
+DENSE_BLOCK = 8
+
+
+def defaults(model: IsingModel) -> dict:
+    """Many replicas (they share each product of J); 2000 steps."""
+    if model.n <= 64:
+        return {"replicas": 16, "steps": 500}
+    if model.is_sparse:
+        return {"replicas": 16, "steps": 2000}
+    return {"replicas": 32, "steps": 2000}
+
+
+def a_schedule(steps: int, a0: float = 1.0) -> np.ndarray:
+    """The (steps,) pump values ``a_k = a0 k / (steps - 1)`` (a single step uses ``a = 0``)."""
+    if steps == 1:
+        return np.zeros(1)
+    return a0 * np.arange(steps, dtype=np.float64) / (steps - 1)
+
+
+def simulate(
+    model: IsingModel,
+    X: np.ndarray,
+    Y: np.ndarray,
+    *,
+    steps: int,
+    variant: str = "dsb",
+    dt: float | None = None,
+    a0: float = 1.0,
+    c0: float | None = None,
+    readout: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Advance positions ``X`` and momenta ``Y`` (R, N) by ``steps`` SB steps from ``a = 0`` to ``a0``.
+
+    Returns ``(X, Y, best_spins, best_energies)``: the final float32 state (new arrays) and, per
+    replica, the best Ising readout visited (int8 (R, N)) and its energy (float64 (R,)). Exposed so
+    a single step can be checked by hand; :func:`run` is the solver entry point.
+    """
+    variant, dt, a0, c0, readout = _check(model, variant, dt, a0, c0, readout)
+    steps = positive_int(steps, "steps")
+    X = np.array(np.atleast_2d(X), dtype=np.float32, order="C", copy=True)
+    Y = np.array(np.atleast_2d(Y), dtype=np.float32, order="C", copy=True)
+    if X.shape != Y.shape or X.ndim != 2 or X.shape[1] != model.n:
+        raise CimsimError(f"X and Y must both have shape (R, {model.n}), got {X.shape} and {Y.shape}")
+    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(Y))):
+        raise CimsimError("X and Y must be finite")
+    return _simulate(model, X, Y, steps, variant, dt, a0, c0, readout)
+
+
+def lambda_min(model: IsingModel) -> float:
+    """Smallest eigenvalue of J (Lanczos, loose tolerance; exact for N <= 64). Cached per model."""
+    if model.n <= 64:
+        return float(np.linalg.eigvalsh(model.dense_couplings())[0])
+    v0 = np.random.default_rng(0).standard_normal(model.n)
+    w = sla.eigsh(model.J, k=1, which="SA", v0=v0, tol=1e-3, return_eigenvectors=False)
+    return float(w[0])
+
+
+def default_dt(model: IsingModel, a0: float = 1.0, c0: float | None = None) -> float:
+    """1.25 if ``1.25 omega_max <= 2 STABLE_FRACTION``, else ``1 / omega_max`` (module docstring)."""
+    c0 = 0.5 / model.coupling_scale() if c0 is None else c0
+    key_ok = c0 == 0.5 / model.coupling_scale() and a0 == 1.0
+    lam = _DT_CACHE.get(model) if key_ok else None
+    if lam is None:
+        lam = lambda_min(model)
+        if key_ok:
+            _DT_CACHE[model] = lam
+    omega = float(np.sqrt(a0 + c0 * max(-lam, 0.0)))
+    return GOTO_DT if GOTO_DT * omega <= 2.0 * STABLE_FRACTION else 1.0 / omega
+
+
+def _check(model: IsingModel, variant: str, dt, a0, c0, readout) -> tuple[str, float, float, float, int]:
+    if variant not in VARIANTS:
+        raise CimsimError(f"unknown sb variant {variant!r}; choose one of {', '.join(VARIANTS)}")
+    if dt is not None:
+        dt = positive_float(dt, "dt")
+    a0 = positive_float(a0, "a0")
+    c0 = positive_float(0.5 / model.coupling_scale() if c0 is None else c0, "c0")
+    if dt is None:
+        dt = default_dt(model, a0, c0)
+    readout = positive_int(DEFAULT_READOUT[variant] if readout is None else readout, "readout")
+    return variant, dt, a0, c0, readout
+
+
+def _simulate(model, X, Y, steps, variant, dt, a0, c0, readout):
+    R, n = X.shape
+    discrete = variant == "dsb"
+    a_sched = a_schedule(steps, a0)
+    h = np.ascontiguousarray(model.h, dtype=np.float64)
+    offset = float(model.offset)
+    best_S = np.ones((R, n), dtype=np.int8)
+    best_E = np.full(R, np.inf)
+    if model.is_sparse:
+        J = model.J
+        data = J.data.astype(np.float32) if np.all(J.data.astype(np.float32) == J.data) else J.data
+        sb_csr_run(J.indptr, J.indices, data, h, offset, X, Y, a_sched, a0, c0, dt, discrete, readout, best_S, best_E)
+        return X, Y, best_S, best_E
+    check_dense_fits(n, copies=1, itemsize=4, what="float32 copy of J")
+    J32 = np.ascontiguousarray(model.J, dtype=np.float32)
+    V = np.empty_like(X)
+    P = np.empty_like(X)
+    block = DENSE_BLOCK if R >= 2 * DENSE_BLOCK else max(1, (R + 1) // 2)
+    sb_dense_run(J32, h, offset, X, Y, V, P, a_sched, a0, c0, dt, discrete, readout, block, best_S, best_E)
+    return X, Y, best_S, best_E
+
+
+def run(
+    model: IsingModel,
+    *,
+    replicas: int,
+    steps: int,
+    rng: np.random.Generator,
+    backend: str = "cpu",
+    variant: str = "dsb",
+    dt: float | None = None,
+    a0: float = 1.0,
+    c0: float | None = None,
+    y0: float = 0.1,
+    readout: int | None = None,
+    **params,
+) -> Batch:
+    """Run ``replicas`` SB trajectories of ``steps`` steps from x = 0; return each one's best readout."""
+    if params:
+        raise CimsimError(f"unknown sb parameter(s): {', '.join(params)}; known: variant, dt, a0, c0, y0, readout")
+    variant, dt, a0, c0, readout = _check(model, variant, dt, a0, c0, readout)
+    y0 = positive_float(y0, "y0", allow_zero=True)
+    R = positive_int(replicas, "replicas")
+    T = positive_int(steps, "steps")
+    X = np.zeros((R, model.n), dtype=np.float32)
+    Y = rng.uniform(-y0, y0, size=(R, model.n)).astype(np.float32)
+    X, Y, best_S, best_E = _simulate(model, X, Y, T, variant, dt, a0, c0, readout)
+    settings = dict(variant=variant, dt=dt, a0=a0, c0=c0, y0=y0, readout=readout)
+    return Batch(best_S, T, settings, {"best_energies": best_E, "coupling_scale": model.coupling_scale()})
