@@ -537,3 +537,22 @@ def test_partial_maxsat_ground_states(seed):
         assert sol.feasible == feasible_exists
         if feasible_exists:
             assert sol.objective == pytest.approx(best)
+
+
+def test_dimacs_graph_format(tmp_path):
+    from cimsim.encoders._graph import read_graph
+
+    gset = read_graph(PROBLEMS / "graph16.txt")
+    lines = ["c graph16 in DIMACS form", f"p edge 16 {len(gset[1])}"] + [f"e {int(i) + 1} {int(j) + 1}" for i, j, _ in gset[1]]
+    f = write(tmp_path, "\n".join(lines) + "\n", "g.col")
+    n, edges = read_graph(f)
+    assert n == 16 and np.array_equal(edges, gset[1])
+    assert get_problem("independent-set").from_file(f).decode(np.ones(16)).answer["edges_inside"] == len(edges)
+    sol = get_problem("vertex-cover").from_file(f)
+    assert sol.model.n == 16
+    for text, match in [("p edge 3\ne 1 2\n", "line 1: header"), ("e 1 2\n", "line 1: edge before"),
+                        ("p edge 3 1\ne 1 4\n", "line 2: vertex out of range"), ("p edge 3 1\ne 1 x\n", "line 2: expected"),
+                        ("p edge 3 1\nx 1 2\n", "line 2: expected a 'c'"), ("p edge 3 3\ne 1 2\n", "declares 3 edges"),
+                        ("p edge 3 1\ne 2 2\n", "line 2: self-loop")]:
+        with pytest.raises(CimsimError, match=match):
+            read_graph(write(tmp_path, text, "g.col"))

@@ -29,8 +29,7 @@ import numpy as np
 from ..errors import CimsimError, positive_int
 from . import Encoded, Solution
 from ._common import QuboBuilder, check_options, penalty_weight
-from ._graph import DEFAULT_PENALTY, simple_edges
-from .maxcut import read_gset
+from ._graph import DEFAULT_PENALTY, read_graph, simple_edges
 
 __all__ = ["encode_clique", "from_file"]
 
@@ -96,8 +95,8 @@ def encode_clique(n: int, edges: Iterable, size: int | None = None, *, penalty: 
 
 
 def from_file(path: str | Path, **options) -> Encoded:
-    """Gset edge list (weights ignored). Options: ``size`` (K; omit for a maximum clique), ``penalty``, ``storage``."""
+    """Gset edge list or DIMACS graph (``p edge N E`` / ``e u v``; weights ignored). Options: ``size`` (K; omit for a maximum clique), ``penalty``, ``storage``."""
     check_options("clique", options, ("size", "penalty", "storage"))
-    n, edges = read_gset(path)
+    n, edges = read_graph(path)
     return encode_clique(n, edges, options.get("size"), penalty=options.get("penalty"),
                          storage=options.get("storage", "auto"), name=str(path))

@@ -23,8 +23,7 @@ import numpy as np
 from ..errors import CimsimError, positive_int
 from . import Encoded, Solution
 from ._common import QuboBuilder, check_options, penalty_weight
-from ._graph import simple_edges
-from .maxcut import read_gset
+from ._graph import read_graph, simple_edges
 
 __all__ = ["encode_coloring", "from_file"]
 
@@ -75,10 +74,10 @@ def encode_coloring(n: int, edges: Iterable, colors: int, *, penalty: float | No
 
 
 def from_file(path: str | Path, **options) -> Encoded:
-    """Gset edge list (weights ignored). Options: ``colors`` (required), ``penalty``, ``storage``."""
+    """Gset edge list or DIMACS graph (``p edge N E`` / ``e u v``; weights ignored). Options: ``colors`` (required), ``penalty``, ``storage``."""
     check_options("coloring", options, ("colors", "penalty", "storage"))
     if "colors" not in options:
         raise CimsimError("coloring: give the number of colours with -o colors=K")
-    n, edges = read_gset(path)
+    n, edges = read_graph(path)
     return encode_coloring(n, edges, options["colors"], penalty=options.get("penalty"),
                            storage=options.get("storage", "auto"), name=str(path))

@@ -30,5 +30,5 @@ def from_networkx(graph, *, penalty: float | None = None) -> Encoded:
 
 
 def from_file(path: str | Path, **options) -> Encoded:
-    """Gset/rudy edge list (weights ignored). Options: ``penalty`` (A, default 1.25), ``storage``."""
+    """Gset/rudy edge list or DIMACS graph (``p edge N E`` / ``e u v``; weights ignored). Options: ``penalty`` (A, default 1.25), ``storage``."""
     return graph_from_file("independent-set", path, options)
