@@ -145,6 +145,7 @@ def energy_stats(energies: np.ndarray, prefix: str = "energy") -> dict:
 # ------------------------------------------------------------------------------------------ instances
 
 _MODEL_CACHE: dict[str, tuple[IsingModel, dict]] = {}
+_MODEL_CACHE_SIZE = 4
 
 
 def _file_digest(path: Path) -> str:
@@ -216,6 +217,8 @@ class InstanceSpec:
                         "obj_shift": 0.5 * float(enc.info["total_weight"])}
             else:
                 info = {"sense": "min", "objective_name": "energy", "obj_scale": 1.0, "obj_shift": 0.0}
+        while len(_MODEL_CACHE) >= _MODEL_CACHE_SIZE:  # long-lived workers serve many studies
+            _MODEL_CACHE.pop(next(iter(_MODEL_CACHE)))
         _MODEL_CACHE[self.ident] = (model, info)
         return model, info
 
