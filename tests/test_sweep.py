@@ -110,6 +110,15 @@ def test_store_resume_and_finished_sweep_does_no_work(tmp_path):
     assert json.loads((tmp_path / "st" / "summary.json").read_text())["complete"] is True
 
 
+def test_parquet_table_when_pyarrow_is_installed(tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet")
+    out = run_sweep(TASKS, Work(tmp_path / "c"), seed=1, out_dir=tmp_path / "st")
+    table = pq.read_table(tmp_path / "st" / "results.parquet").to_pylist()
+    assert [(r["x"], r["y"], r["sum"], r["task_key"]) for r in table] == [
+        (r["x"], r["y"], r["sum"], r["task_key"]) for r in out.rows]
+    assert [json.loads(r["u"]) for r in table] == [r["u"] for r in out.rows]  # lists stored as JSON text
+
+
 def test_raising_task_is_recorded_and_others_finish(tmp_path):
     counter = tmp_path / "count"
     out = run_sweep(TASKS, Work(counter, fail_on=2), seed=0, out_dir=tmp_path / "st")
