@@ -1,0 +1,211 @@
+"""``cimsim landscape`` (critical-point reporter) and ``cimsim phase-diagram`` (a-grid sweep)."""
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import secrets
+
+import click
+import numpy as np
+
+from ..errors import CimsimError, finite_float, positive_float, positive_int
+from .common import write_json, write_text_atomic
+
+
+def _check_common(n: int, tol: float) -> tuple[int, float]:
+    n = positive_int(n, "--n")
+    if n < 2:
+        raise CimsimError(f"--n must be at least 2, got {n}")
+    if not (isinstance(tol, float) and math.isfinite(tol)) or tol <= 0:
+        raise CimsimError(f"--tol must be a finite number > 0, got {tol!r}")
+    return n, tol
+
+
+@click.command(context_settings={"show_default": True})
+@click.option("--n", "n", type=int, required=True, help="Number of spins N (>= 2).")
+@click.option("--a", "a", type=float, required=True, help="Pump a (project convention, physics.md 1).")
+@click.option("--instances", type=int, default=1, help="SK instances (seeded from --seed).")
+@click.option("--starts", type=int, default=16, help="Random starts (minima) or walks (saddles) per instance.")
+@click.option("--index", "k", type=int, default=0, help="Hessian index k of the critical points sought (0 = minima).")
+@click.option("--seed", type=int, default=None, help="Random seed [drawn at random and reported].")
+@click.option("--tol", type=float, default=1e-6, help="Convergence: every reported point has |grad E_a|/sqrt(N) < tol.")
+@click.option("--ensemble", type=click.Choice(["gaussian", "pm1"]), default="gaussian", help="SK coupling distribution.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, allow_dash=True), default=None, help="Write the summary and every point's statistics as JSON ('-' for stdout).")
+@click.option("--points", "points_path", type=click.Path(dir_okay=False), default=None, help="Write J, a, x, index, energy, instance as .npz.")
+@click.option("--plots", "plots_dir", type=click.Path(file_okay=False), default=None, help="Write PNG figures into this directory.")
+@click.option("--quiet", "-q", is_flag=True, help="No table on stdout.")
+def landscape(n, a, instances, starts, k, seed, tol, ensemble, json_path, points_path, plots_dir, quiet):
+    """Find critical points of the SK soft-spin energy E_a and report their statistics.
+
+    E_a(x) = sum(x^4/4 - a x^2/2) - 1/2 x^T J x, J_ij ~ N(0, 1/N) (physics.md 1). With --index 0 the
+    critical points are local minima from --starts random starts (L-BFGS + Newton); with --index k > 0
+    they are index-k saddles from eigenvector following seeded at minima. Points are de-duplicated up
+    to x -> -x. Every point written has |grad E_a|/sqrt(N) < --tol (default 1e-6) and the index it
+    claims, recomputed from J, a and x by a dense eigendecomposition of diag(3x^2 - a) - J.
+
+    \b
+    Points file (.npz): a (scalar), tol (scalar), x (K x N), index (K), energy (K; total E_a, not per
+    spin), instance (K; the instance number of each point), and J: with --instances 1 an N x N matrix,
+    otherwise stacked as (instances x N x N), so the couplings of point i are J[instance[i]].
+
+    Exit status: 0 on success, 2 on bad parameters.
+    """
+    from ..landscape.critical import find_minima, find_saddles
+    from ..landscape.phase import instance_couplings
+    from ..landscape.stats import point_table, summarize
+    from ..landscape.theory import rs_solve
+    from ..landscape.hessian import origin_index
+
+    n, tol = _check_common(n, tol)
+    a = finite_float(a, "--a")
+    instances = positive_int(instances, "--instances")
+    starts = positive_int(starts, "--starts")
+    if k < 0 or k > n:
+        raise CimsimError(f"--index must be in [0, N={n}], got {k}")
+    for path in (points_path, json_path):
+        if path and path != "-" and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+            raise CimsimError(f"{path}: directory {os.path.dirname(path) or '.'} does not exist")
+    if seed is None:
+        seed = secrets.randbits(32)
+    from ..landscape.phase import instance_couplings as _ic  # noqa: F401
+    from ..instances import sk_couplings  # noqa: F401
+    from ..model import check_dense_fits
+
+    check_dense_fits(n, copies=3, what="Hessian")
+    Js, found, summaries = [], [], []
+    it = range(instances)
+    if not quiet and instances > 1:
+        from tqdm.auto import tqdm
+
+        it = tqdm(it, desc="instances", unit="inst")
+    for i in it:
+        J = instance_couplings(n, i, seed, ensemble)
+        rng = np.random.default_rng(np.random.SeedSequence([seed & 0xFFFFFFFF, n, i, 1]))
+        if k == 0:
+            pts = find_minima(J, a, starts, rng, tol=tol, progress=not quiet)
+        else:
+            pts = find_saddles(J, a, k, starts, rng, tol=tol, progress=not quiet)
+        Js.append(J)
+        found.append(pts)
+        s = summarize(pts)
+        s.update({"instance": i, "lambda_max_J": float(np.linalg.eigvalsh(J)[-1]), "origin_index": origin_index(J, a)})
+        summaries.append(s)
+    rs = rs_solve(a) if a > -2 else rs_solve(a)
+    payload = {
+        "command": "landscape", "n": n, "a": a, "index": k, "instances": instances, "starts": starts, "seed": seed,
+        "tol": tol, "ensemble": ensemble, "convention": "E_a = sum(x^4/4 - a x^2/2) - 1/2 x^T J x, J_ij ~ N(0,1/N)",
+        "rs_theory": rs.to_dict(), "per_instance": summaries,
+        "points": [{"instance": i, **row} for i, p in enumerate(found) for row in point_table(p)],
+    }
+    total = sum(len(p) for p in found)
+    payload["total_points"] = total
+    if not quiet:
+        _print_table(payload)
+    if json_path:
+        write_json(json_path, payload)
+    if points_path:
+        X = np.concatenate([p.x for p in found]) if total else np.zeros((0, n))
+        inst = np.concatenate([np.full(len(p), i) for i, p in enumerate(found)]).astype(int) if total else np.zeros(0, int)
+        idx = np.concatenate([p.index for p in found]).astype(int) if total else np.zeros(0, int)
+        en = np.concatenate([p.energy for p in found]) if total else np.zeros(0)
+        Jout = Js[0] if instances == 1 else np.stack(Js)
+        tmp = points_path + ".tmp.npz"
+        np.savez_compressed(tmp, J=Jout, a=np.float64(a), tol=np.float64(tol), x=X, index=idx, energy=en, instance=inst)
+        os.replace(tmp, points_path)
+    if plots_dir:
+        from ..plotting.landscape import plot_reporter
+
+        files = plot_reporter(found, a, plots_dir)
+        if not quiet:
+            click.echo(f"figures: {', '.join(files)}")
+
+
+def _print_table(p: dict) -> None:
+    kind = "minima" if p["index"] == 0 else f"index-{p['index']} saddles"
+    click.echo(f"SK landscape  N={p['n']}  a={p['a']:+.4f}  {kind}  seed={p['seed']}  tol={p['tol']:g}")
+    rs = p["rs_theory"]
+    click.echo(f"RS theory: q={rs['q']:.4f}  eps={rs['eps']:.4f}  chi={rs['chi']:.4f}  gap={rs['gap']:.3f}")
+    hdr = f"{'inst':>4} {'found':>5} {'fail':>4} {'eps_min':>9} {'eps_mean':>9} {'eps_sd':>7} {'q':>7} {'lmin(low)':>9} {'marg':>5} {'idx(0)':>6} {'-lmaxJ':>7}"
+    click.echo(hdr)
+    for s in p["per_instance"]:
+        if s.get("distinct", 0):
+            click.echo(f"{s['instance']:>4} {s['distinct']:>5} {s['failed']:>4} {s['eps_min']:>9.5f} {s['eps_mean']:>9.5f} "
+                       f"{s['eps_sd']:>7.4f} {s['q_mean']:>7.4f} {s['lambda_min_lowest']:>9.4f} {s['fraction_marginal']:>5.2f} "
+                       f"{s['origin_index']:>6} {-s['lambda_max_J']:>7.4f}")
+        else:
+            click.echo(f"{s['instance']:>4} {0:>5} {s['failed']:>4}  (no converged point of this index)")
+    pts = p["points"]
+    if pts:
+        gmax = max(r["grad_norm"] for r in pts)
+        res = max(abs(r["identity_residual"]) for r in pts)
+        click.echo(f"{len(pts)} distinct points; max |g|/sqrt(N) = {gmax:.2e}; max |eps + m4/4| = {res:.2e}")
+
+
+@click.command("phase-diagram", context_settings={"show_default": True})
+@click.option("--n", "ns", type=int, multiple=True, required=True, help="Number of spins N (repeatable).")
+@click.option("--a-min", type=float, required=True, help="Smallest a of the random-start grid.")
+@click.option("--a-max", type=float, required=True, help="Largest a (also the end of the adiabatic path).")
+@click.option("--a-steps", type=int, required=True, help="Points of the a-grid (linspace).")
+@click.option("--instances", type=int, default=8, help="SK instances per N.")
+@click.option("--starts", type=int, default=8, help="Random starts per (instance, a).")
+@click.option("--path-da", type=float, default=0.05, help="Step of the adiabatic path (which starts at min(a-min, -2.2)).")
+@click.option("--seed", type=int, default=0, help="Sweep seed (instances and task seeds derive from it).")
+@click.option("--tol", type=float, default=1e-6, help="Convergence |grad E_a|/sqrt(N) < tol for every point.")
+@click.option("--ensemble", type=click.Choice(["gaussian", "pm1"]), default="gaussian", help="SK coupling distribution.")
+@click.option("--freeze-factor", type=float, default=3.0, help="Freezing = lambda_min above this multiple of its marginal floor.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output directory (JSON, CSV, PNGs, sweep checkpoints).")
+@click.option("--scheduler", default=None, help="Dask scheduler address for the sweep engine (if supported).")
+@click.option("--workers", type=int, default=None, help="Local workers for the sweep engine (if supported).")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+def phase_diagram(ns, a_min, a_max, a_steps, instances, starts, path_da, seed, tol, ensemble, freeze_factor, out_dir,
+                  scheduler, workers, no_progress):
+    """Sweep a x instances x starts on SK and plot the landscape phase diagram.
+
+    For each N and instance: one adiabatic path (x followed from 0 through increasing a, physics.md
+    4.3) and, at every a of the grid, minima from --starts random starts. Writes OUT/phase.json (tidy
+    table + transition estimates with sem), OUT/phase.csv and OUT/phase_*.png (energy and radius vs a,
+    distinct minima vs a, lambda_min vs a, amplitudes, spectra), with the transitions physics.md
+    predicts (a = -2, -0.93, -0.45) drawn and the estimates from the data shaded.
+    """
+    from ..landscape.phase import run_phase_diagram, validate_grid
+
+    if not ns:
+        raise CimsimError("give at least one --n")
+    for n in ns:
+        _check_common(n, tol)
+    grid = validate_grid(a_min, a_max, a_steps)
+    positive_float(path_da, "--path-da")
+    positive_float(freeze_factor, "--freeze-factor")
+    positive_int(instances, "--instances")
+    positive_int(starts, "--starts")
+    if workers is not None:
+        positive_int(workers, "--workers")
+    os.makedirs(out_dir, exist_ok=True)
+    kw = {}
+    if scheduler is not None:
+        kw["scheduler"] = scheduler
+    if workers is not None:
+        kw["workers"] = workers
+    pd = run_phase_diagram(list(ns), grid, instances=instances, starts=starts, seed=seed, tol=tol, path_da=path_da,
+                           kind=ensemble, out_dir=out_dir, progress=not no_progress, freeze_factor=freeze_factor, **kw)
+    write_json(os.path.join(out_dir, "phase.json"), {"command": "phase-diagram", "ns": list(ns), "a_grid": grid,
+                                                      "instances": instances, "starts": starts, "seed": seed, "tol": tol,
+                                                      "transitions": pd.transitions, "failed": pd.failed, "rows": pd.rows})
+    buf = io.StringIO()
+    keys = sorted({k for r in pd.rows for k in r})
+    w = csv.DictWriter(buf, fieldnames=keys)
+    w.writeheader()
+    w.writerows(pd.rows)
+    write_text_atomic(os.path.join(out_dir, "phase.csv"), buf.getvalue())
+    from ..plotting.landscape import plot_phase_diagram
+
+    files = plot_phase_diagram(pd.raw, pd.transitions, out_dir)
+    click.echo("transition estimates (mean ± sem over instances; predicted -2, -0.93, -0.45):")
+    for n, est in pd.transitions["by_n"].items():
+        parts = [f"{k}={v['mean']:.3f}±{v['sem']:.3f}" for k, v in est.items()]
+        click.echo(f"  N={n}: " + "  ".join(parts))
+    if pd.failed:
+        click.echo(f"{len(pd.failed)} task(s) failed; see phase.json")
+    click.echo(f"wrote {os.path.join(out_dir, 'phase.json')}, phase.csv and {len(files)} figures")
