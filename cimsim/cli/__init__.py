@@ -16,6 +16,8 @@ from ..errors import CimsimError
 COMMANDS: dict[str, str] = {
     "solve": "solve:solve",
     "anneal": "anneal:anneal",
+    "landscape": "landscape:landscape",
+    "phase-diagram": "landscape:phase_diagram",
 }
 
 
