@@ -556,3 +556,60 @@ def test_dimacs_graph_format(tmp_path):
                         ("p edge 3 1\ne 2 2\n", "line 2: self-loop")]:
         with pytest.raises(CimsimError, match=match):
             read_graph(write(tmp_path, text, "g.col"))
+
+
+# ----------------------------------------------------------------------------- TSP
+from cimsim.encoders.tsp import encode_tsp, read_tsp  # noqa: E402
+
+
+@pytest.mark.parametrize("seed", range(N_INSTANCES))
+def test_tsp_ground_states_are_shortest_tours(seed):
+    rng = np.random.default_rng(800 + seed)
+    pin = seed % 4 != 0
+    n = int(rng.integers(3, 6)) if pin else 4
+    if seed % 3 == 0:
+        W = rng.integers(0, 10, (n, n)).astype(float)  # asymmetric, zeros allowed
+    else:
+        xy = rng.uniform(0, 10, (n, 2))
+        W = np.sqrt(((xy[:, None] - xy[None]) ** 2).sum(-1))
+    np.fill_diagonal(W, 0)
+    enc = encode_tsp(W, pin=pin)
+    assert enc.model.n == ((n - 1) ** 2 if pin else n * n) and enc.info["penalty_guaranteed"]
+
+    def length(t):
+        return sum(W[t[k], t[(k + 1) % n]] for k in range(n))
+
+    best = min(length((0, *p)) for p in itertools.permutations(range(1, n)))
+    S, E, gs = ground_states(enc.model)
+    assert E.min() == pytest.approx(best, abs=1e-9)
+    for s in S[gs]:
+        sol = enc.decode(s)
+        assert sol.feasible and sorted(sol.answer["tour"]) == list(range(n))
+        assert sol.objective == pytest.approx(best) == pytest.approx(length(sol.answer["tour"]))
+    # every valid tour has energy = its length
+    for perm in itertools.permutations(range(1, n) if pin else range(n)):
+        tour = (0, *perm) if pin else perm
+        X = -np.ones((n, n), dtype=np.int8)
+        X[list(tour), np.arange(n)] = 1
+        s = X[1:, 1:].ravel() if pin else X.ravel()
+        assert enc.model.energy(s) == pytest.approx(length(tour), abs=1e-9)
+        assert enc.decode(s).answer["tour"] == list(tour)
+
+
+def test_tsp_files(tmp_path):
+    W = read_tsp(write(tmp_path, "# 4 cities\n4\n0 1 2 3\n1 0 4 5\n2 4 0 6\n3 5 6 0\n", "t.txt"))
+    assert W.shape == (4, 4) and W[2, 3] == 6
+    tsplib = ("NAME: sq\nTYPE: TSP\nDIMENSION: 4\nEDGE_WEIGHT_TYPE: EUC_2D\nNODE_COORD_SECTION\n"
+              "1 0 0\n2 0 3\n3 4 3\n4 4 0\nEOF\n")
+    W = read_tsp(write(tmp_path, tsplib, "sq.tsp"))
+    assert W[0, 2] == 5 and W[0, 1] == 3
+    enc = get_problem("tsp").from_file(tmp_path / "sq.tsp")
+    sol = enc.decode(ground_state(enc.model)[0])
+    assert sol.feasible and sol.objective == 14
+    for text, match in [("3\n0 1\n1 0 1\n1 1 0\n", "line 2: expected 3"), ("2 3\n", "line 1: first line"),
+                        ("3\n0 1 x\n1 0 1\n1 1 0\n", "line 2: expected a number"),
+                        ("3\n0 1 -1\n1 0 1\n1 1 0\n", "non-negative"), ("3\n0 1 1\n", "N = 3 but the file has 1 matrix rows")]:
+        with pytest.raises(CimsimError, match=match):
+            read_tsp(write(tmp_path, text, "t.txt"))
+    with pytest.raises(CimsimError, match="at least 3"):
+        encode_tsp([[0, 1], [1, 0]])

@@ -38,6 +38,7 @@ PROBLEMS: dict[str, str] = {
     "knapsack": "knapsack",
     "coloring": "coloring",
     "clique": "clique",
+    "tsp": "tsp",
 }
 
 

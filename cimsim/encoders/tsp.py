@@ -1,0 +1,247 @@
+"""Travelling salesman on a complete graph (physics.md 5.2): the shortest closed tour through n cities.
+
+Variables ``x_{v,j}`` = city v at tour position j. By default city 0 is pinned to position 0, leaving
+``(n - 1)^2`` spins (index ``(v - 1)(n - 1) + (j - 1)``); ``pin=false`` keeps all ``n^2`` (index
+``v n + j``). With ``B = 1`` and distances ``W_uv >= 0`` (asymmetric allowed)::
+
+    H = A sum_v (1 - sum_j x_{v,j})^2 + A sum_j (1 - sum_v x_{v,j})^2
+        + sum_j sum_{u,v} c_uv x_{u,j} x_{v,j+1}   (j + 1 mod n),   c_uv = B W_uv (u != v),  c_uu = A
+
+(``c_uu = A`` is Lucas's non-edge penalty for a city following itself.) On valid tours
+``H = B * length``.
+
+**Penalty weight.** ``A > B max_v (max_u W_uv + max_w W_vw) / 2`` (at most ``B max W``; Lucas states
+``A > B max W``) makes every ground state a shortest tour. Proof: all pair costs are >= 0, so removing a
+1 never raises the cost term; removing one from a row (or column) with >= 2 ones changes the row term by
+``-(2r - 3) <= -1`` and the column term by at most +1, so repeated removals reach a partial permutation
+without raising H. If that is a full tour and the original state was not, the original had an extra 1,
+i.e. a row and a column with two ones, so it was strictly higher. Otherwise filling an empty position
+j with a missing city v lowers the penalty by ``2A`` and raises the cost by at most
+``W_{prev,v} + W_{v,next}`` (prev/next are other cities), which A beats: strictly lower. The default is
+``A = 1.25 x`` that bound; ``penalty=`` overrides it.
+
+File formats: a plain distance matrix (first line ``N``, then N rows of N numbers; ``#`` comments), or
+TSPLIB with ``EDGE_WEIGHT_TYPE: EUC_2D`` / ``CEIL_2D`` / ``ATT`` coordinates, or ``EXPLICIT`` with
+``FULL_MATRIX``.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import CimsimError
+from . import Encoded, Solution, read_text
+from ._common import QuboBuilder, check_options, penalty_weight
+
+__all__ = ["encode_tsp", "tour_length", "brute_force_tour", "read_tsp", "from_file", "AUTO_FACTOR"]
+
+AUTO_FACTOR = 1.25
+
+
+def tour_length(W: np.ndarray, tour) -> float:
+    """Length of the closed tour visiting ``tour`` in order (back to the start)."""
+    t = list(tour)
+    return float(sum(W[t[k], t[(k + 1) % len(t)]] for k in range(len(t)))) if len(t) > 1 else 0.0
+
+
+def encode_tsp(distances, *, penalty: float | None = None, pin: bool = True, storage: str = "auto",
+               name: str = "tsp") -> Encoded:
+    """Encode the TSP for an (n, n) matrix of non-negative finite ``distances`` (n >= 3; diagonal ignored)."""
+    try:
+        W = np.array(distances, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise CimsimError(f"{name}: distances must be a numeric matrix") from None
+    if W.ndim != 2 or W.shape[0] != W.shape[1]:
+        raise CimsimError(f"{name}: distances must be a square matrix, got shape {W.shape}")
+    n = W.shape[0]
+    if n < 3:
+        raise CimsimError(f"{name}: a tour needs at least 3 cities, got {n}")
+    np.fill_diagonal(W, 0.0)
+    if not np.all(np.isfinite(W)) or np.any(W < 0):
+        raise CimsimError(f"{name}: distances must be finite and non-negative")
+    if not isinstance(pin, bool):
+        raise CimsimError(f"{name}: pin must be true or false, got {pin!r}")
+    B = 1.0
+    bound = B * float(np.max(W.max(axis=0) + W.max(axis=1))) / 2.0
+    A, guaranteed = penalty_weight(penalty, AUTO_FACTOR * bound if bound > 0 else 1.0, bound)
+    cities = list(range(1, n)) if pin else list(range(n))
+    slots = list(range(1, n)) if pin else list(range(n))
+    m = len(cities)
+
+    def var(v: int, j: int) -> int:
+        return (v - 1) * m + (j - 1) if pin else v * n + j
+
+    qb = QuboBuilder(m * m)
+    for group in ([[(v, j) for j in slots] for v in cities] + [[(v, j) for v in cities] for j in slots]):
+        # A (1 - sum x)^2 = A - A sum x + 2A sum_{a<b} x_a x_b
+        qb.add_constant(A)
+        idx = [var(v, j) for v, j in group]
+        for a in range(len(idx)):
+            qb.add_linear(idx[a], -A)
+            for b in range(a + 1, len(idx)):
+                qb.add_quadratic(idx[a], idx[b], 2.0 * A)
+    cost = B * W
+    np.fill_diagonal(cost, A)
+    for j in range(n):
+        k = (j + 1) % n
+        for u in range(n):
+            for v in range(n):
+                c = cost[u, v]
+                if c == 0:
+                    continue
+                if pin and (u == 0 or v == 0):
+                    if u == 0 and v == 0:
+                        continue  # city 0 only sits at position 0, never at two consecutive ones
+                    if u == 0 and j == 0:  # x_{0,0} = 1: linear in x_{v,1}
+                        qb.add_linear(var(v, k), c)
+                    elif v == 0 and k == 0:  # x_{u,n-1} x_{0,0}
+                        qb.add_linear(var(u, j), c)
+                    continue
+                if pin and (j == 0 or k == 0):
+                    continue  # position 0 holds city 0 only
+                qb.add_quadratic(var(u, j), var(v, k), c)
+    model = qb.model(storage)
+
+    def decode(spins: np.ndarray) -> Solution:
+        X = (np.asarray(spins) > 0).reshape(m, m)
+        rows_ok = bool(np.all(X.sum(axis=1) == 1))
+        cols_ok = bool(np.all(X.sum(axis=0) == 1))
+        tour = [0] if pin else []
+        for jj in range(m):
+            col = np.flatnonzero(X[:, jj])
+            tour.append(int(cities[col[0]]) if col.size == 1 else -1)
+        valid = rows_ok and cols_ok
+        visited = [v for v in tour if v >= 0]
+        length = tour_length(W, visited)
+        return Solution(length, valid, {"tour": tour, "length": length, "valid_tour": valid})
+
+    info = {
+        "cities": n,
+        "pinned": pin,
+        "penalty": A,
+        "objective_weight": B,
+        "penalty_bound": bound,
+        "penalty_guaranteed": guaranteed,
+        "energy": "H = B * length on valid tours",
+    }
+    return Encoded("tsp", model, decode, "min", "length", info)
+
+
+def _tsplib(p: Path, lines: list[str]) -> np.ndarray:
+    spec: dict[str, str] = {}
+    k = 0
+    while k < len(lines):
+        s = lines[k].strip()
+        k += 1
+        if not s or s == "EOF":
+            continue
+        if s.startswith(("NODE_COORD_SECTION", "EDGE_WEIGHT_SECTION")):
+            section = s.split()[0]
+            break
+        if ":" in s:
+            key, val = s.split(":", 1)
+            spec[key.strip().upper()] = val.strip()
+    else:
+        raise CimsimError(f"{p}: TSPLIB file without NODE_COORD_SECTION or EDGE_WEIGHT_SECTION")
+    try:
+        n = int(spec.get("DIMENSION", ""))
+    except ValueError:
+        raise CimsimError(f"{p}: TSPLIB DIMENSION missing or not an integer") from None
+    kind = spec.get("EDGE_WEIGHT_TYPE", "").upper()
+    body = []
+    for kk in range(k, len(lines)):
+        s = lines[kk].strip()
+        if not s or s == "EOF" or s.endswith("SECTION"):
+            break
+        body.append((kk + 1, s.split()))
+    if section == "NODE_COORD_SECTION":
+        if kind not in ("EUC_2D", "CEIL_2D", "ATT"):
+            raise CimsimError(f"{p}: EDGE_WEIGHT_TYPE {kind or '(missing)'} not supported (EUC_2D, CEIL_2D, ATT, EXPLICIT)")
+        xy = np.zeros((n, 2))
+        if len(body) < n:
+            raise CimsimError(f"{p}: DIMENSION {n} but only {len(body)} coordinate lines")
+        for line, t in body[:n]:
+            try:
+                i, x, y = int(t[0]), float(t[1]), float(t[2])
+            except (ValueError, IndexError):
+                raise CimsimError(f"{p}: line {line}: expected 'index x y'") from None
+            if not 1 <= i <= n:
+                raise CimsimError(f"{p}: line {line}: node {i} out of range 1..{n}")
+            xy[i - 1] = (x, y)
+        d = np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(-1))
+        if kind == "EUC_2D":
+            return np.floor(d + 0.5)
+        if kind == "CEIL_2D":
+            return np.ceil(d)
+        r = d / math.sqrt(10.0)
+        t = np.floor(r + 0.5)
+        return np.where(t < r, t + 1, t)
+    if kind != "EXPLICIT" or spec.get("EDGE_WEIGHT_FORMAT", "").upper() != "FULL_MATRIX":
+        raise CimsimError(f"{p}: only EXPLICIT FULL_MATRIX edge weights are supported")
+    vals = []
+    for line, t in body:
+        for tok in t:
+            try:
+                vals.append(float(tok))
+            except ValueError:
+                raise CimsimError(f"{p}: line {line}: expected a number, got {tok!r}") from None
+    if len(vals) != n * n:
+        raise CimsimError(f"{p}: FULL_MATRIX needs {n * n} numbers, found {len(vals)}")
+    return np.array(vals).reshape(n, n)
+
+
+def read_tsp(path: str | Path) -> np.ndarray:
+    """Distance matrix from a plain matrix file (``N`` then N rows) or a TSPLIB file (see module docstring)."""
+    p = Path(path)
+    lines = read_text(p).splitlines()
+    if any(ln.strip().upper().startswith(("DIMENSION", "NAME")) for ln in lines[:20]):
+        return _tsplib(p, lines)
+    rows = [(k, ln.split("#", 1)[0].split()) for k, ln in enumerate(lines, start=1)]
+    rows = [(k, t) for k, t in rows if t]
+    if not rows:
+        raise CimsimError(f"{p}: no data in the file")
+    k0, head = rows[0]
+    try:
+        if len(head) != 1:
+            raise ValueError
+        n = int(head[0])
+        if n < 1:
+            raise ValueError
+    except ValueError:
+        raise CimsimError(f"{p}: line {k0}: first line must be the number of cities N, got {' '.join(head)!r}") from None
+    if len(rows) - 1 != n:
+        raise CimsimError(f"{p}: N = {n} but the file has {len(rows) - 1} matrix rows")
+    W = np.zeros((n, n))
+    for r, (k, t) in enumerate(rows[1:]):
+        if len(t) != n:
+            raise CimsimError(f"{p}: line {k}: expected {n} distances, got {len(t)}")
+        for c, tok in enumerate(t):
+            try:
+                W[r, c] = float(tok)
+            except ValueError:
+                raise CimsimError(f"{p}: line {k}: expected a number, got {tok!r}") from None
+            if not (math.isfinite(W[r, c]) and W[r, c] >= 0):
+                raise CimsimError(f"{p}: line {k}: distances must be finite and non-negative, got {tok!r}")
+    return W
+
+
+def brute_force_tour(W: np.ndarray) -> tuple[list[int], float]:
+    """Shortest tour by enumerating all (n-1)! tours starting at city 0 (small n only)."""
+    n = W.shape[0]
+    best = (list(range(n)), tour_length(W, range(n)))
+    for perm in itertools.permutations(range(1, n)):
+        t = [0, *perm]
+        L = tour_length(W, t)
+        if L < best[1]:
+            best = (t, L)
+    return best
+
+
+def from_file(path: str | Path, **options) -> Encoded:
+    """Encode a TSP file. Options: ``penalty`` (A; default 1.25 x bound), ``pin`` (bool, default true), ``storage``."""
+    check_options("tsp", options, ("penalty", "pin", "storage"))
+    return encode_tsp(read_tsp(path), penalty=options.get("penalty"), pin=options.get("pin", True),
+                      storage=options.get("storage", "auto"), name=str(path))
