@@ -1,0 +1,123 @@
+"""numba.cuda kernels: one fused element-wise kernel per time step for cim, sb and ahc/cac.
+
+Each kernel does, for one element ``(r, i)`` of the (R, N) state (flattened 1-D grid, one thread per
+element, grid-stride loop), exactly the arithmetic of the matching reference in
+:mod:`cimsim.gpu.steps` (and hence of the CPU numba kernels): no temporaries, state read once and
+written once. On a GPU they are launched on CuPy arrays (``__cuda_array_interface__``); in CI they run
+under the CUDA simulator (``NUMBA_ENABLE_CUDASIM=1`` set before numba is imported) on NumPy arrays and
+are compared with :mod:`cimsim.gpu.steps` (tests/test_gpu.py runs that comparison in a subprocess).
+
+Launchers ``launch_cim``, ``launch_sb``, ``launch_amp`` take the same arguments as the reference
+functions.
+"""
+from __future__ import annotations
+
+import math
+
+from numba import cuda
+
+__all__ = ["cim_kernel", "sb_kernel", "amp_kernel", "launch_cim", "launch_sb", "launch_amp", "THREADS"]
+
+#: threads per block
+THREADS = 256
+#: cap on blocks (grid-stride loop covers the rest)
+MAX_BLOCKS = 4096
+
+
+def _grid(total: int) -> tuple[int, int]:
+    blocks = max(1, min(MAX_BLOCKS, (total + THREADS - 1) // THREADS))
+    return blocks, THREADS
+
+
+@cuda.jit
+def cim_kernel(X, Y, S, h, a, coef, dt, noise_sq, XI, use_noise):  # pragma: no cover - device code
+    """X += dt ((a x - x^3 + coef y) + h) [+ noise_sq xi];  S = sign(X)."""
+    R, N = X.shape
+    start = cuda.grid(1)
+    stride = cuda.gridsize(1)
+    for k in range(start, R * N, stride):
+        r = k // N
+        i = k - r * N
+        x = X[r, i]
+        x += dt * (a * x - x * x * x + Y[r, i] * coef + h[i])
+        if use_noise:
+            x += noise_sq * XI[r, i]
+        X[r, i] = x
+        S[r, i] = 1.0 if x >= 0.0 else -1.0
+
+
+@cuda.jit
+def sb_kernel(X, Y, V, S, P, h, cx, cp, cy, discrete):  # pragma: no cover - device code
+    """Symplectic-Euler SB step with walls (float64 intermediates); V = sgn(x) or x; S = sign(x)."""
+    R, N = X.shape
+    start = cuda.grid(1)
+    stride = cuda.gridsize(1)
+    for k in range(start, R * N, stride):
+        r = k // N
+        i = k - r * N
+        xo = float(X[r, i])
+        yi = float(Y[r, i]) + (-cx * xo + cp * (float(P[r, i]) + h[i]))
+        xi = xo + cy * yi
+        if xi > 1.0:
+            xi = 1.0
+            yi = 0.0
+        elif xi < -1.0:
+            xi = -1.0
+            yi = 0.0
+        X[r, i] = xi
+        Y[r, i] = yi
+        xs = X[r, i]
+        if discrete:
+            V[r, i] = 1.0 if xs > 0.0 else (-1.0 if xs < 0.0 else 0.0)
+        else:
+            V[r, i] = xs
+        S[r, i] = 1.0 if xs >= 0.0 else -1.0
+
+
+@cuda.jit
+def amp_kernel(X, E, Y, S, BEST, improved, active, XI, TAU, pm1, mu, coup, dt, e_max, x_max):  # pragma: no cover
+    """AHC/CAC step: save S into BEST where the replica improved, then the clipped Euler x step and
+    the exact exponential e step (old x), S = sign(x); inactive replicas untouched."""
+    R, N = X.shape
+    start = cuda.grid(1)
+    stride = cuda.gridsize(1)
+    for k in range(start, R * N, stride):
+        r = k // N
+        i = k - r * N
+        if improved[r]:
+            BEST[r, i] = 1 if S[r, i] >= 0.0 else -1
+        if active[r]:
+            xo = X[r, i]
+            eo = E[r, i]
+            x2 = xo * xo
+            xn = xo + dt * ((pm1 - mu * x2) * xo + coup * eo * Y[r, i])
+            if xn > x_max:
+                xn = x_max
+            elif xn < -x_max:
+                xn = -x_max
+            en = eo * math.exp(-dt * XI[r] * (x2 - TAU[r]))
+            if en > e_max:
+                en = e_max
+            X[r, i] = xn
+            E[r, i] = en
+            S[r, i] = 1.0 if xn >= 0.0 else -1.0
+
+
+def launch_cim(X, Y, S, h, a, coef, dt, noise_sq, XI) -> None:
+    """Launch :func:`cim_kernel` over all R * N elements (XI may be any array when noise_sq == 0)."""
+    R, N = X.shape
+    use = bool(noise_sq > 0)
+    cim_kernel[_grid(R * N)](X, Y, S, h, float(a), float(coef), float(dt), float(noise_sq), XI if use else X, use)
+
+
+def launch_sb(X, Y, V, S, P, h, cx, cp, cy, discrete) -> None:
+    """Launch :func:`sb_kernel` over all R * N elements."""
+    R, N = X.shape
+    sb_kernel[_grid(R * N)](X, Y, V, S, P, h, float(cx), float(cp), float(cy), bool(discrete))
+
+
+def launch_amp(X, E, Y, S, BEST, improved, active, XI, TAU, pm1, mu, coup, dt, e_max, x_max) -> None:
+    """Launch :func:`amp_kernel` over all R * N elements."""
+    R, N = X.shape
+    amp_kernel[_grid(R * N)](X, E, Y, S, BEST, improved, active, XI, TAU, float(pm1), float(mu), float(coup),
+                             float(dt), float(e_max), float(x_max))

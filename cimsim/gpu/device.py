@@ -1,0 +1,181 @@
+"""Where the GPU dynamics run: an array module, a step-kernel family, a state dtype and an RNG.
+
+:class:`Device` bundles
+
+``xp``
+    ``cupy`` on a GPU; ``numpy`` as the CI stand-in (same code path, same call sequence).
+``kernels``
+    ``"cuda"``: the fused numba.cuda kernels of :mod:`cimsim.gpu.cuda_kernels` (real device, or the
+    CUDA simulator on NumPy arrays); ``"xp"``: the array-module references of :mod:`cimsim.gpu.steps`.
+``dtype``
+    State dtype: float32 on the GPU (default), float64 to reproduce the CPU solvers bit for bit.
+
+and :class:`Coupling`, the product ``out = Z J`` for a batch ``Z`` (rows are replicas): dense J through
+``xp.matmul`` (cuBLAS GEMM on the device), CSR J through ``cupyx.scipy.sparse`` (cuSPARSE SpMM) or
+``scipy.sparse`` for the stand-in. J is uploaded once, in the state dtype; a sparse J stays CSR.
+Energies are always accumulated in float64.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, Callable
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..backends import resolve_backend
+from ..errors import CimsimError
+from ..model import IsingModel, check_dense_fits
+from . import steps as ref
+
+__all__ = ["Device", "Coupling", "gpu_device", "numpy_device"]
+
+
+@dataclass
+class Device:
+    """Array module + kernel family + state dtype (see the module docstring)."""
+
+    xp: ModuleType
+    kernels: str = "xp"
+    dtype: Any = np.float32
+
+    def __post_init__(self) -> None:
+        if self.kernels not in ("xp", "cuda"):
+            raise CimsimError(f"unknown kernel family {self.kernels!r}; choose xp or cuda")
+        self.dtype = np.dtype(self.dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise CimsimError(f"state dtype must be float32 or float64, got {self.dtype}")
+
+    # ------------------------------------------------------------------ identity
+    @property
+    def on_gpu(self) -> bool:
+        return self.xp.__name__ == "cupy"
+
+    @property
+    def name(self) -> str:
+        return f"{self.xp.__name__}/{self.kernels}/{self.dtype.name}"
+
+    # ------------------------------------------------------------------ transfers
+    def asarray(self, a: Any, dtype: Any = None) -> Any:
+        """A C-contiguous copy of ``a`` on this device (never a view of the caller's array)."""
+        return self.xp.array(a, dtype=dtype, order="C", copy=True)
+
+    def to_host(self, a: Any) -> np.ndarray:
+        """Download ``a`` to a NumPy array (no-op on NumPy)."""
+        if self.on_gpu:
+            return self.xp.asnumpy(a)
+        return np.asarray(a)
+
+    def synchronize(self) -> None:
+        if self.on_gpu:
+            self.xp.cuda.get_current_stream().synchronize()
+
+    # ------------------------------------------------------------------ randomness
+    def normal_source(self, rng: np.random.Generator) -> Callable[[Any], None]:
+        """``fill(out)``: standard normals into ``out``.
+
+        NumPy stand-in: drawn from ``rng`` itself, in the same order as the CPU solvers, so a seeded run
+        reproduces the CPU trajectory exactly. GPU: an on-device generator (cuRAND via
+        ``cupy.random.RandomState``) seeded from one draw of ``rng``; no host round-trip per step.
+        """
+        if not self.on_gpu:
+            def fill(out: np.ndarray) -> None:
+                if out.dtype == np.float64:
+                    rng.standard_normal(out=out)
+                else:
+                    out[...] = rng.standard_normal(out.shape)
+            return fill
+        seed = int(rng.integers(0, 2**63 - 1))
+        state = self.xp.random.RandomState(seed)
+        dtype = self.dtype
+
+        def fill_gpu(out: Any) -> None:
+            out[...] = state.standard_normal(size=out.shape, dtype=dtype)
+
+        return fill_gpu
+
+    # ------------------------------------------------------------------ fused steps
+    def cim_step(self, *args: Any) -> None:
+        if self.kernels == "cuda":
+            from .cuda_kernels import launch_cim
+
+            launch_cim(*args)
+        else:
+            ref.cim_step(*args)
+
+    def sb_step(self, *args: Any) -> None:
+        if self.kernels == "cuda":
+            from .cuda_kernels import launch_sb
+
+            launch_sb(*args)
+        else:
+            ref.sb_step(*args)
+
+    def amp_step(self, *args: Any) -> None:
+        if self.kernels == "cuda":
+            from .cuda_kernels import launch_amp
+
+            launch_amp(*args)
+        else:
+            ref.amp_step(*args)
+
+    # ------------------------------------------------------------------ helpers
+    def energies(self, S: Any, PHI: Any, h: Any, offset: float) -> Any:
+        """H = offset - sum_i S_i (PHI_i / 2 + h_i) per row, float64, from the raw products PHI = S J."""
+        xp = self.xp
+        e = (S * PHI).sum(axis=1, dtype=xp.float64)
+        e *= -0.5
+        if h is not None:
+            e -= (S * h).sum(axis=1, dtype=xp.float64)
+        e += offset
+        return e
+
+
+class Coupling:
+    """``product(Z, out)``: ``out = Z J`` for Z (M, N) on ``device`` (J uploaded once, in the state dtype).
+
+    Dense J: one GEMM (cuBLAS on the GPU) into ``out``. CSR J: ``(J Z^T)^T`` with
+    ``cupyx.scipy.sparse.csr_matrix`` (cuSPARSE) on the GPU, ``scipy.sparse`` on the stand-in.
+    """
+
+    def __init__(self, model: IsingModel, device: Device) -> None:
+        self.device = device
+        self.n = model.n
+        self.sparse = model.is_sparse
+        xp = device.xp
+        if self.sparse:
+            J = model.J
+            if device.on_gpu:
+                import cupyx.scipy.sparse as csp  # type: ignore[import-not-found]
+
+                self.J = csp.csr_matrix(
+                    (xp.asarray(J.data, dtype=device.dtype), xp.asarray(J.indices), xp.asarray(J.indptr)),
+                    shape=J.shape,
+                )
+            else:
+                self.J = sp.csr_matrix((J.data.astype(device.dtype), J.indices, J.indptr), shape=J.shape)
+        else:
+            check_dense_fits(model.n, copies=1, itemsize=device.dtype.itemsize, what="device copy of J")
+            self.J = device.asarray(model.J, dtype=device.dtype)
+
+    def product(self, Z: Any, out: Any) -> None:
+        """out[...] = Z @ J for Z, out of shape (M, N) in the state dtype."""
+        if self.sparse:
+            out[...] = (self.J @ Z.T).T
+        else:
+            self.device.xp.matmul(Z, self.J, out=out)
+
+
+def numpy_device(kernels: str = "xp", dtype: Any = np.float64) -> Device:
+    """The CI stand-in: NumPy arrays, reference (``xp``) or simulated numba.cuda (``cuda``) kernels."""
+    return Device(np, kernels, dtype)
+
+
+def gpu_device(dtype: Any = np.float32) -> Device:
+    """The real thing: CuPy arrays and numba.cuda kernels. Raises CimsimError (one line, with the install
+    hint) when CuPy or a device is missing."""
+    resolve_backend("gpu")
+    import cupy  # type: ignore[import-not-found]
+
+    return Device(cupy, "cuda", dtype)

@@ -1,0 +1,458 @@
+"""Device (CuPy) versions of the cim, sb, ahc, cac and spectral solvers, written against an array module.
+
+Each ``*_run`` function has the solver contract of :mod:`cimsim.solvers` (same parameters, defaults,
+validation, equations and :class:`~cimsim.solvers.Batch` fields as the CPU solver) plus a ``device``
+keyword (default: the GPU, :func:`~cimsim.gpu.device.gpu_device`). Per time step the loop issues
+
+* one product ``Z J`` (cuBLAS GEMM for dense J, cuSPARSE SpMM for CSR J). On readout steps the current
+  readout sign(x) is stacked under the dynamic operand (``Z = [X; S]``, 2R rows) so the same product
+  also gives the local fields for the energies: J is read once per step either way;
+* one fused element-wise kernel (:mod:`cimsim.gpu.cuda_kernels`) updating the state and the readout;
+* a few (R,)-sized vector operations for the per-replica best energies, which stay on the device.
+
+Nothing is copied to the host inside the loop (except ``record=True`` traces of the cim solver and the
+every-64-steps ``target`` check of ahc/cac). Initial states and the spectral roundings are drawn on the
+host from the caller's ``rng`` exactly as the CPU solvers draw them and uploaded once, so with noise 0
+(or with NumPy standing in for CuPy, where noise comes from the same ``rng`` in the same order) a seeded
+run follows the CPU trajectory: bit for bit in float64 on dense J, to rounding otherwise (docs/gpu.md).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import CimsimError, positive_float, positive_int
+from ..model import IsingModel, strip_aux_spin
+from .device import Coupling, Device, gpu_device
+
+__all__ = ["cim_run", "sb_run", "ahc_run", "cac_run", "spectral_run", "amplitude_simulate"]
+
+
+def _dev(device: Device | None) -> Device:
+    return gpu_device() if device is None else device
+
+
+def _update_best(xp, E, S, best_E, best_S, track_best: bool) -> None:
+    """Per-replica best (device arrays, in place): strict improvement like the CPU solvers."""
+    if track_best:
+        better = E < best_E
+        best_E[...] = xp.where(better, E, best_E)
+        best_S[...] = xp.where(better[:, None], S, best_S)
+    else:
+        best_E[...] = E
+        best_S[...] = S
+
+
+# ====================================================================== cim
+def cim_run(
+    model: IsingModel,
+    *,
+    replicas: int,
+    steps: int,
+    rng: np.random.Generator,
+    backend: str = "gpu",
+    schedule: Any = None,
+    preset: str | None = None,
+    a: float | None = None,
+    dt: float = 0.1,
+    noise: float | None = None,
+    feedback_noise: float = 0.0,
+    x0: float = 1e-3,
+    readout: int = 10,
+    track_best: bool = True,
+    record: bool = False,
+    finish: bool = True,
+    tol: float = 1e-6,
+    a_start: float | None = None,
+    a_end: float | None = None,
+    relative: bool | None = None,
+    device: Device | None = None,
+    **params: Any,
+):
+    """GPU mean-field CIM (:mod:`cimsim.solvers.cim`): same parameters, same Batch."""
+    from ..schedules import ConstantSchedule
+    from ..solvers import Batch
+    from ..solvers.cim import _PRESET_ALIASES, PRESETS, _schedule_from_params
+
+    if params:
+        raise CimsimError(
+            f"unknown cim parameter(s): {', '.join(params)} (known: schedule, preset, a, dt, noise, feedback_noise, "
+            "x0, readout, track_best, record, finish, tol, a_start, a_end, relative)"
+        )
+    if preset is not None:
+        key = _PRESET_ALIASES.get(str(preset).strip().lower())
+        if key is None:
+            raise CimsimError(f"unknown cim preset {preset!r}; choose one of {', '.join(PRESETS)}")
+        preset = key
+    sched = _schedule_from_params(schedule, preset, None if preset == "bifurcation" else a, a_start, a_end, relative)
+    R = positive_int(replicas, "replicas")
+    T = positive_int(steps, "steps")
+    dt = positive_float(dt, "dt")
+    if noise is None:
+        noise = 0.0 if preset is not None else 0.05
+    noise = positive_float(noise, "noise", allow_zero=True)
+    feedback_noise = positive_float(feedback_noise, "feedback_noise", allow_zero=True)
+    x0 = positive_float(x0, "x0", allow_zero=True)
+    readout = positive_int(readout, "readout")
+    tol = positive_float(tol, "tol")
+    dev = _dev(device)
+    xp = dev.xp
+    n = model.n
+    scale = model.coupling_scale()
+
+    from ..solvers.adiabatic import LbfgsState, descend, make_matvec, top_eigenpair
+
+    X0 = np.empty((R, n))
+    lam: float | None = None
+    if preset == "bifurcation":
+        delta = 0.01 if a is None else positive_float(a, "a (offset above threshold)")
+        lam, vmax = top_eigenpair(model, rng)
+        sched = ConstantSchedule(-lam + delta)
+        c = np.sqrt(delta / float(np.sum(vmax**4)))
+        X0[:] = rng.choice([-1.0, 1.0], size=R)[:, None] * c * vmax[None, :]
+        if x0 > 0:
+            X0 += x0 * c * rng.standard_normal(X0.shape)
+    else:
+        if preset == "constant" and sched is None:
+            sched = ConstantSchedule(-0.5)
+        assert sched is not None
+        if getattr(sched, "relative", False):
+            lam = top_eigenpair(model, rng)[0]
+            sched = sched.absolute(lam)
+        rng.standard_normal(out=X0)
+        X0 *= x0
+    pump = sched.values(T) if T > 1 else np.array([float(sched(0.0))])
+
+    # ---- device state: Z = [U; S] (U the product operand), W = Z J
+    coupling = Coupling(model, dev)
+    dtype = dev.dtype
+    Z = xp.empty((2 * R, n), dtype=dtype)
+    W = xp.empty((2 * R, n), dtype=dtype)
+    U, S = Z[:R], Z[R:]
+    if feedback_noise > 0:
+        X = dev.asarray(X0, dtype=dtype)
+        ETA = xp.empty((R, n), dtype=dtype)
+    else:
+        X = U
+        X[...] = dev.asarray(X0, dtype=dtype)
+    S[...] = xp.where(X >= 0, 1.0, -1.0)
+    XI = xp.empty((R, n), dtype=dtype) if noise > 0 else xp.empty((1, 1), dtype=dtype)
+    h_hat = dev.asarray(model.h / scale, dtype=np.float64)
+    h_raw = dev.asarray(model.h, dtype=np.float64) if model.has_fields else None
+    normal = dev.normal_source(rng)
+    sq = noise * np.sqrt(dt)
+    inv = 1.0 / scale
+    coupling.product(S, W[R:])
+    best_E = dev.energies(S, W[R:], h_raw, model.offset)
+    best_S = xp.empty((R, n), dtype=xp.int8)
+    best_S[...] = S
+    n_rec = (T + readout - 1) // readout if record else 0
+    rec_a, rec_x, rec_e = np.zeros(n_rec), np.zeros((n_rec, n)), np.zeros((n_rec, R))
+    k_rec = 0
+
+    def score(at: float) -> None:
+        nonlocal k_rec
+        E = dev.energies(S, W[R:], h_raw, model.offset)
+        _update_best(xp, E, S, best_E, best_S, track_best)
+        if record and k_rec < n_rec:
+            rec_a[k_rec], rec_x[k_rec], rec_e[k_rec] = at, dev.to_host(X[0]), dev.to_host(E)
+            k_rec += 1
+
+    pending: float | None = None  # pump value of a readout whose energies are still owed
+    for t in range(T):
+        at = float(pump[t])
+        if feedback_noise > 0:
+            normal(ETA)
+            U[...] = X + feedback_noise * ETA
+        if pending is not None:
+            coupling.product(Z, W)  # dynamics operand and readout fields in one product
+            score(pending)
+            pending = None
+        else:
+            coupling.product(U, W[:R])
+        if sq > 0:
+            normal(XI)
+        dev.cim_step(X, W[:R], S, h_hat, at, inv, dt, sq, XI)
+        if (t + 1) % readout == 0 or t == T - 1:
+            pending = at
+    if pending is not None:
+        coupling.product(S, W[R:])
+        score(pending)
+    finish_iters = 0
+    Xh = dev.to_host(X).astype(np.float64)
+    best_S_h = dev.to_host(best_S)
+    best_E_h = dev.to_host(best_E)
+    if preset == "constant" and finish:
+        # L-BFGS polish of the final amplitudes on the host (one download), as the CPU solver does
+        matvec = make_matvec(model)
+        hh = np.ascontiguousarray(model.h / scale)
+        JX = np.zeros((R, n))
+        matvec(Xh, JX)
+        state = LbfgsState(R, n, 10)
+        finish_iters, _ = descend(Xh, JX, float(pump[-1]), hh, matvec, state, tol, 20000)
+        Sf = np.where(Xh >= 0, 1, -1).astype(np.int8)
+        Ef = model.energies(Sf)
+        if track_best:
+            better = Ef < best_E_h
+            best_E_h = np.where(better, Ef, best_E_h)
+            best_S_h[better] = Sf[better]
+        else:
+            best_E_h, best_S_h = Ef, Sf
+    settings = dict(
+        schedule=sched.to_dict(), preset=preset, dt=dt, noise=noise, feedback_noise=feedback_noise, x0=x0,
+        readout=readout, track_best=bool(track_best), finish=bool(finish), tol=tol,
+    )
+    extra: dict[str, Any] = {"threshold": lam, "coupling_scale": scale, "final_energies": model.energies(
+        np.where(Xh >= 0, 1, -1).astype(np.int8)), "device": dev.name}
+    if finish_iters:
+        extra["finish_iterations"] = finish_iters
+    if record:
+        extra.update(trace_a=rec_a[:k_rec], trace_x=rec_x[:k_rec], trace_energy=rec_e[:k_rec])
+    return Batch(best_S_h.astype(np.int8), T, settings, extra)
+
+
+# ====================================================================== sb
+def sb_simulate(model: IsingModel, X0: np.ndarray, Y0: np.ndarray, *, steps: int, variant: str, dt: float,
+                a0: float, c0: float, readout: int, device: Device | None = None):
+    """Device SB trajectories from host (R, N) ``X0, Y0``; returns host ``(X, Y, best_S, best_E)`` like
+    :func:`cimsim.solvers.sb.simulate` (readout after every ``readout`` steps and at the end)."""
+    from ..solvers.sb import a_schedule
+
+    dev = _dev(device)
+    xp = dev.xp
+    R, n = X0.shape
+    T = int(steps)
+    discrete = variant == "dsb"
+    a_sched = a_schedule(T, a0)
+    coupling = Coupling(model, dev)
+    dtype = dev.dtype
+    Z = xp.empty((2 * R, n), dtype=dtype)
+    W = xp.empty((2 * R, n), dtype=dtype)
+    V, S = Z[:R], Z[R:]
+    X = dev.asarray(X0, dtype=dtype)
+    Y = dev.asarray(Y0, dtype=dtype)
+    V[...] = xp.sign(X) if discrete else X
+    S[...] = xp.where(X >= 0, 1.0, -1.0)
+    h = dev.asarray(model.h, dtype=np.float64)
+    h_raw = h if model.has_fields else None
+    best_S = xp.ones((R, n), dtype=xp.int8)
+    best_E = xp.full(R, np.inf, dtype=xp.float64)
+    cp, cy = dt * c0, dt * a0
+    for k in range(T + 1):
+        read = (k >= 1 and k % readout == 0) or k == T
+        if k < T:
+            if read:
+                coupling.product(Z, W)
+            else:
+                coupling.product(V, W[:R])
+        elif read:
+            coupling.product(S, W[R:])
+        if read:
+            E = dev.energies(S, W[R:], h_raw, model.offset)
+            _update_best(xp, E, S, best_E, best_S, True)
+        if k == T:
+            break
+        cx = dt * (a0 - a_sched[k])
+        dev.sb_step(X, Y, V, S, W[:R], h, cx, cp, cy, discrete)
+    return dev.to_host(X), dev.to_host(Y), dev.to_host(best_S), dev.to_host(best_E)
+
+
+def sb_run(
+    model: IsingModel,
+    *,
+    replicas: int,
+    steps: int,
+    rng: np.random.Generator,
+    backend: str = "gpu",
+    variant: str = "dsb",
+    dt: float | None = None,
+    a0: float = 1.0,
+    c0: float | None = None,
+    y0: float = 0.1,
+    readout: int | None = None,
+    device: Device | None = None,
+    **params: Any,
+):
+    """GPU simulated bifurcation (:mod:`cimsim.solvers.sb`): same parameters, same Batch."""
+    from ..solvers import Batch
+    from ..solvers.sb import _check
+
+    if params:
+        raise CimsimError(f"unknown sb parameter(s): {', '.join(params)}; known: variant, dt, a0, c0, y0, readout")
+    variant, dt, a0, c0, readout = _check(model, variant, dt, a0, c0, readout)
+    y0 = positive_float(y0, "y0", allow_zero=True)
+    R = positive_int(replicas, "replicas")
+    T = positive_int(steps, "steps")
+    dev = _dev(device)
+    X0 = np.zeros((R, model.n), dtype=np.float32)
+    Y0 = rng.uniform(-y0, y0, size=(R, model.n)).astype(np.float32)
+    _, _, best_S, best_E = sb_simulate(model, X0, Y0, steps=T, variant=variant, dt=dt, a0=a0, c0=c0,
+                                       readout=readout, device=dev)
+    settings = dict(variant=variant, dt=dt, a0=a0, c0=c0, y0=y0, readout=readout)
+    return Batch(best_S, T, settings, {"best_energies": best_E, "coupling_scale": model.coupling_scale(),
+                                        "device": dev.name})
+
+
+# ====================================================================== ahc / cac
+def amplitude_simulate(model: IsingModel, X0: np.ndarray, E0: np.ndarray, steps: int, *, p: float, mu: float,
+                       coupling: float, dt: float, e_max: float, x_max: float, alpha: float, rho: float,
+                       delta: float, gamma: float, tau_steps: int, xi0: float, target: float | None = None,
+                       device: Device | None = None):
+    """Device version of :func:`cimsim.solvers.cac.simulate` (same arguments, returns its AmplitudeState
+    on the host). ``model`` must be field-free.
+
+    Per step: ``[X; S] J`` in one product (the dynamics input and the fields of the previous step's
+    readout), the control of the previous step on (R,) device vectors (H_opt, xi, its reset, tau_a),
+    then the fused kernel (which also saves an improved readout into the best spins).
+    """
+    from ..solvers.cac import AmplitudeState
+
+    if model.has_fields:
+        raise CimsimError("simulate needs a field-free model; use model.with_aux_spin()")
+    dev = _dev(device)
+    xp = dev.xp
+    X0 = np.atleast_2d(np.asarray(X0, dtype=np.float64))
+    E0 = np.atleast_2d(np.asarray(E0, dtype=np.float64))
+    R, N = X0.shape
+    if E0.shape != (R, N) or N != model.n:
+        raise CimsimError(f"x and e must both have shape (R, {model.n}); got {X0.shape} and {E0.shape}")
+    if not (np.all(np.isfinite(X0)) and np.all(np.isfinite(E0))):
+        raise CimsimError("initial x and e must be finite")
+    steps = positive_int(steps, "steps")
+    J = model.J
+    unit = float(np.max(np.abs(J.data))) if model.is_sparse and J.nnz else (
+        float(np.max(np.abs(J))) if not model.is_sparse and J.size else 1.0)
+    tol = 1e-9 * max(unit, 1e-300) * max(N, 1)
+    tgt = -np.inf if target is None else float(target)
+    cpl = Coupling(model, dev)
+    dtype = dev.dtype
+    Z = xp.empty((2 * R, N), dtype=dtype)
+    W = xp.empty((2 * R, N), dtype=dtype)
+    X, S = Z[:R], Z[R:]
+    X[...] = dev.asarray(X0, dtype=dtype)
+    E = dev.asarray(E0, dtype=dtype)
+    S[...] = xp.where(X >= 0, 1.0, -1.0)
+    cpl.product(S, W[R:])
+    H = dev.energies(S, W[R:], None, model.offset)
+    HOPT = H.copy()
+    BEST = xp.empty((R, N), dtype=xp.int8)
+    BEST[...] = S
+    TAU = xp.full(R, float(alpha), dtype=xp.float64)
+    XI = xp.full(R, float(xi0), dtype=xp.float64)
+    TC = xp.zeros(R, dtype=xp.int64)
+    TBEST = xp.zeros(R, dtype=xp.int64)
+    STEPS = xp.zeros(R, dtype=xp.int64)
+    ACTIVE = xp.ones(R, dtype=xp.bool_)
+    IMPROVED = xp.zeros(R, dtype=xp.bool_)
+    pm1 = p - 1.0
+
+    def control(t: int) -> None:
+        """Steps 1-3 of :mod:`cimsim.kernels.amplitude` for every active replica after step ``t``."""
+        Hn = dev.energies(S, W[R:], None, model.offset)
+        t1 = t + 1
+        act = ACTIVE
+        H[...] = xp.where(act, Hn, H)
+        IMPROVED[...] = act & (H < HOPT - tol)
+        HOPT[...] = xp.where(IMPROVED, H, HOPT)
+        TC[...] = xp.where(IMPROVED, t1, TC)
+        TBEST[...] = xp.where(IMPROVED, t1, TBEST)
+        XI[...] = xp.where(act, XI + gamma * dt, XI)
+        reset = act & (t1 - TC >= tau_steps)
+        XI[...] = xp.where(reset, 0.0, XI)
+        TC[...] = xp.where(reset, t1, TC)
+        TAU[...] = xp.where(act, alpha + rho * xp.tanh(delta * (H - HOPT)), TAU)
+        STEPS[...] = xp.where(act, t1, STEPS)
+        ACTIVE[...] = act & ~(H <= tgt + tol)
+
+    for t in range(steps):
+        if t == 0:
+            cpl.product(X, W[:R])
+        else:
+            cpl.product(Z, W)
+            control(t - 1)
+            if target is not None and (t & 63) == 0 and not bool(ACTIVE.any()):
+                break
+        dev.amp_step(X, E, W[:R], S, BEST, IMPROVED, ACTIVE, XI, TAU, pm1, mu, coupling, dt, e_max, x_max)
+        IMPROVED[...] = False
+    else:
+        cpl.product(S, W[R:])
+        control(steps - 1)
+    BEST[...] = xp.where(IMPROVED[:, None], S, BEST)
+    Xh = dev.to_host(X).astype(np.float64)
+    Eh = dev.to_host(E).astype(np.float64)
+    if not (np.all(np.isfinite(Xh)) and np.all(np.isfinite(Eh))):
+        raise CimsimError("the amplitude dynamics diverged (non-finite x); reduce dt or the coupling")
+    h = dev.to_host
+    return AmplitudeState(Xh, Eh, h(S).astype(np.int8), h(H), h(BEST), h(HOPT), h(TAU), h(XI), h(TC), h(TBEST),
+                          h(STEPS))
+
+
+def _amp_solver(name: str, model: IsingModel, replicas: int, steps: int, rng: np.random.Generator,
+                device: Device | None, params: dict):
+    from ..solvers import Batch
+    from ..solvers import ahc, cac
+
+    replicas = positive_int(replicas, "replicas")
+    steps = positive_int(steps, "steps")
+    mod = ahc if name == "ahc" else cac
+    prm = mod.resolve_params(model, **params)
+    dev = _dev(device)
+    m = model.with_aux_spin() if model.has_fields else model
+    X, E = cac._initial(m, replicas, rng, prm["x0"])
+    kargs = ahc._kernel_args(prm, steps) if name == "ahc" else cac._kernel_args(model, prm)
+    st = amplitude_simulate(m, X, E, steps, device=dev, **kargs)
+    spins = strip_aux_spin(st.best_spins) if model.has_fields else st.best_spins
+    extra: dict[str, Any] = {"steps_to_best": st.steps_to_best.tolist(), "steps_taken": st.steps.tolist()}
+    if name == "cac":
+        extra["best_energy_tracked"] = st.best_energy.tolist()
+    extra["aux_spin"] = bool(model.has_fields)
+    extra["device"] = dev.name
+    return Batch(spins, steps, dict(prm), extra)
+
+
+def ahc_run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "gpu",
+            device: Device | None = None, **params: Any):
+    """GPU AHC (:mod:`cimsim.solvers.ahc`): same parameters, same Batch."""
+    return _amp_solver("ahc", model, replicas, steps, rng, device, params)
+
+
+def cac_run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "gpu",
+            device: Device | None = None, **params: Any):
+    """GPU CAC (:mod:`cimsim.solvers.cac`): same parameters, same Batch."""
+    return _amp_solver("cac", model, replicas, steps, rng, device, params)
+
+
+# ====================================================================== spectral
+def spectral_run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "gpu",
+                 k: int = 8, device: Device | None = None, **params: Any):
+    """GPU spectral relaxation (:mod:`cimsim.solvers.spectral`): top-k eigenvectors on the device
+    (:func:`cimsim.gpu.linalg.top_eigenpairs`) and the roundings ``sign(V diag(sqrt w+) g)`` as one GEMM."""
+    from ..solvers import Batch
+    from .linalg import top_eigenpairs
+
+    if params:
+        raise CimsimError(f"unknown spectral parameter(s): {', '.join(params)} (known: k)")
+    k = positive_int(k, "k (number of eigenvectors)")
+    replicas = positive_int(replicas, "replicas")
+    work = model.with_aux_spin() if model.has_fields else model
+    if work.n < 2:
+        raise CimsimError("the spectral solver needs at least 2 spins")
+    dev = _dev(device)
+    xp = dev.xp
+    w, V = top_eigenpairs(work, k, rng, device=dev)  # device arrays, descending
+    wh = dev.to_host(w)
+    n = work.n
+    S = xp.empty((replicas, n), dtype=xp.int8)
+    S[0] = xp.where(V[:, 0] >= 0, 1, -1)
+    if replicas > 1:
+        weights = np.sqrt(np.clip(wh, 0.0, None))
+        if not np.any(weights > 0):
+            weights = np.ones_like(wh)
+        G = dev.asarray(rng.standard_normal((replicas - 1, V.shape[1])) * weights, dtype=V.dtype)
+        S[1:] = xp.where(G @ V.T >= 0, 1, -1)
+    Sh = dev.to_host(S)
+    if model.has_fields:
+        Sh = strip_aux_spin(Sh)
+    return Batch(Sh, 1, {"k": int(V.shape[1])}, {"lambda_max": float(wh[0]), "eigenvalues": wh.tolist(),
+                                                 "device": dev.name})

@@ -1,0 +1,156 @@
+"""Check the numba.cuda step kernels against the array-module references, element by element.
+
+``python -m cimsim.gpu.selfcheck`` runs every check and prints one JSON line; exit status 1 if a kernel
+disagrees. On a GPU machine it checks the real kernels on CuPy arrays; without one, run it under the
+CUDA simulator (``NUMBA_ENABLE_CUDASIM=1 python -m cimsim.gpu.selfcheck``, the variable must be set
+before numba is imported), which is what tests/test_gpu.py does in a subprocess.
+
+Each ``compare_*`` function draws a small random state (including amplitudes beyond the walls / clip
+limits, zero amplitudes and mixed improved/active flags so every branch is hit), applies one step with
+the kernel and with the reference of :mod:`cimsim.gpu.steps`, and returns the largest absolute
+difference over all outputs. A ``kernel`` argument substitutes another kernel with the same signature
+(the tests pass deliberately broken copies to show the check catches them).
+"""
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Callable
+
+import numpy as np
+
+from . import steps as ref
+
+__all__ = ["compare_cim", "compare_sb", "compare_amp", "run_all", "TOLERANCE"]
+
+#: Largest accepted difference per kernel. The simulator reproduces the references exactly (0.0); on a
+#: device, fused multiply-adds may change the last bit: float64 for cim/amp, one float32 ulp for sb.
+TOLERANCE = {"cim": 1e-12, "sb": 1e-6, "amp": 1e-12}
+
+
+def _xp(on_gpu: bool):
+    if on_gpu:
+        import cupy  # type: ignore[import-not-found]
+
+        return cupy
+    return np
+
+
+def _to_host(a: Any) -> np.ndarray:
+    return a.get() if hasattr(a, "get") and not isinstance(a, np.ndarray) else np.asarray(a)
+
+
+def _grid(total: int) -> tuple[int, int]:
+    from .cuda_kernels import _grid as g
+
+    return g(total)
+
+
+def compare_cim(kernel: Callable | None = None, *, R: int = 3, N: int = 11, seed: int = 0, on_gpu: bool = False) -> float:
+    """Max |difference| between ``kernel`` (default :func:`cuda_kernels.cim_kernel`) and ``steps.cim_step``."""
+    from . import cuda_kernels as ck
+
+    kernel = ck.cim_kernel if kernel is None else kernel
+    xp = _xp(on_gpu)
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((R, N)) * 1.5
+    Y = rng.standard_normal((R, N)) * 3.0
+    h = rng.standard_normal(N)
+    XI = rng.standard_normal((R, N))
+    a, coef, dt, sq = -0.3, 0.21, 0.1, 0.05
+    worst = 0.0
+    for use_noise in (False, True):
+        A = [xp.asarray(v.copy()) for v in (X, np.zeros((R, N)))]
+        B = [xp.asarray(v.copy()) for v in (X, np.zeros((R, N)))]
+        kernel[_grid(R * N)](A[0], xp.asarray(Y), A[1], xp.asarray(h), a, coef, dt, sq if use_noise else 0.0,
+                             xp.asarray(XI), use_noise)
+        ref.cim_step(B[0], xp.asarray(Y), B[1], xp.asarray(h), a, coef, dt, sq if use_noise else 0.0, xp.asarray(XI))
+        worst = max(worst, *(float(np.max(np.abs(_to_host(p) - _to_host(q)))) for p, q in zip(A, B)))
+    return worst
+
+
+def compare_sb(kernel: Callable | None = None, *, R: int = 3, N: int = 11, seed: int = 0, on_gpu: bool = False) -> float:
+    """Max |difference| between ``kernel`` (default :func:`cuda_kernels.sb_kernel`) and ``steps.sb_step``
+    (float32 state, both variants, amplitudes pushed through the walls and exact zeros)."""
+    from . import cuda_kernels as ck
+
+    kernel = ck.sb_kernel if kernel is None else kernel
+    xp = _xp(on_gpu)
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, (R, N)).astype(np.float32)
+    X[0, :3] = 0.0
+    Y = (rng.standard_normal((R, N)) * 2.0).astype(np.float32)
+    Y[0, 0] = 0.0
+    P = rng.standard_normal((R, N)).astype(np.float32)
+    P[0, 0] = 0.0
+    h = np.zeros(N)
+    h[1:] = rng.standard_normal(N - 1)
+    worst = 0.0
+    for discrete in (True, False):
+        A = [xp.asarray(v.copy()) for v in (X, Y, np.zeros_like(X), np.zeros_like(X))]
+        B = [xp.asarray(v.copy()) for v in (X, Y, np.zeros_like(X), np.zeros_like(X))]
+        kernel[_grid(R * N)](A[0], A[1], A[2], A[3], xp.asarray(P), xp.asarray(h), 0.4, 0.3, 0.5, discrete)
+        ref.sb_step(B[0], B[1], B[2], B[3], xp.asarray(P), xp.asarray(h), 0.4, 0.3, 0.5, discrete)
+        worst = max(worst, *(float(np.max(np.abs(_to_host(p).astype(np.float64) - _to_host(q)))) for p, q in zip(A, B)))
+    return worst
+
+
+def compare_amp(kernel: Callable | None = None, *, R: int = 4, N: int = 11, seed: int = 0, on_gpu: bool = False) -> float:
+    """Max |difference| between ``kernel`` (default :func:`cuda_kernels.amp_kernel`) and ``steps.amp_step``
+    (some replicas improved, one inactive, amplitudes beyond the clip and e at its cap)."""
+    from . import cuda_kernels as ck
+
+    kernel = ck.amp_kernel if kernel is None else kernel
+    xp = _xp(on_gpu)
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((R, N))
+    X[0, 0] = 9.0
+    E = rng.uniform(0.5, 3.0, (R, N))
+    E[1, 1] = 31.99  # grows past e_max in one step (x = 0 < tau, xi > 0): exercises the cap
+    X[1, 1] = 0.0
+    Y = rng.standard_normal((R, N)) * 2.0
+    S = np.where(rng.random((R, N)) < 0.5, 1.0, -1.0)
+    BEST = np.where(rng.random((R, N)) < 0.5, 1, -1).astype(np.int8)
+    improved = np.array([True, False, True, False][:R] + [False] * max(0, R - 4))
+    active = np.array([True, True, False, True][:R] + [True] * max(0, R - 4))
+    XI = rng.uniform(0.0, 3.0, R)
+    TAU = rng.uniform(0.5, 1.5, R)
+    XI[1] = 2.0
+    args = (0.2 - 1.0, 1.0, 0.7, 0.05, 32.0, 1.0 / np.sqrt(0.05))
+    A = [xp.asarray(v.copy()) for v in (X, E, S, BEST)]
+    B = [xp.asarray(v.copy()) for v in (X, E, S, BEST)]
+    dev = [xp.asarray(v) for v in (Y, improved, active, XI, TAU)]
+    kernel[_grid(R * N)](A[0], A[1], dev[0], A[2], A[3], dev[1], dev[2], dev[3], dev[4], *args)
+    ref.amp_step(B[0], B[1], dev[0], B[2], B[3], dev[1], dev[2], dev[3], dev[4], *args)
+    return max(float(np.max(np.abs(_to_host(p).astype(np.float64) - _to_host(q).astype(np.float64)))) for p, q in zip(A, B))
+
+
+def run_all(on_gpu: bool = False) -> dict:
+    """All three comparisons at a few seeds: ``{"cim": worst, "sb": worst, "amp": worst}``."""
+    out = {}
+    for name, fn in (("cim", compare_cim), ("sb", compare_sb), ("amp", compare_amp)):
+        out[name] = max(fn(seed=s, on_gpu=on_gpu) for s in range(3))
+    return out
+
+
+def main() -> int:
+    from numba import config
+
+    simulated = bool(config.ENABLE_CUDASIM)
+    on_gpu = False
+    if not simulated:
+        from ..backends import gpu_status
+
+        ok, reason = gpu_status()
+        if not ok:
+            print(f"cimsim.gpu.selfcheck: {reason} (or run it under NUMBA_ENABLE_CUDASIM=1)", file=sys.stderr)
+            return 2
+        on_gpu = True
+    res = run_all(on_gpu=on_gpu)
+    ok = all(v <= TOLERANCE[k] for k, v in res.items())
+    print(json.dumps({"simulated": simulated, "max_abs_diff": res, "ok": ok}))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

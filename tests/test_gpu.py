@@ -1,0 +1,378 @@
+"""GPU backend without a GPU: the xp-generic dynamics with NumPy standing in for CuPy must reproduce the
+CPU solvers, the numba.cuda kernels (CUDA simulator, in a subprocess) must reproduce the references,
+and deliberately broken kernels must be caught."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from cimsim import gpu
+from cimsim.backends import gpu_status
+from cimsim.errors import CimsimError
+from cimsim.gpu import steps as ref_steps
+from cimsim.instances import sk_model
+from cimsim.model import IsingModel
+from cimsim.solvers import ahc, cac, cim, sb, solve, spectral
+
+ROOT = Path(__file__).resolve().parents[1]
+HAS_GPU = gpu_status()[0]
+D64 = gpu.numpy_device("xp", np.float64)
+D32 = gpu.numpy_device("xp", np.float32)
+
+
+def _graph_model(n: int = 30, p: float = 0.25, seed: int = 4) -> IsingModel:
+    rng = np.random.default_rng(seed)
+    W = np.triu(rng.random((n, n)) < p, 1)
+    W = (W + W.T).astype(float)
+    return IsingModel.from_couplings(sp.csr_matrix(-W))
+
+
+MODELS = {
+    "sk-dense": lambda: sk_model(24, seed=7),
+    "graph-csr": _graph_model,
+    "sk-fields": lambda: IsingModel.from_couplings(sk_model(20, seed=2).J, np.random.default_rng(1).standard_normal(20)),
+}
+
+CASES = [
+    ("cim", cim, gpu.cim_run, {"noise": 0.05, "feedback_noise": 0.02}),
+    ("cim-bifurcation", cim, gpu.cim_run, {"preset": "bifurcation", "finish": False}),
+    ("sb-dsb", sb, gpu.sb_run, {}),
+    ("sb-bsb", sb, gpu.sb_run, {"variant": "bsb", "readout": 7}),
+    ("ahc", ahc, gpu.ahc_run, {}),
+    ("cac", cac, gpu.cac_run, {}),
+]
+
+
+@pytest.mark.parametrize("model_key", list(MODELS))
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_numpy_standin_reproduces_cpu_solver(case, model_key):
+    """Same seed -> same best spins as the CPU solver, energies recomputed independently."""
+    name, cpu_mod, gpu_run, kw = case
+    model = MODELS[model_key]()
+    device = D32 if name.startswith("sb") else D64  # SB's CPU state is float32, the others float64
+    a = cpu_mod.run(model, replicas=4, steps=250, rng=np.random.default_rng(11), **kw)
+    b = gpu_run(model, replicas=4, steps=250, rng=np.random.default_rng(11), device=device, **kw)
+    assert b.spins.shape == (4, model.n) and b.spins.dtype == np.int8
+    assert set(np.unique(b.spins)) <= {-1, 1}
+    np.testing.assert_array_equal(a.spins, b.spins)
+    assert b.steps == a.steps
+    assert set(b.settings) == set(a.settings)
+    if "best_energies" in a.extra:  # sb: device-tracked best energies equal energies of the spins
+        np.testing.assert_allclose(b.extra["best_energies"], model.energies(b.spins), atol=1e-9)
+        np.testing.assert_allclose(b.extra["best_energies"], a.extra["best_energies"], atol=1e-9)
+    if "steps_to_best" in a.extra:
+        assert a.extra["steps_to_best"] == b.extra["steps_to_best"]
+
+
+def test_amplitude_state_matches_cpu_simulate():
+    """ahc/cac internals: x, e, tracked energies, xi resets and the target stop equal the CPU kernels'."""
+    m = sk_model(30, seed=5)
+    prm = cac.resolve_params(m, gamma=0.05, tau=5.0)
+    kargs = cac._kernel_args(m, prm)
+    rng = np.random.default_rng(3)
+    X0 = rng.uniform(-5e-4, 5e-4, (3, 30))
+    E0 = np.ones((3, 30))
+    a = cac.simulate(m, X0, E0, 400, **kargs)
+    b = gpu.amplitude_simulate(m, X0, E0, 400, device=D64, **kargs)
+    np.testing.assert_allclose(b.x, a.x, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(b.e, a.e, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(b.energy, m.energies(b.spins), atol=1e-9)
+    np.testing.assert_allclose(b.best_energy, m.energies(b.best_spins), atol=1e-9)
+    for f in ("best_energy", "tau_a", "xi"):
+        np.testing.assert_allclose(getattr(b, f), getattr(a, f), atol=1e-9)
+    for f in ("t_c", "steps_to_best", "steps"):
+        np.testing.assert_array_equal(getattr(b, f), getattr(a, f))
+    assert np.any(a.t_c > a.steps_to_best)  # a reset fired, and was reproduced
+    # target: a replica stops when it reaches the energy; frozen state like the CPU's early exit
+    tgt = float(np.sort(a.best_energy)[1])
+    kargs["target"] = tgt
+    a = cac.simulate(m, X0, E0, 400, **kargs)
+    b = gpu.amplitude_simulate(m, X0, E0, 400, device=D64, **kargs)
+    np.testing.assert_array_equal(b.steps, a.steps)
+    assert np.any(b.steps < 400)
+
+
+def test_float32_device_state_agrees_with_cpu():
+    """The GPU default (float32 state, float64 energies): documented tolerance on small instances."""
+    m = sk_model(40, seed=3)
+    for mod, run, kw in ((cim, gpu.cim_run, {"noise": 0.0}), (ahc, gpu.ahc_run, {}), (cac, gpu.cac_run, {})):
+        a = mod.run(m, replicas=6, steps=1000, rng=np.random.default_rng(1), **kw)
+        b = run(m, replicas=6, steps=1000, rng=np.random.default_rng(1), device=D32, **kw)
+        np.testing.assert_allclose(m.energies(b.spins), m.energies(a.spins), atol=1e-9)
+    # final (not best) readout after 200 noiseless cim steps: the float32 trajectory has not drifted
+    a = cim.run(m, replicas=3, steps=200, rng=np.random.default_rng(2), noise=0.0, track_best=False)
+    b = gpu.cim_run(m, replicas=3, steps=200, rng=np.random.default_rng(2), noise=0.0, track_best=False, device=D32)
+    np.testing.assert_array_equal(a.spins, b.spins)
+
+
+def test_cim_record_and_constant_finish_match_cpu():
+    m = sk_model(16, seed=9)
+    a = cim.run(m, replicas=3, steps=60, rng=np.random.default_rng(0), record=True, readout=7)
+    b = gpu.cim_run(m, replicas=3, steps=60, rng=np.random.default_rng(0), record=True, readout=7, device=D64)
+    for key in ("trace_a", "trace_x", "trace_energy"):
+        np.testing.assert_allclose(b.extra[key], a.extra[key], atol=1e-10)
+    a = cim.run(m, replicas=3, steps=50, rng=np.random.default_rng(0), preset="constant")
+    b = gpu.cim_run(m, replicas=3, steps=50, rng=np.random.default_rng(0), preset="constant", device=D64)
+    np.testing.assert_array_equal(a.spins, b.spins)
+    assert b.extra["finish_iterations"] == a.extra["finish_iterations"]
+
+
+def test_exact_ground_state_on_tiny_instance():
+    """Brute force a 12-spin instance; the device cac (stand-in) finds its ground state."""
+    from itertools import product
+
+    m = sk_model(12, seed=21)
+    S = np.array(list(product([-1, 1], repeat=12)), dtype=np.int8)
+    e0 = m.energies(S).min()
+    b = gpu.cac_run(m, replicas=4, steps=3000, rng=np.random.default_rng(0), device=D32)
+    assert m.energies(b.spins).min() == pytest.approx(e0, abs=1e-9)
+
+
+def test_spectral_on_device_standin():
+    for model in (sk_model(30, seed=1), _graph_model(60), MODELS["sk-fields"]()):
+        a = spectral.run(model, replicas=16, steps=1, rng=np.random.default_rng(0), k=4)
+        b = gpu.spectral_run(model, replicas=16, steps=1, rng=np.random.default_rng(0), k=4, device=D64)
+        np.testing.assert_allclose(b.extra["eigenvalues"], a.extra["eigenvalues"], atol=1e-8)
+        # sign(v_max) is defined up to the eigenvector's sign: same energy
+        assert model.energy(b.spins[0]) == pytest.approx(model.energy(a.spins[0]), abs=1e-9)
+    # Lanczos path (N > 400, CSR), same v0 draw as the CPU solver
+    big = _graph_model(450, p=0.02, seed=3)
+    a = spectral.run(big, replicas=4, steps=1, rng=np.random.default_rng(5), k=3)
+    b = gpu.spectral_run(big, replicas=4, steps=1, rng=np.random.default_rng(5), k=3, device=D64)
+    np.testing.assert_allclose(b.extra["eigenvalues"], a.extra["eigenvalues"], atol=1e-6)
+
+
+def test_batched_eigvalsh_and_hessian_spectra():
+    from cimsim.landscape.energy import hessian
+    from cimsim.landscape.hessian import spectra
+
+    m = sk_model(25, seed=4)
+    J = m.dense_couplings() / m.coupling_scale()
+    X = np.random.default_rng(0).standard_normal((5, 25)) * 0.7
+    want = spectra(J, 0.3, X)
+    np.testing.assert_allclose(gpu.hessian_spectra(J, 0.3, X, device=D64), want, atol=1e-10)
+    np.testing.assert_allclose(gpu.hessian_spectra(J, 0.3, X, device=D64, max_bytes=25 * 25 * 8 * 2), want, atol=1e-10)
+    np.testing.assert_allclose(gpu.hessian_spectra(J, 0.3, X[0], device=D64), want[0], atol=1e-10)
+    K = hessian(X, J, 0.3)
+    np.testing.assert_allclose(gpu.batched_eigvalsh(K, device=D64), want, atol=1e-10)
+    with pytest.raises(CimsimError):
+        gpu.batched_eigvalsh(np.zeros((3, 4)), device=D64)
+
+
+# ---------------------------------------------------------------- broken kernels are caught
+def _broken_cim_step(X, Y, S, h, a, coef, dt, noise_sq, XI):
+    """Deliberately wrong: the cubic saturation has the wrong sign."""
+    tmp = a * X + X * X * X
+    tmp += Y * coef
+    tmp += h
+    X += dt * tmp
+    if noise_sq > 0:
+        X += noise_sq * XI
+    S[...] = np.where(X >= 0, 1.0, -1.0)
+
+
+def _broken_amp_step(X, E, Y, S, BEST, improved, active, XI, TAU, pm1, mu, coup, dt, e_max, x_max):
+    """Deliberately wrong: the error variable uses the *new* amplitude (an aliasing bug)."""
+    BEST[...] = np.where(improved[:, None], S, BEST)
+    act = active[:, None]
+    xn = np.clip(X + dt * ((pm1 - mu * X * X) * X + coup * E * Y), -x_max, x_max)
+    en = np.minimum(E * np.exp(-dt * XI[:, None] * (xn * xn - TAU[:, None])), e_max)
+    X[...] = np.where(act, xn, X)
+    E[...] = np.where(act, en, E)
+    S[...] = np.where(X >= 0, 1.0, -1.0)
+
+
+def test_broken_xp_kernels_are_detected(monkeypatch):
+    m = sk_model(24, seed=7)
+    a = cim.run(m, replicas=4, steps=200, rng=np.random.default_rng(0), noise=0.0, track_best=False)
+    monkeypatch.setattr(ref_steps, "cim_step", _broken_cim_step)
+    with np.errstate(all="ignore"):  # the broken cubic blows up, as it should
+        b = gpu.cim_run(m, replicas=4, steps=200, rng=np.random.default_rng(0), noise=0.0, track_best=False, device=D64)
+    assert not np.array_equal(a.extra["final_energies"], b.extra["final_energies"]) or not np.array_equal(a.spins, b.spins)
+    prm = cac.resolve_params(m)
+    kargs = cac._kernel_args(m, prm)
+    X0 = np.random.default_rng(1).uniform(-5e-4, 5e-4, (2, 24))
+    good = cac.simulate(m, X0, np.ones((2, 24)), 300, **kargs)
+    monkeypatch.setattr(ref_steps, "amp_step", _broken_amp_step)
+    bad = gpu.amplitude_simulate(m, X0, np.ones((2, 24)), 300, device=D64, **kargs)
+    assert np.max(np.abs(bad.e - good.e)) > 1e-6
+
+
+# ---------------------------------------------------------------- numba.cuda kernels under the simulator
+SIM_SCRIPT = textwrap.dedent(
+    r'''
+    import json, math, os
+    import numpy as np
+    assert os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
+    from numba import config, cuda
+    assert config.ENABLE_CUDASIM
+    from cimsim.gpu import selfcheck, numpy_device, cim_run, sb_run, amplitude_simulate
+    from cimsim.instances import sk_model
+    from cimsim.solvers import cim, sb, cac
+
+    out = {"ok": selfcheck.run_all()}
+
+    @cuda.jit
+    def broken_cim(X, Y, S, h, a, coef, dt, noise_sq, XI, use_noise):
+        R, N = X.shape
+        k = cuda.grid(1)
+        if k < R * N:
+            r = k // N
+            i = k - r * N
+            x = X[r, i]
+            x += dt * (a * x - x * x * x + Y[r, i] * coef)   # forgot the field h
+            if use_noise:
+                x += noise_sq * XI[r, i]
+            X[r, i] = x
+            S[r, i] = 1.0 if x >= 0.0 else -1.0
+
+    @cuda.jit
+    def broken_sb(X, Y, V, S, P, h, cx, cp, cy, discrete):
+        R, N = X.shape
+        k = cuda.grid(1)
+        if k < R * N:
+            r = k // N
+            i = k - r * N
+            xo = float(X[r, i])
+            yi = float(Y[r, i]) + (-cx * xo + cp * (float(P[r, i]) + h[i]))
+            xi = xo + cy * yi
+            if xi > 1.0:          # walls clip x but forget to zero y
+                xi = 1.0
+            elif xi < -1.0:
+                xi = -1.0
+            X[r, i] = xi
+            Y[r, i] = yi
+            xs = X[r, i]
+            if discrete:
+                V[r, i] = 1.0 if xs > 0.0 else (-1.0 if xs < 0.0 else 0.0)
+            else:
+                V[r, i] = xs
+            S[r, i] = 1.0 if xs >= 0.0 else -1.0
+
+    @cuda.jit
+    def broken_amp(X, E, Y, S, BEST, improved, active, XI, TAU, pm1, mu, coup, dt, e_max, x_max):
+        R, N = X.shape
+        k = cuda.grid(1)
+        if k < R * N:
+            r = k // N
+            i = k - r * N
+            if improved[r]:
+                BEST[r, i] = 1 if S[r, i] >= 0.0 else -1
+            if active[r]:
+                xo = X[r, i]
+                eo = E[r, i]
+                x2 = xo * xo
+                xn = xo + dt * ((pm1 - mu * x2) * xo + coup * eo * Y[r, i])
+                if xn > x_max:
+                    xn = x_max
+                elif xn < -x_max:
+                    xn = -x_max
+                en = eo * math.exp(-dt * XI[r] * (x2 - TAU[r]))   # forgot the e_max cap
+                X[r, i] = xn
+                E[r, i] = en
+                S[r, i] = 1.0 if xn >= 0.0 else -1.0
+
+    out["broken"] = {
+        "cim": selfcheck.compare_cim(broken_cim),
+        "sb": selfcheck.compare_sb(broken_sb),
+        "amp": selfcheck.compare_amp(broken_amp),
+    }
+
+    # whole solvers with the simulated kernels inside the device loop
+    m = sk_model(10, seed=3)
+    dev = numpy_device("cuda", np.float64)
+    a = cim.run(m, replicas=2, steps=30, rng=np.random.default_rng(0), noise=0.05, readout=5)
+    b = cim_run(m, replicas=2, steps=30, rng=np.random.default_rng(0), noise=0.05, readout=5, device=dev)
+    out["cim_equal"] = bool(np.array_equal(a.spins, b.spins))
+    out["cim_final_diff"] = float(np.max(np.abs(a.extra["final_energies"] - b.extra["final_energies"])))
+    a = sb.run(m, replicas=2, steps=30, rng=np.random.default_rng(0))
+    b = sb_run(m, replicas=2, steps=30, rng=np.random.default_rng(0), device=numpy_device("cuda", np.float32))
+    out["sb_best_diff"] = float(np.max(np.abs(a.extra["best_energies"] - b.extra["best_energies"])))
+    kargs = cac._kernel_args(m, cac.resolve_params(m, gamma=0.2, tau=0.5))
+    X0 = np.random.default_rng(1).uniform(-5e-4, 5e-4, (2, 10))
+    s1 = cac.simulate(m, X0, np.ones((2, 10)), 40, **kargs)
+    s2 = amplitude_simulate(m, X0, np.ones((2, 10)), 40, device=dev, **kargs)
+    out["cac_x_diff"] = float(np.max(np.abs(s1.x - s2.x)))
+    out["cac_best_equal"] = bool(np.array_equal(s1.best_spins, s2.best_spins))
+    print("RESULT " + json.dumps(out))
+    '''
+)
+
+
+def test_cuda_kernels_under_simulator():
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1", PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env.pop("NUMBA_DISABLE_JIT", None)
+    proc = subprocess.run([sys.executable, "-c", SIM_SCRIPT], capture_output=True, text=True, env=env, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")][-1]
+    out = json.loads(line[len("RESULT "):])
+    from cimsim.gpu.selfcheck import TOLERANCE
+
+    for k, v in out["ok"].items():
+        assert v <= TOLERANCE[k], (k, v)
+    for k, v in out["broken"].items():  # each broken copy is caught by the same comparison
+        assert v > 100 * TOLERANCE[k], (k, v)
+    assert out["cim_equal"] and out["cim_final_diff"] < 1e-9
+    assert out["sb_best_diff"] < 1e-9
+    assert out["cac_x_diff"] < 1e-12 and out["cac_best_equal"]
+
+
+def test_selfcheck_cli_without_gpu_or_simulator():
+    if HAS_GPU:
+        pytest.skip("a GPU is present")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env.pop("NUMBA_ENABLE_CUDASIM", None)
+    proc = subprocess.run([sys.executable, "-m", "cimsim.gpu.selfcheck"], capture_output=True, text=True, env=env, cwd=ROOT)
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+# ---------------------------------------------------------------- errors before work, missing GPU
+def test_bad_parameters_raise_before_work():
+    m = sk_model(10, seed=0)
+    rng = np.random.default_rng(0)
+    with pytest.raises(CimsimError, match="dt"):
+        gpu.cim_run(m, replicas=2, steps=5, rng=rng, dt=-1.0, device=D64)
+    with pytest.raises(CimsimError, match="unknown cim parameter"):
+        gpu.cim_run(m, replicas=2, steps=5, rng=rng, bogus=1, device=D64)
+    with pytest.raises(CimsimError, match="variant"):
+        gpu.sb_run(m, replicas=2, steps=5, rng=rng, variant="xsb", device=D32)
+    with pytest.raises(CimsimError, match="unknown cac parameter"):
+        gpu.cac_run(m, replicas=2, steps=5, rng=rng, nope=3, device=D64)
+    with pytest.raises(CimsimError, match="steps"):
+        gpu.ahc_run(m, replicas=2, steps=0, rng=rng, device=D64)
+    with pytest.raises(CimsimError):
+        gpu.Device(np, kernels="opencl")
+    with pytest.raises(CimsimError):
+        gpu.Device(np, dtype=np.int32)
+
+
+@pytest.mark.skipif(HAS_GPU, reason="a GPU is present")
+def test_gpu_requests_without_cupy_fail_with_one_line():
+    m = sk_model(10, seed=0)
+    for call in (
+        lambda: gpu.gpu_device(),
+        lambda: gpu.cim_run(m, replicas=2, steps=5, rng=np.random.default_rng(0)),
+        lambda: solve(m, "cim", backend="gpu", seed=0),
+    ):
+        with pytest.raises(CimsimError) as exc:
+            call()
+        msg = str(exc.value)
+        assert "\n" not in msg and ('pip install "cimsim[gpu]"' in msg or "device" in msg)
+
+
+@pytest.mark.skipif(HAS_GPU, reason="a GPU is present")
+def test_bench_exits_2_without_gpu():
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "gpu_bench.py")], capture_output=True, text=True, env=env, cwd=ROOT)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "gpu_bench" in lines[0]
