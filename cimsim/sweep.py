@@ -18,9 +18,10 @@ Execution
 
 Store, checkpoint and resume (``out_dir``)
     Every finished task is written at once, atomically (temporary file + rename), to
-    ``out_dir/tasks/<task_key>.json``: parameters, the sweep seed, status ``ok`` or ``failed`` and the
-    row or the error. Re-running the same sweep with the same ``out_dir`` reuses every stored ``ok``
-    task computed with the same sweep seed and recomputes only the rest (missing or failed), so a
+    ``out_dir/tasks/<task_key>.json``: parameters, the sweep seed, the function's identity
+    (:func:`fn_identity`), status ``ok`` or ``failed`` and the row or the error. Re-running the same sweep
+    with the same ``out_dir`` reuses every stored ``ok`` task computed with the same sweep seed and the
+    same function configuration and recomputes only the rest (missing or failed), so a
     finished sweep re-run does no work. At the end the table of ``ok`` rows is assembled into
     ``out_dir/results.csv`` (and ``results.parquet`` when pyarrow is importable), and
     ``out_dir/summary.json`` lists counts and every failure with its reason.
@@ -63,6 +64,7 @@ __all__ = [
     "write_table_csv",
     "dask_available",
     "check_scheduler_address",
+    "fn_identity",
 ]
 
 TASKS_DIR = "tasks"
@@ -170,6 +172,38 @@ def _atomic_write(path: Path, text: str) -> None:
 def _fn_name(fn: Callable) -> str:
     target = fn if hasattr(fn, "__qualname__") else type(fn)
     return f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', type(fn).__name__)}"
+
+
+def fn_identity(fn: Callable) -> str:
+    """What a stored result must match to be reused: the function's name plus a hash of its configuration.
+
+    The configuration is ``fn.sweep_identity()`` when the object defines it, else the fields of a
+    callable object (dataclass fields or ``vars(fn)``) or a ``functools.partial``'s arguments, as JSON. So
+    re-running a sweep whose function was built with another setting (a tolerance, an instance) recomputes
+    instead of reusing stale rows. Plain functions are identified by name only (variables captured by a
+    closure are not seen: put them in the task parameters or use a callable object).
+    """
+    import dataclasses
+    import functools
+
+    name = _fn_name(fn)
+    config: Any = None
+    if hasattr(fn, "sweep_identity"):
+        config = fn.sweep_identity()
+    elif isinstance(fn, functools.partial):
+        name = _fn_name(fn.func)
+        config = {"args": list(fn.args), "keywords": fn.keywords}
+    elif dataclasses.is_dataclass(fn) and not isinstance(fn, type):
+        config = dataclasses.asdict(fn)
+    elif not hasattr(fn, "__code__") and hasattr(fn, "__dict__") and not isinstance(fn, type):
+        config = vars(fn)
+    if config is None:
+        return name
+    try:
+        blob = json.dumps(to_jsonable(config), sort_keys=True, separators=(",", ":"), default=repr)
+    except (TypeError, ValueError):
+        return name
+    return f"{name}#{hashlib.sha256(blob.encode()).hexdigest()[:16]}"
 
 
 def load_store(out_dir: str | Path) -> dict[str, dict]:
@@ -401,7 +435,7 @@ def run_sweep(
     unique: dict[str, dict] = {}
     for k, p in zip(keys, task_list):
         unique.setdefault(k, p)
-    store = _Store(out_dir, seed, _fn_name(fn))
+    store = _Store(out_dir, seed, fn_identity(fn))
 
     t_start = time.perf_counter()
     results: dict[str, dict] = {}

@@ -33,6 +33,9 @@ class Work:
         self.counter, self.tag, self.fail_on, self.sleep = str(counter), tag, fail_on, sleep
         self.die_marker, self.die_on = (str(die_marker) if die_marker else None), die_on
 
+    def sweep_identity(self) -> dict:
+        return {"kind": "work"}  # counters, sleeps and injected failures do not change successful rows
+
     def __call__(self, params: dict, ss: np.random.SeedSequence) -> dict:
         with open(self.counter, "a") as fh:
             fh.write(f"{self.tag} {task_key(params)}\n")
@@ -117,6 +120,39 @@ def test_parquet_table_when_pyarrow_is_installed(tmp_path):
     assert [(r["x"], r["y"], r["sum"], r["task_key"]) for r in table] == [
         (r["x"], r["y"], r["sum"], r["task_key"]) for r in out.rows]
     assert [json.loads(r["u"]) for r in table] == [r["u"] for r in out.rows]  # lists stored as JSON text
+
+
+class Scaled:
+    """A callable object whose configuration changes its results."""
+
+    def __init__(self, factor: float):
+        self.factor = factor
+
+    def __call__(self, params, ss):
+        return {"v": self.factor * np.random.default_rng(ss).random()}
+
+
+def _scaled(params, ss, factor=1.0):
+    return {"v": factor * np.random.default_rng(ss).random()}
+
+
+def test_changed_function_configuration_is_not_reused(tmp_path):
+    import functools
+
+    from cimsim.sweep import fn_identity
+
+    st = tmp_path / "st"
+    a = run_sweep(TASKS, Scaled(1.0), seed=0, out_dir=st)
+    b = run_sweep(TASKS, Scaled(2.0), seed=0, out_dir=st)
+    assert b.done == len(TASKS) and b.reused == 0
+    assert [r["v"] for r in b.rows] == [2 * r["v"] for r in a.rows]
+    c = run_sweep(TASKS, Scaled(2.0), seed=0, out_dir=st)
+    assert c.done == 0 and c.rows == b.rows
+    assert fn_identity(functools.partial(_scaled, factor=1.0)) != fn_identity(functools.partial(_scaled, factor=2.0))
+    assert fn_identity(_scaled) == fn_identity(_scaled) and "#" not in fn_identity(_scaled)
+    from cimsim.studies import AnnealTask, InstanceSpec
+
+    assert fn_identity(AnnealTask(InstanceSpec.sk(8, 1))) != fn_identity(AnnealTask(InstanceSpec.sk(8, 2)))
 
 
 def test_raising_task_is_recorded_and_others_finish(tmp_path):
