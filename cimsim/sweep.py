@@ -431,6 +431,8 @@ def run_sweep(
     task_list = [_normalise(dict(t)) for t in tasks]
     seed = int(seed)
     workers = _resolve_workers(workers)
+    if scheduler is not None:
+        scheduler = check_scheduler_address(scheduler)
     keys = [task_key(p) for p in task_list]
     unique: dict[str, dict] = {}
     for k, p in zip(keys, task_list):

@@ -179,6 +179,9 @@ def test_bad_arguments_refused(tmp_path):
         run_sweep(TASKS, Work(tmp_path / "c"), out_dir=tmp_path / "file")
     with pytest.raises(CimsimError):
         run_sweep(TASKS, Work(tmp_path / "c"), workers=0)
+    with pytest.raises(CimsimError):
+        run_sweep(TASKS, Work(tmp_path / "c"), scheduler="no-port", out_dir=tmp_path / "st")
+    assert not (tmp_path / "st").exists()
 
 
 def _spawn(script: str, **env) -> subprocess.Popen:
