@@ -12,7 +12,7 @@ import numpy as np
 
 from .errors import CimsimError
 
-__all__ = ["BACKENDS", "resolve_backend", "array_module", "gpu_status"]
+__all__ = ["BACKENDS", "resolve_backend", "array_module", "gpu_status", "gpu_info", "numba_cuda_usable"]
 
 BACKENDS = ("auto", "cpu", "gpu")
 GPU_INSTALL_HINT = 'install the GPU extra with: pip install "cimsim[gpu]"'
@@ -54,3 +54,49 @@ def array_module(backend: str) -> ModuleType:
 
         return cupy
     return np
+
+
+def gpu_info() -> dict:
+    """Name, memory, compute capability and library versions of CUDA device 0 (JSON-able).
+
+    Raises :class:`CimsimError` (the ``--backend gpu`` message) when no GPU is usable.
+    """
+    resolve_backend("gpu")
+    import cupy  # type: ignore[import-not-found]
+
+    props = cupy.cuda.runtime.getDeviceProperties(0)
+    name = props.get("name", b"?")
+    return {
+        "name": name.decode(errors="replace") if isinstance(name, bytes) else str(name),
+        "memory_gib": round(float(props.get("totalGlobalMem", 0)) / 2**30, 2),
+        "compute_capability": f"{props.get('major', '?')}.{props.get('minor', '?')}",
+        "cupy": cupy.__version__,
+        "numba_cuda": numba_cuda_usable(),
+    }
+
+
+_NUMBA_CUDA_OK: bool | None = None
+
+
+def numba_cuda_usable() -> bool:
+    """Whether numba.cuda can compile and launch a kernel on CuPy memory here (needs the CUDA
+    toolkit's NVVM, which CuPy wheels do not ship). The GPU backend falls back to unfused CuPy
+    element-wise operations (cimsim.gpu.steps) when it cannot. Cached after the first call."""
+    global _NUMBA_CUDA_OK
+    if _NUMBA_CUDA_OK is None:
+        try:
+            import cupy  # type: ignore[import-not-found]
+            from numba import cuda
+
+            @cuda.jit
+            def _probe(a):  # pragma: no cover - device code
+                i = cuda.grid(1)
+                if i < a.shape[0]:
+                    a[i] = 2.0 * a[i]
+
+            arr = cupy.ones(4, dtype=cupy.float32)
+            _probe[1, 32](arr)
+            _NUMBA_CUDA_OK = bool(float(arr.sum().get()) == 8.0)
+        except Exception:
+            _NUMBA_CUDA_OK = False
+    return _NUMBA_CUDA_OK

@@ -376,3 +376,15 @@ def test_bench_exits_2_without_gpu():
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "gpu_bench" in lines[0]
+
+
+def test_bench_standin_smoke(tmp_path):
+    """The benchmark's code path with NumPy standing in (tiny sizes): rows with positive rates."""
+    out = tmp_path / "rows.json"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "gpu_bench.py"), "--standin", "--solvers", "sb,cac",
+                           "--json", str(out)], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = json.loads(out.read_text())
+    assert {r["solver"] for r in rows} == {"sb", "cac"}
+    assert all(r["sus"] > 0 and r["product_sus"] > 0 and r["ratio_gemm_peak"] > 0 for r in rows)

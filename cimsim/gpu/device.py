@@ -17,6 +17,7 @@ Energies are always accumulated in float64.
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Callable
@@ -29,7 +30,10 @@ from ..errors import CimsimError
 from ..model import IsingModel, check_dense_fits
 from . import steps as ref
 
-__all__ = ["Device", "Coupling", "gpu_device", "numpy_device"]
+__all__ = ["Device", "Coupling", "coupling_for", "gpu_device", "numpy_device"]
+
+#: device copies of J, kept while the model lives (repeated batches under a time limit upload J once)
+_COUPLINGS: "weakref.WeakKeyDictionary[IsingModel, dict]" = weakref.WeakKeyDictionary()
 
 
 @dataclass
@@ -167,15 +171,29 @@ class Coupling:
             self.device.xp.matmul(Z, self.J, out=out)
 
 
+def coupling_for(model: IsingModel, device: Device) -> Coupling:
+    """The cached :class:`Coupling` of ``model`` on ``device`` (built on first use)."""
+    per_model = _COUPLINGS.setdefault(model, {})
+    key = (device.xp.__name__, device.dtype.name)
+    if key not in per_model:
+        per_model[key] = Coupling(model, device)
+    return per_model[key]
+
+
 def numpy_device(kernels: str = "xp", dtype: Any = np.float64) -> Device:
     """The CI stand-in: NumPy arrays, reference (``xp``) or simulated numba.cuda (``cuda``) kernels."""
     return Device(np, kernels, dtype)
 
 
-def gpu_device(dtype: Any = np.float32) -> Device:
-    """The real thing: CuPy arrays and numba.cuda kernels. Raises CimsimError (one line, with the install
-    hint) when CuPy or a device is missing."""
+def gpu_device(dtype: Any = np.float32, kernels: str | None = None) -> Device:
+    """The real thing: CuPy arrays and the fused numba.cuda kernels (or, when numba.cuda cannot compile
+    here, :func:`cimsim.backends.numba_cuda_usable`, the unfused CuPy references). Raises CimsimError (one
+    line, with the install hint) when CuPy or a device is missing."""
+    from ..backends import numba_cuda_usable
+
     resolve_backend("gpu")
     import cupy  # type: ignore[import-not-found]
 
-    return Device(cupy, "cuda", dtype)
+    if kernels is None:
+        kernels = "cuda" if numba_cuda_usable() else "xp"
+    return Device(cupy, kernels, dtype)

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..errors import CimsimError, positive_float, positive_int
 from ..model import IsingModel, strip_aux_spin
-from .device import Coupling, Device, gpu_device
+from .device import Device, coupling_for, gpu_device
 
 __all__ = ["cim_run", "sb_run", "ahc_run", "cac_run", "spectral_run", "amplitude_simulate"]
 
@@ -125,7 +125,7 @@ def cim_run(
     pump = sched.values(T) if T > 1 else np.array([float(sched(0.0))])
 
     # ---- device state: Z = [U; S] (U the product operand), W = Z J
-    coupling = Coupling(model, dev)
+    coupling = coupling_for(model, dev)
     dtype = dev.dtype
     Z = xp.empty((2 * R, n), dtype=dtype)
     W = xp.empty((2 * R, n), dtype=dtype)
@@ -225,7 +225,7 @@ def sb_simulate(model: IsingModel, X0: np.ndarray, Y0: np.ndarray, *, steps: int
     T = int(steps)
     discrete = variant == "dsb"
     a_sched = a_schedule(T, a0)
-    coupling = Coupling(model, dev)
+    coupling = coupling_for(model, dev)
     dtype = dev.dtype
     Z = xp.empty((2 * R, n), dtype=dtype)
     W = xp.empty((2 * R, n), dtype=dtype)
@@ -325,7 +325,7 @@ def amplitude_simulate(model: IsingModel, X0: np.ndarray, E0: np.ndarray, steps:
         float(np.max(np.abs(J))) if not model.is_sparse and J.size else 1.0)
     tol = 1e-9 * max(unit, 1e-300) * max(N, 1)
     tgt = -np.inf if target is None else float(target)
-    cpl = Coupling(model, dev)
+    cpl = coupling_for(model, dev)
     dtype = dev.dtype
     Z = xp.empty((2 * R, N), dtype=dtype)
     W = xp.empty((2 * R, N), dtype=dtype)
