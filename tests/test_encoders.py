@@ -286,6 +286,7 @@ def write(tmp_path, text, name="f.cnf"):
 def test_dimacs_reader(tmp_path):
     n, clauses = read_dimacs(write(tmp_path, CNF))
     assert n == 3 and clauses == [[1, -2], [2, 3, -1], [-3]]
+    assert read_dimacs(write(tmp_path, "\ufeff" + CNF.replace("\n", "\r\n")))[1] == clauses  # BOM, CRLF
     # SATLIB trailer: '%' then '0' -- stop at %
     n, clauses = read_dimacs(write(tmp_path, CNF + "%\n0\n\n"))
     assert clauses == [[1, -2], [2, 3, -1], [-3]]
@@ -613,3 +614,40 @@ def test_tsp_files(tmp_path):
             read_tsp(write(tmp_path, text, "t.txt"))
     with pytest.raises(CimsimError, match="at least 3"):
         encode_tsp([[0, 1], [1, 0]])
+
+
+# ----------------------------------------------------------------------------- 1-flip local minima
+def one_flip_minima(model) -> np.ndarray:
+    """Spin vectors (by enumeration) from which no single flip lowers the energy: what polish returns."""
+    S = all_spin_vectors(model.n)
+    E = model.energies(S)
+    idx = np.arange(len(S))
+    keep = np.ones(len(S), dtype=bool)
+    n = model.n
+    for i in range(n):  # all_spin_vectors is itertools.product order: flipping spin i moves 2**(n-1-i) rows
+        step = 1 << (n - 1 - i)
+        partner = np.where(S[:, i] < 0, idx + step, idx - step)
+        keep &= E <= E[partner] + 1e-9
+    return S[keep]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_one_flip_minima_are_feasible(seed):
+    """With the automatic penalties every 1-flip local minimum is feasible (so a polished output always is)
+    for bisection, vertex cover, independent set and maximum clique, is a valid colouring for colouring,
+    and has K vertices for the K-clique encoding."""
+    rng = np.random.default_rng(900 + seed)
+    n = int(rng.integers(4, 11))
+    edges = random_graph(rng, n, float(rng.uniform(0.2, 0.8)), ("unit", "int", "normal")[seed % 3])
+    pos = [(i, j, abs(w)) for i, j, w in edges]
+    encs = [encode_bisection(n, edges), encode_vertex_cover(n, pos), encode_independent_set(n, pos),
+            encode_clique(n, pos)]
+    for enc in encs:
+        for s in one_flip_minima(enc.model):
+            assert enc.decode(s).feasible, enc.problem
+    if n <= 7:  # colouring: every vertex gets exactly one colour (conflicts need 2-flip recolourings)
+        enc = encode_coloring(n, pos, 2)
+        assert all(enc.decode(s).answer["invalid_vertices"] == 0 for s in one_flip_minima(enc.model))
+    K = int(rng.integers(1, n + 1))
+    enc = encode_clique(n, pos, K)
+    assert all(enc.decode(s).answer["size"] == K for s in one_flip_minima(enc.model))

@@ -74,7 +74,7 @@ def read_dimacs_graph(path: str | Path) -> tuple[int, np.ndarray]:
     m = 0
     edges: list[tuple[int, int, float]] = []
     head = 0
-    for k, line in enumerate(read_text(p).splitlines(), start=1):
+    for k, line in enumerate(read_text(p).lstrip("\ufeff").splitlines(), start=1):
         t = line.split()
         if not t or t[0] == "c":
             continue
@@ -117,7 +117,7 @@ def read_dimacs_graph(path: str | Path) -> tuple[int, np.ndarray]:
 
 def read_graph(path: str | Path) -> tuple[int, np.ndarray]:
     """``(n, edges)`` from a Gset/rudy edge list or a DIMACS graph (``p edge`` header), sniffed from the file."""
-    text = read_text(path)
+    text = read_text(path).lstrip("\ufeff")
     for line in text.splitlines():
         t = line.split()
         if t and t[0] not in ("c", "#", "%"):

@@ -113,7 +113,7 @@ def read_knapsack(path: str | Path) -> tuple[list[int], list[float], int]:
     """Read ``N CAPACITY`` then N lines ``weight value`` (``#`` comments); returns (weights, values, capacity)."""
     p = Path(path)
     rows = []
-    for k, line in enumerate(read_text(p).splitlines(), start=1):
+    for k, line in enumerate(read_text(p).lstrip("\ufeff").splitlines(), start=1):
         t = line.split("#", 1)[0].split()
         if t:
             rows.append((k, t))

@@ -50,7 +50,7 @@ def read_numbers(path: str | Path) -> list[int | float]:
     """
     p = Path(path)
     out: list[int | float] = []
-    for k, line in enumerate(read_text(p).splitlines(), start=1):
+    for k, line in enumerate(read_text(p).lstrip("\ufeff").splitlines(), start=1):
         for tok in line.split("#", 1)[0].split():
             try:
                 out.append(_parse_number(tok))

@@ -65,7 +65,7 @@ def read_cnf(path: str | Path) -> CnfFile:
     bad header, non-integer token, bad weight, literal beyond ``V``, clause count not matching ``C``.
     """
     p = Path(path)
-    text = read_text(p)
+    text = read_text(p).lstrip("\ufeff")
     n_vars: int | None = None
     n_clauses = 0
     header_line = 0

@@ -196,7 +196,7 @@ def _tsplib(p: Path, lines: list[str]) -> np.ndarray:
 def read_tsp(path: str | Path) -> np.ndarray:
     """Distance matrix from a plain matrix file (``N`` then N rows) or a TSPLIB file (see module docstring)."""
     p = Path(path)
-    lines = read_text(p).splitlines()
+    lines = read_text(p).lstrip("\ufeff").splitlines()
     if any(ln.strip().upper().startswith(("DIMENSION", "NAME")) for ln in lines[:20]):
         return _tsplib(p, lines)
     rows = [(k, ln.split("#", 1)[0].split()) for k, ln in enumerate(lines, start=1)]
