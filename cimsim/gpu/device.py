@@ -100,6 +100,16 @@ class Device:
         return fill_gpu
 
     # ------------------------------------------------------------------ fused steps
+    def kview(self, a: Any) -> Any:
+        """The handle the step kernels take for array ``a``: on a GPU with numba.cuda kernels, a numba
+        device-array view made once (``sync=False``, so a launch never blocks the host on the stream as
+        a per-launch ``__cuda_array_interface__`` import would); otherwise ``a`` itself."""
+        if self.on_gpu and self.kernels == "cuda":
+            from numba import cuda
+
+            return cuda.as_cuda_array(a, sync=False)
+        return a
+
     def cim_step(self, *args: Any) -> None:
         if self.kernels == "cuda":
             from .cuda_kernels import launch_cim

@@ -159,6 +159,7 @@ def cim_run(
             rec_a[k_rec], rec_x[k_rec], rec_e[k_rec] = at, dev.to_host(X[0]), dev.to_host(E)
             k_rec += 1
 
+    kX, kY, kS, kh, kXI = (dev.kview(v) for v in (X, W[:R], S, h_hat, XI))
     pending: float | None = None  # pump value of a readout whose energies are still owed
     for t in range(T):
         at = float(pump[t])
@@ -173,7 +174,7 @@ def cim_run(
             coupling.product(U, W[:R])
         if sq > 0:
             normal(XI)
-        dev.cim_step(X, W[:R], S, h_hat, at, inv, dt, sq, XI)
+        dev.cim_step(kX, kY, kS, kh, at, inv, dt, sq, kXI)
         if (t + 1) % readout == 0 or t == T - 1:
             pending = at
     if pending is not None:
@@ -239,6 +240,7 @@ def sb_simulate(model: IsingModel, X0: np.ndarray, Y0: np.ndarray, *, steps: int
     best_S = xp.ones((R, n), dtype=xp.int8)
     best_E = xp.full(R, np.inf, dtype=xp.float64)
     cp, cy = dt * c0, dt * a0
+    kX, kY, kV, kS, kP, kh = (dev.kview(v) for v in (X, Y, V, S, W[:R], h))
     for k in range(T + 1):
         read = (k >= 1 and k % readout == 0) or k == T
         if k < T:
@@ -254,7 +256,7 @@ def sb_simulate(model: IsingModel, X0: np.ndarray, Y0: np.ndarray, *, steps: int
         if k == T:
             break
         cx = dt * (a0 - a_sched[k])
-        dev.sb_step(X, Y, V, S, W[:R], h, cx, cp, cy, discrete)
+        dev.sb_step(kX, kY, kV, kS, kP, kh, cx, cp, cy, discrete)
     return dev.to_host(X), dev.to_host(Y), dev.to_host(best_S), dev.to_host(best_E)
 
 
@@ -365,6 +367,7 @@ def amplitude_simulate(model: IsingModel, X0: np.ndarray, E0: np.ndarray, steps:
         STEPS[...] = xp.where(act, t1, STEPS)
         ACTIVE[...] = act & ~(H <= tgt + tol)
 
+    kargs = [dev.kview(v) for v in (X, E, W[:R], S, BEST, IMPROVED, ACTIVE, XI, TAU)]
     for t in range(steps):
         if t == 0:
             cpl.product(X, W[:R])
@@ -373,7 +376,7 @@ def amplitude_simulate(model: IsingModel, X0: np.ndarray, E0: np.ndarray, steps:
             control(t - 1)
             if target is not None and (t & 63) == 0 and not bool(ACTIVE.any()):
                 break
-        dev.amp_step(X, E, W[:R], S, BEST, IMPROVED, ACTIVE, XI, TAU, pm1, mu, coupling, dt, e_max, x_max)
+        dev.amp_step(*kargs, pm1, mu, coupling, dt, e_max, x_max)
         IMPROVED[...] = False
     else:
         cpl.product(S, W[R:])

@@ -40,7 +40,14 @@ def batched_eigvalsh(K: Any, device: Device | None = None) -> Any:
     A = dev.xp.asarray(K)
     if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
         raise CimsimError(f"batched_eigvalsh needs (n, n) or (B, n, n) matrices, got shape {tuple(A.shape)}")
-    return dev.xp.linalg.eigvalsh(A)
+    if A.ndim == 2:
+        return dev.xp.linalg.eigvalsh(A)
+    try:
+        return dev.xp.linalg.eigvalsh(A)  # one batched call (CuPy >= 12 batches with syevj)
+    except (ValueError, NotImplementedError, TypeError):  # older CuPy: 2-D only
+        flat = A.reshape((-1,) + A.shape[-2:])
+        out = dev.xp.stack([dev.xp.linalg.eigvalsh(k) for k in flat])
+        return out.reshape(A.shape[:-1])
 
 
 def hessian_spectra(J: Any, a: float, X: Any, device: Device | None = None, *, max_bytes: int = 1 << 28) -> np.ndarray:
