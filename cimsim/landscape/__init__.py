@@ -3,15 +3,15 @@
 Submodules: ``energy`` (E_a, gradient, Hessian, batched), ``theory`` (zero-temperature RS equations,
 Pastur Hessian law), ``critical`` (minima, adiabatic path, index-k saddles, de-duplication),
 ``hessian`` (spectra, index, densities), ``stats`` (per-a statistics), ``phase`` (the a-grid sweep and
-transition estimates). Convention: E_a(x) = sum(x^4/4 - a x^2/2) - 1/2 x^T J x - h^T x, J_ij ~ N(0, 1/N).
+transition estimates). The functions E_a, g and K live in ``cimsim.landscape.energy`` (not re-exported
+here, so the submodule names ``energy`` and ``hessian`` are not shadowed). Convention: E_a(x) = sum(x^4/4 - a x^2/2) - 1/2 x^T J x - h^T x, J_ij ~ N(0, 1/N).
 """
 from .critical import (CriticalPoints, adiabatic_path, classify, deduplicate, find_minima, find_saddles,
                        newton_polish)
-from .energy import energy, grad_norm, gradient, hessian
 from .theory import RSPoint, b_zero_point, hessian_edge, pastur_density, rs_solve, rs_table
 
 __all__ = [
     "CriticalPoints", "adiabatic_path", "classify", "deduplicate", "find_minima", "find_saddles", "newton_polish",
-    "energy", "grad_norm", "gradient", "hessian", "RSPoint", "b_zero_point", "hessian_edge", "pastur_density",
+    "RSPoint", "b_zero_point", "hessian_edge", "pastur_density",
     "rs_solve", "rs_table",
 ]

@@ -84,7 +84,7 @@ def summarize(points: CriticalPoints, *, marginal_threshold: float | None = None
         "lambda_min_lowest": float(p.lambda_min[0]),
         "fraction_marginal": float(np.mean((p.index == 0) & (p.lambda_min < thr))),
         "index_mean": float(p.index.mean()),
-        "overlap_mean": float(np.nanmean(off)),
+        "overlap_mean": float(np.mean(off)) if k > 1 else float("nan"),
         "lowest_hit_fraction": float(p.count[0] / max(p.starts, 1)),
     }
 

@@ -192,7 +192,7 @@ def _weighted_diag(d: np.ndarray, bins: int = 256) -> tuple[np.ndarray, np.ndarr
     return centers[keep], counts[keep] / d.size
 
 
-def pastur_density(d: np.ndarray, lam: np.ndarray, *, eta: float = 1e-3, iters: int = 3000, bins: int = 256) -> np.ndarray:
+def pastur_density(d: np.ndarray, lam: np.ndarray, *, eta: float = 1e-3, iters: int = 2000, bins: int = 128) -> np.ndarray:
     """Density of K = diag(d) - J (J GOE, semicircle radius 2) at ``lam``: rho = -Im G(lam + i eta)/pi.
 
     G solves G = mean_i 1/(z - d_i - G) (Pastur / free convolution); the diagonal is binned into
@@ -200,10 +200,10 @@ def pastur_density(d: np.ndarray, lam: np.ndarray, *, eta: float = 1e-3, iters: 
     """
     dc, wc = _weighted_diag(d, bins)
     z = np.asarray(lam, dtype=np.float64) + 1j * eta
-    G = 1.0 / (z - dc @ wc - 1j)
+    G = 1.0 / (z - dc @ wc + 1j)  # start in the lower half-plane (Im G < 0 for Im z > 0)
     for _ in range(iters):
         Gn = (wc[None, :] / (z[:, None] - dc[None, :] - G[:, None])).sum(axis=1)
-        if np.max(np.abs(Gn - G)) < 1e-10:
+        if np.max(np.abs(Gn - G)) < 1e-9:
             G = Gn
             break
         G = 0.5 * G + 0.5 * Gn

@@ -68,7 +68,7 @@ def plot_phase_diagram(raw: list[dict], transitions: dict, out_dir: str, *, pref
     if not ns:
         return files
     a_all = np.asarray(_paths(raw, ns[0])[0]["a_path"], dtype=float)
-    a_th = a_all[a_all > -1.999]
+    a_th = np.linspace(max(-1.995, float(a_all.min())), float(a_all.max()), 25)
     q_th, e_th, b_th = _rs_curves(a_th)
     big = ns[-1]
     freeze_est = _est(transitions, big, "freezing", "freezing")
