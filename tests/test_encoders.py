@@ -651,3 +651,34 @@ def test_one_flip_minima_are_feasible(seed):
     K = int(rng.integers(1, n + 1))
     enc = encode_clique(n, pos, K)
     assert all(enc.decode(s).answer["size"] == K for s in one_flip_minima(enc.model))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_repair_options(seed):
+    rng = np.random.default_rng(1000 + seed)
+    n = 7
+    w = [int(x) for x in rng.integers(1, 9, n)]
+    v = [float(x) for x in rng.integers(1, 20, n)]
+    cap = int(sum(w) // 2)
+    plain = encode_knapsack(w, v, cap)
+    enc = encode_knapsack(w, v, cap, repair=True)
+    for s in rng.choice([-1, 1], (40, enc.model.n)):
+        raw, sol = plain.decode(s), enc.decode(s)
+        assert sol.feasible and sol.answer["weight"] == sum(w[a] for a in sol.answer["items"]) <= cap
+        assert sol.answer["raw"]["items"] == raw.answer["items"]
+        if raw.feasible:
+            assert sol.objective >= raw.objective
+        left = [a for a in range(n) if a not in sol.answer["items"]]
+        assert all(sol.answer["weight"] + w[a] > cap for a in left)  # maximal
+    W = rng.uniform(1, 10, (6, 6))
+    for pin in (True, False):
+        plain = encode_tsp(W, pin=pin)
+        enc = encode_tsp(W, pin=pin, repair=True)
+        for s in rng.choice([-1, 1], (40, enc.model.n)):
+            sol = enc.decode(s)
+            assert sol.feasible and sorted(sol.answer["tour"]) == list(range(6))
+            assert sol.objective == pytest.approx(sum(W[t, u] for t, u in zip(sol.answer["tour"], np.roll(sol.answer["tour"], -1))))
+            if plain.decode(s).feasible:
+                assert sol.answer["tour"] == plain.decode(s).answer["tour"] and not sol.answer["repaired"]
+    with pytest.raises(CimsimError, match="repair"):
+        encode_tsp(W, repair="yes")

@@ -29,7 +29,7 @@ from ..errors import CimsimError
 from . import Encoded, Solution, read_text
 from ._common import QuboBuilder, check_options, penalty_weight
 
-__all__ = ["encode_knapsack", "slack_coefficients", "read_knapsack", "from_file", "DEFAULT_FACTOR"]
+__all__ = ["encode_knapsack", "greedy_repair", "slack_coefficients", "read_knapsack", "from_file", "DEFAULT_FACTOR"]
 
 #: default A = DEFAULT_FACTOR * max value (B = 1)
 DEFAULT_FACTOR = 2.0
@@ -55,9 +55,34 @@ def _int_value(x: object, what: str) -> int:
     return int(x) if isinstance(x, (int, np.integer)) else int(f)
 
 
+def greedy_repair(x: np.ndarray, weights: Sequence[int], values: np.ndarray, capacity: int) -> np.ndarray:
+    """Make a packing feasible and maximal: drop packed items of lowest value/weight until the load fits,
+    then add unpacked items in decreasing value/weight order while they fit. Returns a new bool array."""
+    x = np.array(x, dtype=bool)
+    w = np.asarray(weights, dtype=np.float64)
+    ratio = np.divide(values, w, out=np.full(len(w), np.inf), where=w > 0)
+    load = int(np.asarray(weights)[x].sum())
+    for a in np.argsort(ratio, kind="stable"):
+        if load <= capacity:
+            break
+        if x[a] and w[a] > 0:
+            x[a] = False
+            load -= int(weights[a])
+    for a in np.argsort(-ratio, kind="stable"):
+        if not x[a] and load + int(weights[a]) <= capacity:
+            x[a] = True
+            load += int(weights[a])
+    return x
+
+
 def encode_knapsack(weights: Sequence[int], values: Sequence[float], capacity: int, *,
-                    penalty: float | None = None, storage: str = "auto", name: str = "knapsack") -> Encoded:
-    """Encode the 0/1 knapsack with integer ``weights`` (>= 0), positive ``values`` and integer ``capacity``."""
+                    penalty: float | None = None, repair: bool = False, storage: str = "auto",
+                    name: str = "knapsack") -> Encoded:
+    """Encode the 0/1 knapsack with integer ``weights`` (>= 0), positive ``values`` and integer ``capacity``.
+
+    With ``repair=True`` the decoder passes the packing through :func:`greedy_repair` (physics.md 5.5:
+    solvers' outputs are repaired, the raw result is kept in ``answer["raw"]``).
+    """
     w = [_int_value(x, f"{name}: weight {a}") for a, x in enumerate(weights)]
     try:
         c = np.asarray(values, dtype=np.float64).reshape(-1)
@@ -88,12 +113,25 @@ def encode_knapsack(weights: Sequence[int], values: Sequence[float], capacity: i
     qb.c[:n] -= B * c
     model = qb.model(storage)
 
-    def decode(spins: np.ndarray) -> Solution:
-        x = np.asarray(spins)[:n] > 0
+    if not isinstance(repair, bool):
+        raise CimsimError(f"{name}: repair must be true or false, got {repair!r}")
+
+    def describe(x: np.ndarray) -> dict:
         items = [int(a) for a in np.flatnonzero(x)]
         load = int(sum(w[a] for a in items))
-        value = float(c[x].sum())
-        return Solution(value, load <= W, {"items": items, "weight": load, "value": value, "capacity": W})
+        return {"items": items, "weight": load, "value": float(c[x].sum()), "capacity": W, "feasible": load <= W}
+
+    def decode(spins: np.ndarray) -> Solution:
+        x = np.asarray(spins)[:n] > 0
+        raw = describe(x)
+        if not repair:
+            feasible = raw.pop("feasible")
+            return Solution(raw["value"], feasible, raw)
+        fixed = describe(greedy_repair(x, w, c, W))
+        feasible = fixed.pop("feasible")
+        fixed["repaired"] = fixed["items"] != raw["items"]
+        fixed["raw"] = raw
+        return Solution(fixed["value"], feasible, fixed)
 
     info = {
         "items": n,
@@ -104,6 +142,7 @@ def encode_knapsack(weights: Sequence[int], values: Sequence[float], capacity: i
         "objective_weight": B,
         "penalty_bound": bound,
         "penalty_guaranteed": guaranteed,
+        "repair": repair,
         "energy": "min over slack of H = -B * value on feasible packings",
     }
     return Encoded("knapsack", model, decode, "max", "value", info)
@@ -152,7 +191,11 @@ def read_knapsack(path: str | Path) -> tuple[list[int], list[float], int]:
 
 
 def from_file(path: str | Path, **options) -> Encoded:
-    """Encode a knapsack file (see the module docstring). Options: ``penalty`` (A; default 2 max value), ``storage``."""
-    check_options("knapsack", options, ("penalty", "storage"))
+    """Encode a knapsack file (see the module docstring).
+
+    Options: ``penalty`` (A; default 2 max value), ``repair`` (bool, see :func:`encode_knapsack`), ``storage``.
+    """
+    check_options("knapsack", options, ("penalty", "repair", "storage"))
     w, v, cap = read_knapsack(path)
-    return encode_knapsack(w, v, cap, penalty=options.get("penalty"), storage=options.get("storage", "auto"), name=str(path))
+    return encode_knapsack(w, v, cap, penalty=options.get("penalty"), repair=options.get("repair", False),
+                           storage=options.get("storage", "auto"), name=str(path))

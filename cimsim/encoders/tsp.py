@@ -36,7 +36,7 @@ from ..errors import CimsimError
 from . import Encoded, Solution, read_text
 from ._common import QuboBuilder, check_options, penalty_weight
 
-__all__ = ["encode_tsp", "tour_length", "brute_force_tour", "read_tsp", "from_file", "AUTO_FACTOR"]
+__all__ = ["encode_tsp", "repair_tour", "tour_length", "brute_force_tour", "read_tsp", "from_file", "AUTO_FACTOR"]
 
 AUTO_FACTOR = 1.25
 
@@ -47,9 +47,36 @@ def tour_length(W: np.ndarray, tour) -> float:
     return float(sum(W[t[k], t[(k + 1) % len(t)]] for k in range(len(t)))) if len(t) > 1 else 0.0
 
 
-def encode_tsp(distances, *, penalty: float | None = None, pin: bool = True, storage: str = "auto",
-               name: str = "tsp") -> Encoded:
-    """Encode the TSP for an (n, n) matrix of non-negative finite ``distances`` (n >= 3; diagonal ignored)."""
+def repair_tour(tour: list[int], W: np.ndarray) -> list[int]:
+    """A valid tour from a decoded one (``-1`` = empty or contested position): keep the first occurrence of
+    each assigned city in position order, then insert the missing cities one by one where they lengthen
+    the cycle least (cheapest insertion)."""
+    n = W.shape[0]
+    seen: set[int] = set()
+    cycle = []
+    for v in tour:
+        if v >= 0 and v not in seen:
+            seen.add(v)
+            cycle.append(v)
+    for v in range(n):
+        if v in seen:
+            continue
+        if not cycle:
+            cycle.append(v)
+            continue
+        m = len(cycle)
+        costs = [W[cycle[k], v] + W[v, cycle[(k + 1) % m]] - W[cycle[k], cycle[(k + 1) % m]] for k in range(m)]
+        cycle.insert(int(np.argmin(costs)) + 1, v)
+    return cycle
+
+
+def encode_tsp(distances, *, penalty: float | None = None, pin: bool = True, repair: bool = False,
+               storage: str = "auto", name: str = "tsp") -> Encoded:
+    """Encode the TSP for an (n, n) matrix of non-negative finite ``distances`` (n >= 3; diagonal ignored).
+
+    With ``repair=True`` the decoder turns an invalid assignment into a tour with :func:`repair_tour`
+    (the raw decoding is kept in ``answer["raw"]``); a valid one is left as it is.
+    """
     try:
         W = np.array(distances, dtype=np.float64)
     except (TypeError, ValueError):
@@ -62,8 +89,9 @@ def encode_tsp(distances, *, penalty: float | None = None, pin: bool = True, sto
     np.fill_diagonal(W, 0.0)
     if not np.all(np.isfinite(W)) or np.any(W < 0):
         raise CimsimError(f"{name}: distances must be finite and non-negative")
-    if not isinstance(pin, bool):
-        raise CimsimError(f"{name}: pin must be true or false, got {pin!r}")
+    for flag, val in (("pin", pin), ("repair", repair)):
+        if not isinstance(val, bool):
+            raise CimsimError(f"{name}: {flag} must be true or false, got {val!r}")
     B = 1.0
     bound = B * float(np.max(W.max(axis=0) + W.max(axis=1))) / 2.0
     A, guaranteed = penalty_weight(penalty, AUTO_FACTOR * bound if bound > 0 else 1.0, bound)
@@ -116,7 +144,17 @@ def encode_tsp(distances, *, penalty: float | None = None, pin: bool = True, sto
         valid = rows_ok and cols_ok
         visited = [v for v in tour if v >= 0]
         length = tour_length(W, visited)
-        return Solution(length, valid, {"tour": tour, "length": length, "valid_tour": valid})
+        raw = {"tour": tour, "length": length, "valid_tour": valid}
+        if not repair or valid:
+            if repair:
+                raw["repaired"] = False
+            return Solution(length, valid, raw)
+        fixed = repair_tour(tour, W)
+        if pin:  # rotate so that city 0 comes first, as in the raw decoding
+            z = fixed.index(0)
+            fixed = fixed[z:] + fixed[:z]
+        L = tour_length(W, fixed)
+        return Solution(L, True, {"tour": fixed, "length": L, "valid_tour": True, "repaired": True, "raw": raw})
 
     info = {
         "cities": n,
@@ -125,6 +163,7 @@ def encode_tsp(distances, *, penalty: float | None = None, pin: bool = True, sto
         "objective_weight": B,
         "penalty_bound": bound,
         "penalty_guaranteed": guaranteed,
+        "repair": repair,
         "energy": "H = B * length on valid tours",
     }
     return Encoded("tsp", model, decode, "min", "length", info)
@@ -241,7 +280,8 @@ def brute_force_tour(W: np.ndarray) -> tuple[list[int], float]:
 
 
 def from_file(path: str | Path, **options) -> Encoded:
-    """Encode a TSP file. Options: ``penalty`` (A; default 1.25 x bound), ``pin`` (bool, default true), ``storage``."""
-    check_options("tsp", options, ("penalty", "pin", "storage"))
+    """Encode a TSP file. Options: ``penalty`` (A; default 1.25 x bound), ``pin`` (bool, default true),
+    ``repair`` (bool, default false), ``storage``."""
+    check_options("tsp", options, ("penalty", "pin", "repair", "storage"))
     return encode_tsp(read_tsp(path), penalty=options.get("penalty"), pin=options.get("pin", True),
-                      storage=options.get("storage", "auto"), name=str(path))
+                      repair=options.get("repair", False), storage=options.get("storage", "auto"), name=str(path))
