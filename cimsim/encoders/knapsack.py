@@ -16,6 +16,9 @@ then zeroes the penalty, so the energy strictly drops. The default is ``A = 2 B 
 (``penalty=`` overrides; ``Encoded.info`` records it and whether it beats the bound).
 
 Items heavier than the capacity are kept as spins (they are simply never packed in a ground state).
+Unlike the graph encodings, a 1-flip local minimum can be infeasible here (dropping an item may
+overshoot into a large negative excess); ``repair=true`` makes the decoder fix and greedily fill the
+packing, keeping the raw decoding in ``answer["raw"]``.
 File format: first line ``N CAPACITY``, then N lines ``weight value``; ``#`` starts a comment.
 """
 from __future__ import annotations

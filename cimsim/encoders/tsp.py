@@ -20,6 +20,9 @@ j with a missing city v lowers the penalty by ``2A`` and raises the cost by at m
 ``W_{prev,v} + W_{v,next}`` (prev/next are other cities), which A beats: strictly lower. The default is
 ``A = 1.25 x`` that bound; ``penalty=`` overrides it.
 
+A 1-flip local minimum need not be a tour (moving a city takes several flips); ``repair=true`` makes the
+decoder complete it by cheapest insertion (raw decoding in ``answer["raw"]``).
+
 File formats: a plain distance matrix (first line ``N``, then N rows of N numbers; ``#`` comments), or
 TSPLIB with ``EDGE_WEIGHT_TYPE: EUC_2D`` / ``CEIL_2D`` / ``ATT`` coordinates, or ``EXPLICIT`` with
 ``FULL_MATRIX``.
