@@ -7,7 +7,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import CimsimError, positive_float
-from ..model import SPARSE_MIN_N, IsingModel, qubo_to_ising
+from ..model import SPARSE_DENSITY, SPARSE_MIN_N, IsingModel, check_dense_fits, qubo_to_ising
 
 __all__ = ["check_options", "penalty_weight", "QuboBuilder", "STORAGES"]
 
@@ -82,8 +82,10 @@ class QuboBuilder:
     def model(self, storage: str = "auto") -> IsingModel:
         """The exact Ising model of the accumulated QUBO (``f(x) == H(s)`` for ``s = 2x - 1``).
 
-        ``storage="auto"`` gives dense couplings below :data:`cimsim.model.SPARSE_MIN_N` spins and
-        CSR above; ``"dense"`` / ``"sparse"`` force one.
+        ``storage="auto"`` follows :meth:`IsingModel.from_couplings`: dense couplings below
+        :data:`cimsim.model.SPARSE_MIN_N` spins or when at least :data:`cimsim.model.SPARSE_DENSITY` of the
+        entries are non-zero (e.g. a K-clique penalty couples every pair), CSR otherwise;
+        ``"dense"`` / ``"sparse"`` force one.
         """
         if storage not in STORAGES:
             raise CimsimError(f"storage must be one of {', '.join(STORAGES)}, got {storage!r}")
@@ -92,6 +94,9 @@ class QuboBuilder:
         Q.sum_duplicates()
         Q = 0.5 * (Q + Q.T)  # symmetric, each pair split over (i, j) and (j, i)
         Q.eliminate_zeros()
-        if storage == "dense" or (storage == "auto" and n < SPARSE_MIN_N):
+        if storage == "auto":
+            storage = "dense" if n < SPARSE_MIN_N or Q.nnz >= SPARSE_DENSITY * n * n else "sparse"
+        if storage == "dense":
+            check_dense_fits(n, copies=3)
             return qubo_to_ising(Q.toarray(), self.c, self.k, storage="dense")
         return qubo_to_ising(Q, self.c, self.k, storage="sparse")
