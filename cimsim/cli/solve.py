@@ -28,7 +28,7 @@ def _format_number(x: float) -> str:
 @click.option("--target", type=float, default=None, help="Known optimum of the objective; the summary reports the gap.")
 @click.option("--polish/--no-polish", default=True, help="Pass every replica through 1-flip local search.")
 @click.option("--variant", default=None, help="Solver variant (sb: bsb|dsb).")
-@click.option("--schedule", default=None, help="Pump schedule: a JSON file or a spec string (see cimsim.schedules).")
+@click.option("--schedule", default=None, help="Pump schedule (cim, adiabatic): a .json file or KIND:ARGS, KIND one of constant:A, linear:A0,A1, exp:A0,A1[,RATE], tanh:A0,A1[,K[,CENTER]], piecewise:A0@U0,A1@U1,..., adiabatic:A0,A1[,STEP][,tol=T], landscape[:A0,A1[,LO,HI[,SLOW]]]; append ',relative=1' for offsets from the threshold -lambda_max (see cimsim.schedules).")
 @click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE", help="Solver parameter (repeatable), e.g. -p dt=0.05.")
 @click.option("--option", "-o", "options", multiple=True, metavar="KEY=VALUE", help="Encoder option (repeatable), e.g. -o penalty=2.")
 @click.option("--quiet", "-q", is_flag=True, help="No summary on stdout.")
@@ -44,6 +44,12 @@ def solve(problem, file, solver, replicas, steps, time_limit, seed, backend, jso
       vertex-cover     edge list as for maxcut (weights ignored)
       independent-set  edge list as for maxcut (weights ignored)
       ising            .npz with J (dense or scipy sparse) and optional h, or MatrixMarket .mtx
+      knapsack         'N CAPACITY' line, then 'weight value' per item (-o repair=true)
+      coloring         edge list (Gset or DIMACS 'p edge'); -o colors=K
+      clique           edge list; -o size=K for a K-clique, none for a maximum clique
+      tsp              TSPLIB file or a plain distance matrix (-o repair=true)
+
+    Encoder options (-o KEY=VALUE) include penalty= for constrained problems.
 
     Exit status: 0 on success, 2 on bad input or parameters.
     """
