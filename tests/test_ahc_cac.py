@@ -195,3 +195,23 @@ def test_solver_specific_bad_values():
     for bad in ({"eps": 0.0}, {"beta": -0.5}, {"a": float("inf")}):
         with pytest.raises(CimsimError):
             solve(m, "ahc", seed=0, **bad)
+
+
+def test_blas_path_matches_csr_and_small_kernel(monkeypatch):
+    # N >= BLAS_MIN_N dense models take the BLAS-product path; it must integrate the same equations
+    n = cac.BLAS_MIN_N + 4
+    rng = np.random.default_rng(11)
+    A = rng.standard_normal((n, n))
+    J = (A + A.T) / np.sqrt(2 * n)
+    np.fill_diagonal(J, 0)
+    x0 = rng.uniform(-0.01, 0.01, (2, n))
+    e0 = np.ones((2, n))
+    blas = cac.integrate(IsingModel.from_couplings(J, storage="dense"), x0, e0, 40)
+    csr = cac.integrate(IsingModel.from_couplings(J, storage="sparse"), x0, e0, 40)
+    monkeypatch.setattr(cac, "BLAS_MIN_N", 10**9)
+    small = cac.integrate(IsingModel.from_couplings(J, storage="dense"), x0, e0, 40)
+    for other in (csr, small):
+        np.testing.assert_allclose(blas.x, other.x, rtol=1e-8, atol=1e-12)
+        np.testing.assert_allclose(blas.energy, other.energy, rtol=1e-9)
+    m = IsingModel.from_couplings(J)
+    np.testing.assert_allclose(blas.energy, m.energies(blas.spins), rtol=1e-9)
