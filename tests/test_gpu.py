@@ -218,7 +218,7 @@ SIM_SCRIPT = textwrap.dedent(
     from cimsim.instances import sk_model
     from cimsim.solvers import cim, sb, cac
 
-    out = {"ok": selfcheck.run_all()}
+    out = {"ok": selfcheck.run_all(seeds=(0,))}
 
     @cuda.jit
     def broken_cim(X, Y, S, h, a, coef, dt, noise_sq, XI, use_noise):
@@ -280,10 +280,46 @@ SIM_SCRIPT = textwrap.dedent(
                 E[r, i] = en
                 S[r, i] = 1.0 if xn >= 0.0 else -1.0
 
+    from cimsim.gpu.cuda_kernels import RED_THREADS, _block_dot
+
+    @cuda.jit
+    def broken_readout(S, PHI, h, use_h, offset, best_E, best_S, track_best):
+        r = cuda.blockIdx.x
+        e = offset - _block_dot(S, PHI, h, False, r)          # drops the field term
+        take = (e < best_E[r]) or not track_best
+        cuda.syncthreads()
+        if take:
+            for i in range(cuda.threadIdx.x, S.shape[1], RED_THREADS):
+                best_S[r, i] = 1 if S[r, i] >= 0.0 else -1
+        cuda.syncthreads()
+        if take and cuda.threadIdx.x == 0:
+            best_E[r] = e
+
+    @cuda.jit
+    def broken_control(S, PHI, offset, H, HOPT, TAU, XI, TC, TBEST, STEPS, ACTIVE, IMPROVED, t1,
+                       alpha, rho, delta, gamma, dt, tau_steps, tol, tgt):
+        r = cuda.blockIdx.x
+        e = offset - _block_dot(S, PHI, PHI, False, r)
+        if cuda.threadIdx.x == 0 and ACTIVE[r]:
+            H[r] = e
+            imp = e < HOPT[r] - tol
+            IMPROVED[r] = imp
+            if imp:
+                HOPT[r] = e
+                TC[r] = t1
+                TBEST[r] = t1
+            XI[r] += gamma * dt                                  # the xi reset is missing
+            TAU[r] = alpha + rho * math.tanh(delta * (e - HOPT[r]))
+            STEPS[r] = t1
+            if e <= tgt + tol:
+                ACTIVE[r] = False
+
     out["broken"] = {
         "cim": selfcheck.compare_cim(broken_cim),
         "sb": selfcheck.compare_sb(broken_sb),
         "amp": selfcheck.compare_amp(broken_amp),
+        "readout": selfcheck.compare_readout(broken_readout),
+        "control": selfcheck.compare_control(broken_control),
     }
 
     # whole solvers with the simulated kernels inside the device loop
@@ -293,13 +329,15 @@ SIM_SCRIPT = textwrap.dedent(
     b = cim_run(m, replicas=2, steps=30, rng=np.random.default_rng(0), noise=0.05, readout=5, device=dev)
     out["cim_equal"] = bool(np.array_equal(a.spins, b.spins))
     out["cim_final_diff"] = float(np.max(np.abs(a.extra["final_energies"] - b.extra["final_energies"])))
-    a = sb.run(m, replicas=2, steps=30, rng=np.random.default_rng(0))
-    b = sb_run(m, replicas=2, steps=30, rng=np.random.default_rng(0), device=numpy_device("cuda", np.float32))
+    a = sb.run(m, replicas=2, steps=12, rng=np.random.default_rng(0), readout=3)
+    b = sb_run(m, replicas=2, steps=12, rng=np.random.default_rng(0), readout=3, device=numpy_device("cuda", np.float32))
     out["sb_best_diff"] = float(np.max(np.abs(a.extra["best_energies"] - b.extra["best_energies"])))
-    kargs = cac._kernel_args(m, cac.resolve_params(m, gamma=0.2, tau=0.5))
-    X0 = np.random.default_rng(1).uniform(-5e-4, 5e-4, (2, 10))
-    s1 = cac.simulate(m, X0, np.ones((2, 10)), 40, **kargs)
-    s2 = amplitude_simulate(m, X0, np.ones((2, 10)), 40, device=dev, **kargs)
+    kargs = cac._kernel_args(m, cac.resolve_params(m, gamma=0.2, tau=0.25, dt=0.2, x0=0.3))
+    X0 = np.random.default_rng(1).uniform(-0.3, 0.3, (2, 10))
+    s1 = cac.simulate(m, X0, np.ones((2, 10)), 20, **kargs)
+    s2 = amplitude_simulate(m, X0, np.ones((2, 10)), 20, device=dev, **kargs)
+    out["cac_resets"] = int(np.sum(s1.t_c > s1.steps_to_best))
+    out["cac_counters_equal"] = bool(np.array_equal(s1.t_c, s2.t_c) and np.array_equal(s1.steps_to_best, s2.steps_to_best))
     out["cac_x_diff"] = float(np.max(np.abs(s1.x - s2.x)))
     out["cac_best_equal"] = bool(np.array_equal(s1.best_spins, s2.best_spins))
     print("RESULT " + json.dumps(out))
@@ -322,7 +360,7 @@ def test_cuda_kernels_under_simulator():
         assert v > 100 * TOLERANCE[k], (k, v)
     assert out["cim_equal"] and out["cim_final_diff"] < 1e-9
     assert out["sb_best_diff"] < 1e-9
-    assert out["cac_x_diff"] < 1e-12 and out["cac_best_equal"]
+    assert out["cac_x_diff"] < 1e-12 and out["cac_best_equal"] and out["cac_counters_equal"]
 
 
 def test_selfcheck_cli_without_gpu_or_simulator():

@@ -8,15 +8,20 @@ under the CUDA simulator (``NUMBA_ENABLE_CUDASIM=1`` set before numba is importe
 are compared with :mod:`cimsim.gpu.steps` (tests/test_gpu.py runs that comparison in a subprocess).
 
 Launchers ``launch_cim``, ``launch_sb``, ``launch_amp`` take the same arguments as the reference
-functions.
+functions. Two per-replica kernels (one block per replica, a shared-memory float64 reduction) fuse the
+bookkeeping: ``readout_kernel`` (energy of the readout and best-so-far update, cim/sb) and
+``amp_control_kernel`` (energy and the whole ahc/cac control of one step).
 """
 from __future__ import annotations
 
 import math
 
 from numba import cuda
+from numba import config as numba_config
+from numba import float64 as numba_float64
 
-__all__ = ["cim_kernel", "sb_kernel", "amp_kernel", "launch_cim", "launch_sb", "launch_amp", "THREADS"]
+__all__ = ["cim_kernel", "sb_kernel", "amp_kernel", "readout_kernel", "amp_control_kernel", "launch_cim", "launch_sb",
+           "launch_amp", "launch_readout", "launch_amp_control", "THREADS", "RED_THREADS"]
 
 #: threads per block
 THREADS = 256
@@ -121,3 +126,97 @@ def launch_amp(X, E, Y, S, BEST, improved, active, XI, TAU, pm1, mu, coup, dt, e
     R, N = X.shape
     amp_kernel[_grid(R * N)](X, E, Y, S, BEST, improved, active, XI, TAU, float(pm1), float(mu), float(coup),
                              float(dt), float(e_max), float(x_max))
+
+
+# ---------------------------------------------------------------------- per-replica reductions
+#: threads per block of the per-replica kernels (one block per replica; power of two). The CUDA
+#: simulator runs every thread as a Python thread, so it gets a smaller (still multi-level) tree.
+RED_THREADS = 16 if numba_config.ENABLE_CUDASIM else 128
+
+
+@cuda.jit(device=True)
+def _block_dot(S, PHI, h, use_h, r):  # pragma: no cover - device code
+    """sum_i S[r,i] (PHI[r,i] / 2 + h[i]) over the block (float64), returned to every thread."""
+    buf = cuda.shared.array(RED_THREADS, dtype=numba_float64)
+    tid = cuda.threadIdx.x
+    N = S.shape[1]
+    acc = 0.0
+    for i in range(tid, N, RED_THREADS):
+        s = float(S[r, i])
+        v = 0.5 * float(PHI[r, i])
+        if use_h:
+            v += h[i]
+        acc += s * v
+    buf[tid] = acc
+    cuda.syncthreads()
+    width = RED_THREADS // 2
+    while width > 0:
+        if tid < width:
+            buf[tid] += buf[tid + width]
+        cuda.syncthreads()
+        width //= 2
+    total = buf[0]
+    cuda.syncthreads()
+    return total
+
+
+@cuda.jit
+def readout_kernel(S, PHI, h, use_h, offset, best_E, best_S, track_best):  # pragma: no cover - device code
+    """Block r: E = offset - sum S (PHI/2 + h); keep (S, E) as the replica's best if E < best_E[r]
+    (or always when not track_best)."""
+    r = cuda.blockIdx.x
+    if r >= S.shape[0]:
+        return
+    e = offset - _block_dot(S, PHI, h, use_h, r)
+    take = (e < best_E[r]) or not track_best
+    cuda.syncthreads()
+    if take:
+        for i in range(cuda.threadIdx.x, S.shape[1], RED_THREADS):
+            best_S[r, i] = 1 if S[r, i] >= 0.0 else -1
+    cuda.syncthreads()
+    if take and cuda.threadIdx.x == 0:
+        best_E[r] = e
+
+
+@cuda.jit
+def amp_control_kernel(S, PHI, offset, H, HOPT, TAU, XI, TC, TBEST, STEPS, ACTIVE, IMPROVED, t1,
+                       alpha, rho, delta, gamma, dt, tau_steps, tol, tgt):  # pragma: no cover - device code
+    """Block r, after step t1 - 1: H from the fields, then steps 1-3 of cimsim.kernels.amplitude (improvement
+    flag, xi ramp and reset, tau_a) and the target stop, for an active replica."""
+    r = cuda.blockIdx.x
+    if r >= S.shape[0]:
+        return
+    e = offset - _block_dot(S, PHI, PHI, False, r)
+    if cuda.threadIdx.x == 0 and ACTIVE[r]:
+        H[r] = e
+        imp = e < HOPT[r] - tol
+        IMPROVED[r] = imp
+        if imp:
+            HOPT[r] = e
+            TC[r] = t1
+            TBEST[r] = t1
+        XI[r] += gamma * dt
+        if t1 - TC[r] >= tau_steps:
+            XI[r] = 0.0
+            TC[r] = t1
+        TAU[r] = alpha + rho * math.tanh(delta * (e - HOPT[r]))
+        STEPS[r] = t1
+        if e <= tgt + tol:
+            ACTIVE[r] = False
+
+
+def launch_readout(S, PHI, h, offset, best_E, best_S, track_best) -> None:
+    """One block per replica: energies of the readout S from its fields PHI = S J, best kept on the device.
+    ``h`` is None for a field-free model."""
+    R = S.shape[0]
+    use_h = h is not None
+    readout_kernel[R, RED_THREADS](S, PHI, h if use_h else PHI, use_h, float(offset), best_E, best_S, bool(track_best))
+
+
+def launch_amp_control(S, PHI, offset, H, HOPT, TAU, XI, TC, TBEST, STEPS, ACTIVE, IMPROVED, t1,
+                       alpha, rho, delta, gamma, dt, tau_steps, tol, tgt) -> None:
+    """One block per replica: :func:`amp_control_kernel`."""
+    R = S.shape[0]
+    amp_control_kernel[R, RED_THREADS](S, PHI, float(offset), H, HOPT, TAU, XI, TC, TBEST, STEPS, ACTIVE, IMPROVED,
+                                       int(t1), float(alpha), float(rho), float(delta), float(gamma), float(dt),
+                                       int(tau_steps), float(tol), float(tgt))

@@ -134,16 +134,28 @@ class Device:
         else:
             ref.amp_step(*args)
 
+    def readout(self, *args: Any) -> None:
+        """Energies of the readout and best-so-far update (:func:`steps.readout` arguments)."""
+        if self.kernels == "cuda":
+            from .cuda_kernels import launch_readout
+
+            launch_readout(*args)
+        else:
+            ref.readout(*args)
+
+    def amp_control(self, *args: Any) -> None:
+        """ahc/cac per-replica control after a step (:func:`steps.amp_control` arguments)."""
+        if self.kernels == "cuda":
+            from .cuda_kernels import launch_amp_control
+
+            launch_amp_control(*args)
+        else:
+            ref.amp_control(*args)
+
     # ------------------------------------------------------------------ helpers
     def energies(self, S: Any, PHI: Any, h: Any, offset: float) -> Any:
         """H = offset - sum_i S_i (PHI_i / 2 + h_i) per row, float64, from the raw products PHI = S J."""
-        xp = self.xp
-        e = (S * PHI).sum(axis=1, dtype=xp.float64)
-        e *= -0.5
-        if h is not None:
-            e -= (S * h).sum(axis=1, dtype=xp.float64)
-        e += offset
-        return e
+        return ref.energies(S, PHI, h, offset)
 
 
 class Coupling:

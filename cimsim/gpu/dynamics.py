@@ -111,8 +111,6 @@ def cim_run(
         sched = ConstantSchedule(-lam + delta)
         c = np.sqrt(delta / float(np.sum(vmax**4)))
         X0[:] = rng.choice([-1.0, 1.0], size=R)[:, None] * c * vmax[None, :]
-        if x0 > 0:
-            X0 += x0 * c * rng.standard_normal(X0.shape)
     else:
         if preset == "constant" and sched is None:
             sched = ConstantSchedule(-0.5)
@@ -151,15 +149,21 @@ def cim_run(
     rec_a, rec_x, rec_e = np.zeros(n_rec), np.zeros((n_rec, n)), np.zeros((n_rec, R))
     k_rec = 0
 
+    kX, kY, kS, kh, kXI = (dev.kview(v) for v in (X, W[:R], S, h_hat, XI))
+    kPHI, kbE, kbS = (dev.kview(v) for v in (W[R:], best_E, best_S))
+    kh_raw = None if h_raw is None else dev.kview(h_raw)
+
     def score(at: float) -> None:
         nonlocal k_rec
-        E = dev.energies(S, W[R:], h_raw, model.offset)
-        _update_best(xp, E, S, best_E, best_S, track_best)
-        if record and k_rec < n_rec:
-            rec_a[k_rec], rec_x[k_rec], rec_e[k_rec] = at, dev.to_host(X[0]), dev.to_host(E)
-            k_rec += 1
+        if record:  # traces need the energies on the host: unfused path
+            E = dev.energies(S, W[R:], h_raw, model.offset)
+            _update_best(xp, E, S, best_E, best_S, track_best)
+            if k_rec < n_rec:
+                rec_a[k_rec], rec_x[k_rec], rec_e[k_rec] = at, dev.to_host(X[0]), dev.to_host(E)
+                k_rec += 1
+        else:  # one fused per-replica kernel: energies and best-so-far stay on the device
+            dev.readout(kS, kPHI, kh_raw, model.offset, kbE, kbS, track_best)
 
-    kX, kY, kS, kh, kXI = (dev.kview(v) for v in (X, W[:R], S, h_hat, XI))
     pending: float | None = None  # pump value of a readout whose energies are still owed
     for t in range(T):
         at = float(pump[t])
@@ -241,6 +245,8 @@ def sb_simulate(model: IsingModel, X0: np.ndarray, Y0: np.ndarray, *, steps: int
     best_E = xp.full(R, np.inf, dtype=xp.float64)
     cp, cy = dt * c0, dt * a0
     kX, kY, kV, kS, kP, kh = (dev.kview(v) for v in (X, Y, V, S, W[:R], h))
+    kPHI, kbE, kbS = (dev.kview(v) for v in (W[R:], best_E, best_S))
+    kh_raw = None if h_raw is None else dev.kview(h_raw)
     for k in range(T + 1):
         read = (k >= 1 and k % readout == 0) or k == T
         if k < T:
@@ -251,8 +257,7 @@ def sb_simulate(model: IsingModel, X0: np.ndarray, Y0: np.ndarray, *, steps: int
         elif read:
             coupling.product(S, W[R:])
         if read:
-            E = dev.energies(S, W[R:], h_raw, model.offset)
-            _update_best(xp, E, S, best_E, best_S, True)
+            dev.readout(kS, kPHI, kh_raw, model.offset, kbE, kbS, True)
         if k == T:
             break
         cx = dt * (a0 - a_sched[k])
@@ -349,23 +354,12 @@ def amplitude_simulate(model: IsingModel, X0: np.ndarray, E0: np.ndarray, steps:
     IMPROVED = xp.zeros(R, dtype=xp.bool_)
     pm1 = p - 1.0
 
+    kctl = [dev.kview(v) for v in (S, W[R:])]
+    kstate = [dev.kview(v) for v in (H, HOPT, TAU, XI, TC, TBEST, STEPS, ACTIVE, IMPROVED)]
+
     def control(t: int) -> None:
-        """Steps 1-3 of :mod:`cimsim.kernels.amplitude` for every active replica after step ``t``."""
-        Hn = dev.energies(S, W[R:], None, model.offset)
-        t1 = t + 1
-        act = ACTIVE
-        H[...] = xp.where(act, Hn, H)
-        IMPROVED[...] = act & (H < HOPT - tol)
-        HOPT[...] = xp.where(IMPROVED, H, HOPT)
-        TC[...] = xp.where(IMPROVED, t1, TC)
-        TBEST[...] = xp.where(IMPROVED, t1, TBEST)
-        XI[...] = xp.where(act, XI + gamma * dt, XI)
-        reset = act & (t1 - TC >= tau_steps)
-        XI[...] = xp.where(reset, 0.0, XI)
-        TC[...] = xp.where(reset, t1, TC)
-        TAU[...] = xp.where(act, alpha + rho * xp.tanh(delta * (H - HOPT)), TAU)
-        STEPS[...] = xp.where(act, t1, STEPS)
-        ACTIVE[...] = act & ~(H <= tgt + tol)
+        """Energy and steps 1-3 of :mod:`cimsim.kernels.amplitude` for every active replica after step ``t``."""
+        dev.amp_control(*kctl, model.offset, *kstate, t + 1, alpha, rho, delta, gamma, dt, tau_steps, tol, tgt)
 
     kargs = [dev.kview(v) for v in (X, E, W[:R], S, BEST, IMPROVED, ACTIVE, XI, TAU)]
     for t in range(steps):

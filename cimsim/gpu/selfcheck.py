@@ -21,11 +21,11 @@ import numpy as np
 
 from . import steps as ref
 
-__all__ = ["compare_cim", "compare_sb", "compare_amp", "run_all", "TOLERANCE"]
+__all__ = ["compare_cim", "compare_sb", "compare_amp", "compare_readout", "compare_control", "run_all", "TOLERANCE"]
 
 #: Largest accepted difference per kernel. The simulator reproduces the references exactly (0.0); on a
 #: device, fused multiply-adds may change the last bit: float64 for cim/amp, one float32 ulp for sb.
-TOLERANCE = {"cim": 1e-12, "sb": 1e-6, "amp": 1e-12}
+TOLERANCE = {"cim": 1e-12, "sb": 1e-6, "amp": 1e-12, "readout": 1e-12, "control": 1e-12}
 
 
 def _xp(on_gpu: bool):
@@ -125,11 +125,62 @@ def compare_amp(kernel: Callable | None = None, *, R: int = 4, N: int = 11, seed
     return max(float(np.max(np.abs(_to_host(p).astype(np.float64) - _to_host(q).astype(np.float64)))) for p, q in zip(A, B))
 
 
-def run_all(on_gpu: bool = False) -> dict:
+def compare_readout(kernel: Callable | None = None, *, R: int = 4, N: int = 11, seed: int = 0, on_gpu: bool = False) -> float:
+    """Max |difference| between ``kernel`` (default :func:`cuda_kernels.readout_kernel`) and ``steps.readout``
+    (with a field, tracking on and off; some replicas improve, some do not)."""
+    from . import cuda_kernels as ck
+
+    kernel = ck.readout_kernel if kernel is None else kernel
+    xp = _xp(on_gpu)
+    rng = np.random.default_rng(seed)
+    S = np.where(rng.random((R, N)) < 0.5, 1.0, -1.0)
+    PHI = rng.standard_normal((R, N)) * 3.0
+    h = rng.standard_normal(N)
+    E_now = 0.7 - (S * (0.5 * PHI + h)).sum(axis=1)
+    best_E = E_now + np.where(np.arange(R) % 2 == 0, 0.5, -0.5)  # even replicas improve
+    best_S = np.where(rng.random((R, N)) < 0.5, 1, -1).astype(np.int8)
+    worst = 0.0
+    for track in (True, False):
+        A = [xp.asarray(v.copy()) for v in (best_E, best_S)]
+        B = [xp.asarray(v.copy()) for v in (best_E, best_S)]
+        kernel[R, ck.RED_THREADS](xp.asarray(S), xp.asarray(PHI), xp.asarray(h), True, 0.7, A[0], A[1], track)
+        ref.readout(xp.asarray(S), xp.asarray(PHI), xp.asarray(h), 0.7, B[0], B[1], track)
+        worst = max(worst, *(float(np.max(np.abs(_to_host(p).astype(np.float64) - _to_host(q)))) for p, q in zip(A, B)))
+    return worst
+
+
+def compare_control(kernel: Callable | None = None, *, R: int = 4, N: int = 11, seed: int = 0, on_gpu: bool = False) -> float:
+    """Max |difference| between ``kernel`` (default :func:`cuda_kernels.amp_control_kernel`) and
+    ``steps.amp_control``: one replica improves, one resets xi, one is inactive, one reaches the target."""
+    from . import cuda_kernels as ck
+
+    kernel = ck.amp_control_kernel if kernel is None else kernel
+    xp = _xp(on_gpu)
+    rng = np.random.default_rng(seed)
+    S = np.where(rng.random((R, N)) < 0.5, 1.0, -1.0)
+    PHI = np.round(rng.standard_normal((R, N)) * 3.0)
+    E_now = -0.5 * (S * PHI).sum(axis=1)
+    HOPT = E_now + np.array([0.5, -0.5, 0.5, -0.5])[:R]
+    state = dict(
+        H=E_now + 1.0, HOPT=HOPT, TAU=np.full(R, 1.0), XI=rng.uniform(0, 1, R), TC=np.array([3, 0, 3, 3])[:R],
+        TBEST=np.array([3, 0, 3, 3])[:R], STEPS=np.full(R, 9), ACTIVE=np.array([True, True, False, True])[:R],
+        IMPROVED=np.zeros(R, dtype=bool),
+    )
+    tgt = float(E_now[3]) + 0.25 if R > 3 else -np.inf
+    args = (10, 1.0, 0.8, 0.3, 0.1, 0.05, 7, 1e-9, tgt)  # t1, alpha, rho, delta, gamma, dt, tau_steps, tol, target
+    A = {k: xp.asarray(v.copy()) for k, v in state.items()}
+    B = {k: xp.asarray(v.copy()) for k, v in state.items()}
+    kernel[R, ck.RED_THREADS](xp.asarray(S), xp.asarray(PHI), 0.0, *A.values(), *args)
+    ref.amp_control(xp.asarray(S), xp.asarray(PHI), 0.0, *B.values(), *args)
+    return max(float(np.max(np.abs(_to_host(A[k]).astype(np.float64) - _to_host(B[k]).astype(np.float64)))) for k in A)
+
+
+def run_all(on_gpu: bool = False, seeds: tuple[int, ...] = (0, 1, 2)) -> dict:
     """All three comparisons at a few seeds: ``{"cim": worst, "sb": worst, "amp": worst}``."""
     out = {}
-    for name, fn in (("cim", compare_cim), ("sb", compare_sb), ("amp", compare_amp)):
-        out[name] = max(fn(seed=s, on_gpu=on_gpu) for s in range(3))
+    for name, fn in (("cim", compare_cim), ("sb", compare_sb), ("amp", compare_amp), ("readout", compare_readout),
+                     ("control", compare_control)):
+        out[name] = max(fn(seed=s, on_gpu=on_gpu) for s in seeds)
     return out
 
 

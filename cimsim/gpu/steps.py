@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["cim_step", "sb_step", "amp_step"]
+__all__ = ["cim_step", "sb_step", "amp_step", "energies", "readout", "amp_control"]
 
 
 def _xp(a: Any):
@@ -86,3 +86,46 @@ def amp_step(X, E, Y, S, BEST, improved, active, XI, TAU,
     X[...] = xp.where(act, xn, X)
     E[...] = xp.where(act, en, E)
     S[...] = xp.where(act, xp.where(X >= 0, 1.0, -1.0), S)
+
+
+def energies(S, PHI, h, offset: float):
+    """(R,) float64 ``offset - sum_i S_i (PHI_i / 2 + h_i)`` from the raw fields PHI = S J (h None: no field)."""
+    xp = _xp(S)
+    e = (S * PHI).sum(axis=1, dtype=xp.float64)
+    e *= -0.5
+    if h is not None:
+        e -= (S * h).sum(axis=1, dtype=xp.float64)
+    e += offset
+    return e
+
+
+def readout(S, PHI, h, offset: float, best_E, best_S, track_best: bool) -> None:
+    """Energies of the readout S and the per-replica best (strict improvement; always taken when not
+    ``track_best``), in place on ``best_E`` (R,) and ``best_S`` (R, N) int8."""
+    xp = _xp(S)
+    E = energies(S, PHI, h, offset)
+    take = (E < best_E) if track_best else xp.ones(E.shape, dtype=bool)
+    best_E[...] = xp.where(take, E, best_E)
+    best_S[...] = xp.where(take[:, None], S, best_S)
+
+
+def amp_control(S, PHI, offset: float, H, HOPT, TAU, XI, TC, TBEST, STEPS, ACTIVE, IMPROVED, t1: int,
+                alpha: float, rho: float, delta: float, gamma: float, dt: float, tau_steps: int, tol: float,
+                tgt: float) -> None:
+    """After step ``t1 - 1``, for active replicas: H from the fields, then steps 1-3 of
+    :mod:`cimsim.kernels.amplitude` (improvement flag, xi ramp and reset, tau_a) and the target stop."""
+    xp = _xp(S)
+    Hn = energies(S, PHI, None, offset)
+    act = ACTIVE.copy()
+    H[...] = xp.where(act, Hn, H)
+    IMPROVED[...] = act & (H < HOPT - tol)
+    HOPT[...] = xp.where(IMPROVED, H, HOPT)
+    TC[...] = xp.where(IMPROVED, t1, TC)
+    TBEST[...] = xp.where(IMPROVED, t1, TBEST)
+    XI[...] = xp.where(act, XI + gamma * dt, XI)
+    reset = act & (t1 - TC >= tau_steps)
+    XI[...] = xp.where(reset, 0.0, XI)
+    TC[...] = xp.where(reset, t1, TC)
+    TAU[...] = xp.where(act, alpha + rho * xp.tanh(delta * (H - HOPT)), TAU)
+    STEPS[...] = xp.where(act, t1, STEPS)
+    ACTIVE[...] = act & ~(H <= tgt + tol)
