@@ -81,10 +81,14 @@ PARAMS: dict[str, Any] = {
 
 
 def defaults(model: IsingModel) -> dict:
-    """Replicas and steps per batch: 2 replicas (one per core) x 30 000 steps (time 1500).
+    """Replicas and steps per batch.
 
-    Small batches keep a ``time_limit`` tight (the driver only checks the clock between batches).
+    CSR and small dense models: 2 replicas (one per core) x 30 000 steps (time 1500). Dense models with
+    N >= :data:`BLAS_MIN_N`: 4 replicas (one BLAS product serves all of them) x 4 000 steps. Small
+    batches keep a ``time_limit`` tight (the driver only checks the clock between batches).
     """
+    if not model.is_sparse and model.n >= BLAS_MIN_N:
+        return {"replicas": 4, "steps": 4000}
     return {"replicas": 2, "steps": 30000}
 
 
