@@ -39,17 +39,18 @@ COLD_FRACTION = 0.2
 
 
 def defaults(model: IsingModel) -> dict:
-    """Few long replicas (two per core at most): on glassy instances a few long anneals beat many short ones.
+    """Replicas and sweeps by storage and size.
 
-    Sweeps grow with N (10 N, between 1000 and 20000); a sparse sweep is cheap, so more replicas.
+    Dense: 8 replicas x min(max(5 N, 1000), 10000) sweeps. On SK N = 2000 this (10 CPU-s) gave a
+    better best-of-batch than 2 x 20000 (6 CPU-s) or 2 x 60000 sweeps (17 CPU-s): once an anneal is
+    long enough, more replicas pay (bench/sa_sb_notes.md). CSR: 4 replicas x min(max(10 N, 1000), 5000).
     """
     n = model.n
-    steps = int(min(max(10 * n, 1000), 20000))
     if n <= 64:
         return {"replicas": 8, "steps": 1000}
     if model.is_sparse:
-        return {"replicas": 4, "steps": min(steps, 5000)}
-    return {"replicas": 2, "steps": steps}
+        return {"replicas": 4, "steps": int(min(max(10 * n, 1000), 5000))}
+    return {"replicas": 8, "steps": int(min(max(5 * n, 1000), 10000))}
 
 
 def _lattice_step(values: np.ndarray) -> float:
