@@ -280,7 +280,30 @@ SIM_SCRIPT = textwrap.dedent(
                 E[r, i] = en
                 S[r, i] = 1.0 if xn >= 0.0 else -1.0
 
-    from cimsim.gpu.cuda_kernels import RED_THREADS, _block_dot
+    from numba import float64
+    from cimsim.gpu.cuda_kernels import RED_THREADS
+
+    @cuda.jit(device=True)
+    def _block_dot(S, PHI, h, use_h, r):
+        buf = cuda.shared.array(RED_THREADS, dtype=float64)
+        tid = cuda.threadIdx.x
+        acc = 0.0
+        for i in range(tid, S.shape[1], RED_THREADS):
+            v = 0.5 * PHI[r, i]
+            if use_h:
+                v += h[i]
+            acc += S[r, i] * v
+        buf[tid] = acc
+        cuda.syncthreads()
+        width = RED_THREADS // 2
+        while width > 0:
+            if tid < width:
+                buf[tid] += buf[tid + width]
+            cuda.syncthreads()
+            width //= 2
+        total = buf[0]
+        cuda.syncthreads()
+        return total
 
     @cuda.jit
     def broken_readout(S, PHI, h, use_h, offset, best_E, best_S, track_best):
@@ -426,3 +449,40 @@ def test_bench_standin_smoke(tmp_path):
     rows = json.loads(out.read_text())
     assert {r["solver"] for r in rows} == {"sb", "cac"}
     assert all(r["sus"] > 0 and r["product_sus"] > 0 and r["ratio_gemm_peak"] > 0 for r in rows)
+
+
+def _nvvm_available() -> bool:
+    try:
+        from numba import config
+        from numba.cuda.cudadrv import nvvm
+
+        return not config.ENABLE_CUDASIM and bool(nvvm.is_available())
+    except Exception:
+        return False
+
+
+@pytest.mark.skipif(not _nvvm_available(), reason="numba's NVVM is not available here")
+def test_cuda_kernels_compile_to_ptx_for_a_real_device():
+    """The simulator runs the kernels as Python; this compiles them with NVVM for a real GPU (no driver
+    needed), with the argument types the device solvers pass: catches typing errors the simulator hides."""
+    from numba import cuda
+    from numba import types as nt
+
+    from cimsim.gpu import cuda_kernels as ck
+
+    def arr(dt, nd=2):
+        return nt.Array(dt, nd, "C")
+
+    f64, b1, i8, i64 = nt.float64, nt.boolean, nt.int8, nt.int64
+    for st in (nt.float32, nt.float64):
+        sigs = {
+            "cim": (ck.cim_kernel, (arr(st), arr(st), arr(st), arr(f64, 1), f64, f64, f64, f64, arr(st), b1)),
+            "sb": (ck.sb_kernel, (arr(st),) * 5 + (arr(f64, 1), f64, f64, f64, b1)),
+            "amp": (ck.amp_kernel, (arr(st),) * 4 + (arr(i8), arr(b1, 1), arr(b1, 1), arr(f64, 1), arr(f64, 1)) + (f64,) * 6),
+            "readout": (ck.readout_kernel, (arr(st), arr(st), arr(f64, 1), b1, f64, arr(f64, 1), arr(i8), b1)),
+            "control": (ck.amp_control_kernel, (arr(st), arr(st), f64) + (arr(f64, 1),) * 4 + (arr(i64, 1),) * 3
+                        + (arr(b1, 1),) * 2 + (i64, f64, f64, f64, f64, f64, i64, f64, f64)),
+        }
+        for name, (kernel, sig) in sigs.items():
+            ptx, _ = cuda.compile_ptx(kernel.py_func, sig, cc=(7, 5))
+            assert ".entry" in ptx, name

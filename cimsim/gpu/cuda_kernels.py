@@ -134,19 +134,22 @@ def launch_amp(X, E, Y, S, BEST, improved, active, XI, TAU, pm1, mu, coup, dt, e
 RED_THREADS = 16 if numba_config.ENABLE_CUDASIM else 128
 
 
-@cuda.jit(device=True)
-def _block_dot(S, PHI, h, use_h, r):  # pragma: no cover - device code
-    """sum_i S[r,i] (PHI[r,i] / 2 + h[i]) over the block (float64), returned to every thread."""
+@cuda.jit
+def readout_kernel(S, PHI, h, use_h, offset, best_E, best_S, track_best):  # pragma: no cover - device code
+    """Block r: E = offset - sum S (PHI/2 + h); keep (S, E) as the replica's best if E < best_E[r]
+    (or always when not track_best)."""
+    r = cuda.blockIdx.x
+    # block reduction of sum_i S_i (PHI_i / 2 + h_i) in float64 (inlined: device functions would need a
+    # driver to compile, and tests compile these kernels to PTX on machines without one)
     buf = cuda.shared.array(RED_THREADS, dtype=numba_float64)
     tid = cuda.threadIdx.x
     N = S.shape[1]
     acc = 0.0
     for i in range(tid, N, RED_THREADS):
-        s = float(S[r, i])
         v = 0.5 * float(PHI[r, i])
         if use_h:
             v += h[i]
-        acc += s * v
+        acc += float(S[r, i]) * v
     buf[tid] = acc
     cuda.syncthreads()
     width = RED_THREADS // 2
@@ -155,19 +158,7 @@ def _block_dot(S, PHI, h, use_h, r):  # pragma: no cover - device code
             buf[tid] += buf[tid + width]
         cuda.syncthreads()
         width //= 2
-    total = buf[0]
-    cuda.syncthreads()
-    return total
-
-
-@cuda.jit
-def readout_kernel(S, PHI, h, use_h, offset, best_E, best_S, track_best):  # pragma: no cover - device code
-    """Block r: E = offset - sum S (PHI/2 + h); keep (S, E) as the replica's best if E < best_E[r]
-    (or always when not track_best)."""
-    r = cuda.blockIdx.x
-    if r >= S.shape[0]:
-        return
-    e = offset - _block_dot(S, PHI, h, use_h, r)
+    e = offset - buf[0]
     take = (e < best_E[r]) or not track_best
     cuda.syncthreads()
     if take:
@@ -184,10 +175,22 @@ def amp_control_kernel(S, PHI, offset, H, HOPT, TAU, XI, TC, TBEST, STEPS, ACTIV
     """Block r, after step t1 - 1: H from the fields, then steps 1-3 of cimsim.kernels.amplitude (improvement
     flag, xi ramp and reset, tau_a) and the target stop, for an active replica."""
     r = cuda.blockIdx.x
-    if r >= S.shape[0]:
-        return
-    e = offset - _block_dot(S, PHI, PHI, False, r)
-    if cuda.threadIdx.x == 0 and ACTIVE[r]:
+    buf = cuda.shared.array(RED_THREADS, dtype=numba_float64)
+    tid = cuda.threadIdx.x
+    N = S.shape[1]
+    acc = 0.0
+    for i in range(tid, N, RED_THREADS):
+        acc += float(S[r, i]) * (0.5 * float(PHI[r, i]))
+    buf[tid] = acc
+    cuda.syncthreads()
+    width = RED_THREADS // 2
+    while width > 0:
+        if tid < width:
+            buf[tid] += buf[tid + width]
+        cuda.syncthreads()
+        width //= 2
+    e = offset - buf[0]
+    if tid == 0 and ACTIVE[r]:
         H[r] = e
         imp = e < HOPT[r] - tol
         IMPROVED[r] = imp
