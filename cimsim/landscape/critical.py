@@ -313,7 +313,8 @@ def _saddle_follow(J: np.ndarray, a: float, x: np.ndarray, k: int, h: np.ndarray
 @_single_threaded
 def find_saddles(J: np.ndarray, a: float, k: int, starts: int, seed=None, *, h: np.ndarray | None = None,
                  tol: float = DEFAULT_TOL, from_minima: CriticalPoints | None = None, displacement: float = 0.02,
-                 radius: float = 0.02, maxiter: int = 200, progress: bool = False) -> CriticalPoints:
+                 radius: float = 0.02, maxiter: int = 200, any_index: bool = False,
+                 progress: bool = False) -> CriticalPoints:
     """Index-``k`` saddles of E_a by eigenvector following, de-duplicated (k = 0 gives minima).
 
     Starts: each of ``starts`` walks begins at a minimum (from ``from_minima`` or found by
@@ -353,7 +354,7 @@ def find_saddles(J: np.ndarray, a: float, k: int, starts: int, seed=None, *, h: 
         x, _ = newton_polish(J, a, x, h)
         found.append(x)
     pts = classify(J, a, np.array(found), h)
-    ok = (pts.grad_norm < tol) & (pts.index == k)
+    ok = (pts.grad_norm < tol) & ((pts.index == k) | any_index)
     pts = pts.take(np.flatnonzero(ok))
     pts.starts, pts.failed = starts, int(starts - ok.sum())
     return deduplicate(pts, symmetric=h is None) if len(pts) else pts
