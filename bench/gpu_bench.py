@@ -18,7 +18,8 @@ For every (instance, solver) it reports
     2 R nnz(J) steps / seconds, and its ratio to the device's measured square-GEMM rate (float32,
     4096^3), the "how much of the GPU did we use" number.
 
-Without a usable GPU it prints one line saying why and exits 2. ``--standin`` runs the identical code
+Before timing, the kernels are checked against their references on the device (cimsim.gpu.selfcheck);
+the script exits 1 if they disagree. Without a usable GPU it prints one line saying why and exits 2. ``--standin`` runs the identical code
 path with NumPy standing in for CuPy on tiny instances (a smoke test of this script, not a benchmark).
 """
 from __future__ import annotations
@@ -138,6 +139,15 @@ def main(argv: list[str] | None = None) -> int:
         R, T, gemm_n = args.replicas, args.steps, 4096
         if not GSET.exists():
             return _fail(f"Gset directory {GSET} not found")
+    if dev.kernels == "cuda" and not args.standin:
+        # numbers from kernels that disagree with their references would be meaningless
+        from cimsim.gpu.selfcheck import TOLERANCE, run_all
+
+        diffs = run_all(on_gpu=True)
+        bad = {k: v for k, v in diffs.items() if v > TOLERANCE[k]}
+        if bad:
+            print(f"gpu_bench: kernels disagree with their references on this device: {bad}", file=sys.stderr)
+            return 1
     peak = gemm_peak_flops(dev, gemm_n)
     timed = _timer(dev)
     rows = []
