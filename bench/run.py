@@ -84,6 +84,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def machine_line(threads: int | None) -> str:
+    """This machine's measured bounds, for the table header (same thread cap as the run)."""
+    from bench import bounds
+    from bench.harness import limit_threads
+
+    with limit_threads(threads):
+        bw = bounds.triad_bandwidth()
+        t64 = bounds.matmul_seconds(32, 1000, "float64")
+        t32 = bounds.matmul_seconds(32, 1000, "float32")
+    gf = lambda t: 2 * 32 * 1000 * 1000 / t / 1e9  # noqa: E731
+    return (f"Machine, measured in this run: memory bandwidth (numpy triad/copy) {bw / 1e9:.1f} GB/s; "
+            f"(32, 1000) @ (1000, 1000) matmul {gf(t64):.1f} GFLOP/s float64, {gf(t32):.1f} GFLOP/s float32. "
+            "Load from other processes is not controlled; see bench/README.md.")
+
+
 def _render(path: Path) -> int:
     if not path.is_file():
         print(f"error: {path}: no such file", file=sys.stderr)
@@ -141,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         "Objectives recomputed from returned spins with cimsim's model. Gset: cut (higher is better); "
         "SK: energy per spin (lower is better; ratio = e / Parisi e0); SAT: satisfied clauses."
     )
+    header += "\n\n" + machine_line(threads)
     write_csv(rows, out / f"{tag}.csv")
     write_markdown(rows, out / f"{tag}.md", header=header)
     print((out / f"{tag}.md").read_text(encoding="utf-8"))
