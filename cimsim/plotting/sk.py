@@ -14,7 +14,7 @@ __all__ = ["energy_vs_n_figure"]
 _STYLE = {
     "adiabatic": dict(color="tab:red", marker="o"),
     "constant (best a)": dict(color="tab:blue", marker="s"),
-    "bifurcation": dict(color="tab:green", marker="^"),
+    "bifurcation": dict(color="tab:green", marker="^", markersize=8),
     "spectral": dict(color="tab:gray", marker="v", linestyle="--"),
 }
 
@@ -34,9 +34,10 @@ def energy_vs_n_figure(
     """
     fig, ax = plt.subplots(figsize=(7.0, 4.8), dpi=120)
     for label, (ns, mean, sem) in series.items():
-        style = _STYLE.get(label, {})
+        style = dict(markersize=5, linewidth=1.4, capsize=3)
+        style.update(_STYLE.get(label, {}))
         err = np.where(np.isfinite(sem), sem, 0.0)
-        ax.errorbar(ns, mean, yerr=err, label=label, capsize=3, markersize=5, linewidth=1.4, **style)
+        ax.errorbar(ns, mean, yerr=err, label=label, **style)
     if reference:
         rn = np.array(sorted(reference))
         ax.errorbar(rn, [reference[n][0] for n in rn], yerr=[reference[n][1] for n in rn], fmt="o",
@@ -47,7 +48,7 @@ def energy_vs_n_figure(
     ax.set_ylabel("energy per spin  H(s)/N")
     ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper right")
+    ax.legend(fontsize=8, loc="center right", framealpha=0.9)
     fig.tight_layout()
     p = Path(path)
     fig.savefig(p)
