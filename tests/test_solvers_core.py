@@ -136,3 +136,18 @@ def test_result_json_round_trip():
 
 def test_every_registered_solver_documented():
     assert all(isinstance(v, str) and v for v in SOLVERS.values())
+
+
+def test_time_limit_fits_batches_to_budget_without_explicit_steps():
+    rng = np.random.default_rng(5)
+    m = IsingModel.from_couplings(random_couplings(rng, 30))
+    r = solve(m, "cim", replicas=2, time_limit=0.5, seed=1)
+    steps = r.extra["batch_steps"]
+    default = 1000
+    assert r.settings["steps_fitted_to_budget"] is True
+    assert steps[0] == steps[1] == max(10, default // 60)  # two equal probes, the first may compile
+    assert all(0 < s <= default for s in steps)
+    assert r.batches == len(steps) and r.energies.shape == (2 * len(steps),)
+    explicit = solve(m, "cim", replicas=2, steps=50, time_limit=0.2, seed=1)
+    assert set(explicit.extra["batch_steps"]) == {50}
+    assert explicit.settings["steps_fitted_to_budget"] is False

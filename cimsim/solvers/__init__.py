@@ -113,7 +113,11 @@ def solve(
         Seed for ``numpy.random.default_rng`` (ignored when ``rng`` is given).
     rng : numpy.random.Generator, optional
     time_limit : float, optional
-        Seconds. Fresh batches are run until this much wall time is used (at least one batch).
+        Seconds. Fresh batches are run until this much wall time is used (at least one batch). When
+        ``steps`` is not given, batch lengths are fitted to the budget: two short probe batches measure
+        the cost per step, then each batch runs as many steps (up to the default) as the remaining time
+        allows, so a call overruns its budget by at most about one probe batch. With an explicit
+        ``steps`` every batch runs exactly that many steps and the last one may overrun.
     polish_result : bool
         Pass every replica through 1-flip local search before scoring (default True).
     backend : {"cpu", "gpu", "auto"}
@@ -134,49 +138,79 @@ def solve(
     backend_name = resolve_backend(backend)
     if rng is None:
         rng = np.random.default_rng(seed)
+    deterministic = bool(getattr(module, "DETERMINISTIC", False))
+    # With a time limit and no explicit step count, fit the batch length to the budget. Short probe
+    # batches measure the cost: the first (which may include compilation) is ignored, the second (T_probe
+    # steps) and third (3 T_probe steps) give a per-batch overhead and a cost per step; then each batch
+    # gets as many steps (up to the default) as the remaining time allows. Probe batches are real runs.
+    fit = time_limit is not None and steps is None and T >= 20 and not deterministic
+    T_probe = max(10, T // 60)
+    T_run = T_probe if fit else T
+    probes: list[tuple[int, float]] = []
+    overhead, per_step = 0.0, 0.0
     t0 = time.perf_counter()
     all_energies: list[np.ndarray] = []
+    batch_steps: list[int] = []
     best_e = np.inf
     best_s: np.ndarray | None = None
-    batches = 0
     settings: dict = {}
     extra: dict = {}
-    steps_taken = T
     time_to_best = 0.0
     while True:
-        batch = module.run(model, replicas=R, steps=T, rng=rng, backend=backend_name, **params)
+        tb = time.perf_counter()
+        batch = module.run(model, replicas=R, steps=T_run, rng=rng, backend=backend_name, **params)
         S = _check_spins(batch.spins, model.n, solver)
         if polish_result:
             S = polish(model, S)
         E = model.energies(S)
-        batches += 1
-        settings, extra, steps_taken = batch.settings, batch.extra, batch.steps
+        now = time.perf_counter()
+        settings, extra = batch.settings, batch.extra
+        batch_steps.append(int(batch.steps))
         k = int(np.argmin(E))
         if E[k] < best_e:
             best_e = float(E[k])
             best_s = S[k].copy()
-            time_to_best = time.perf_counter() - t0
+            time_to_best = now - t0
         all_energies.append(E)
-        if time_limit is None or time.perf_counter() - t0 >= time_limit:
+        if time_limit is None or deterministic or now - t0 >= time_limit:
             break
-        if getattr(module, "DETERMINISTIC", False):
-            break
+        if fit:
+            remaining = time_limit - (now - t0)
+            if len(probes) < 3:
+                probes.append((T_run, now - tb))
+            if len(probes) == 1:
+                continue  # second probe: same size, compiled
+            if len(probes) == 2:
+                if 4 * probes[1][1] < remaining:
+                    T_run = min(T, 3 * T_probe)
+                    continue  # third probe: three times longer, separates overhead from per-step cost
+                per_step = probes[1][1] / T_probe  # no time for the third probe: assume no overhead
+                overhead = 0.0
+            elif len(probes) == 3 and per_step == 0.0:
+                (n2, t2), (n3, t3) = probes[1], probes[2]
+                per_step = (t3 - t2) / (n3 - n2) if n3 > n2 and t3 > t2 else t3 / n3
+                overhead = max(0.0, t2 - per_step * n2)
+            affordable = int((0.9 * remaining - overhead) / per_step)
+            if affordable < T_probe:
+                break  # not enough time left for even a probe-sized batch
+            T_run = min(T, affordable)
     elapsed = time.perf_counter() - t0
     assert best_s is not None
     energies = np.concatenate(all_energies)
     settings = dict(settings)
-    settings.update(polish=polish_result, backend=backend_name, time_limit=time_limit)
+    settings.update(polish=polish_result, backend=backend_name, time_limit=time_limit, steps_fitted_to_budget=fit)
     extra = dict(extra)
     extra["time_to_best_s"] = time_to_best
+    extra["batch_steps"] = batch_steps
     return Result(
         solver=solver,
         spins=best_s,
         energy=float(model.energy(best_s)),
         energies=energies,
         time_s=elapsed,
-        steps=int(steps_taken),
+        steps=max(batch_steps),
         replicas=R,
-        batches=batches,
+        batches=len(batch_steps),
         seed=seed,
         settings=settings,
         extra=extra,
