@@ -143,7 +143,9 @@ def test_time_limit_fits_batches_to_budget_without_explicit_steps():
     m = IsingModel.from_couplings(random_couplings(rng, 30))
     r = solve(m, "cim", replicas=2, time_limit=0.5, seed=1)
     steps = r.extra["batch_steps"]
-    default = 1000
+    from cimsim.solvers import get_solver
+
+    default = get_solver("cim").defaults(m)["steps"]
     assert r.settings["steps_fitted_to_budget"] is True
     assert steps[0] == steps[1] == max(10, default // 60)  # two equal probes, the first may compile
     assert all(0 < s <= default for s in steps)
