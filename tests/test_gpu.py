@@ -72,6 +72,31 @@ def test_numpy_standin_reproduces_cpu_solver(case, model_key):
         assert a.extra["steps_to_best"] == b.extra["steps_to_best"]
 
 
+def test_dsb_readout_from_the_dynamics_product_is_exact_with_zero_amplitudes():
+    """The dSB readout reuses P = J sgn(x); with exact zeros (S = +1 there) the correction must make it
+    equal the energy of sign(x) recomputed from scratch."""
+    rng = np.random.default_rng(0)
+    for model in (IsingModel.from_couplings(sk_model(15, seed=1).J, rng.standard_normal(15), 0.4), _graph_model(15)):
+        X = rng.uniform(-1, 1, (5, 15))
+        X[rng.random((5, 15)) < 0.3] = 0.0
+        X[0] = 0.0
+        V = np.sign(X)
+        Jd = model.dense_couplings()
+        best_E, best_S = np.full(5, np.inf), np.ones((5, 15), dtype=np.int8)
+        h = model.h if model.has_fields else None
+        ref_steps.sb_readout(X, V, V @ Jd, h, model.offset, lambda Z: Z @ Jd, best_E, best_S)
+        S = np.where(X >= 0, 1, -1)
+        np.testing.assert_allclose(best_E, model.energies(S), atol=1e-12)
+        np.testing.assert_array_equal(best_S, S)
+    # whole runs: y0 = 0 and h = 0 keep every amplitude at exactly 0 (readout all +1)
+    for model in (sk_model(12, seed=3), _graph_model(12)):
+        a = sb.run(model, replicas=2, steps=20, rng=np.random.default_rng(0), y0=0.0)
+        b = gpu.sb_run(model, replicas=2, steps=20, rng=np.random.default_rng(0), y0=0.0, device=D32)
+        np.testing.assert_array_equal(a.spins, b.spins)
+        # float32 product vs the CPU's float64 row sums of float32 J: float32 rounding of the fields
+        np.testing.assert_allclose(b.extra["best_energies"], a.extra["best_energies"], rtol=1e-5, atol=1e-9)
+
+
 def test_amplitude_state_matches_cpu_simulate():
     """ahc/cac internals: x, e, tracked energies, xi resets and the target stop equal the CPU kernels'."""
     m = sk_model(30, seed=5)
@@ -480,6 +505,9 @@ def test_cuda_kernels_compile_to_ptx_for_a_real_device():
             "sb": (ck.sb_kernel, (arr(st),) * 5 + (arr(f64, 1), f64, f64, f64, b1)),
             "amp": (ck.amp_kernel, (arr(st),) * 4 + (arr(i8), arr(b1, 1), arr(b1, 1), arr(f64, 1), arr(f64, 1)) + (f64,) * 6),
             "readout": (ck.readout_kernel, (arr(st), arr(st), arr(f64, 1), b1, f64, arr(f64, 1), arr(i8), b1)),
+            "sb_readout": (ck.sb_readout_dense_kernel, (arr(st),) * 3 + (arr(f64, 1), b1, f64, arr(st), arr(f64, 1), arr(i8))),
+            "sb_readout_csr": (ck.sb_readout_csr_kernel, (arr(st),) * 3 + (arr(f64, 1), b1, f64, arr(nt.int32, 1),
+                               arr(nt.int32, 1), arr(st, 1), arr(f64, 1), arr(i8))),
             "control": (ck.amp_control_kernel, (arr(st), arr(st), f64) + (arr(f64, 1),) * 4 + (arr(i64, 1),) * 3
                         + (arr(b1, 1),) * 2 + (i64, f64, f64, f64, f64, f64, i64, f64, f64)),
         }

@@ -21,7 +21,8 @@ from numba import config as numba_config
 from numba import float64 as numba_float64
 
 __all__ = ["cim_kernel", "sb_kernel", "amp_kernel", "readout_kernel", "amp_control_kernel", "launch_cim", "launch_sb",
-           "launch_amp", "launch_readout", "launch_amp_control", "THREADS", "RED_THREADS"]
+           "launch_amp", "launch_readout", "launch_amp_control", "sb_readout_dense_kernel", "sb_readout_csr_kernel",
+           "launch_sb_readout", "THREADS", "RED_THREADS"]
 
 #: threads per block
 THREADS = 256
@@ -223,3 +224,104 @@ def launch_amp_control(S, PHI, offset, H, HOPT, TAU, XI, TC, TBEST, STEPS, ACTIV
     amp_control_kernel[R, RED_THREADS](S, PHI, float(offset), H, HOPT, TAU, XI, TC, TBEST, STEPS, ACTIVE, IMPROVED,
                                        int(t1), float(alpha), float(rho), float(delta), float(gamma), float(dt),
                                        int(tau_steps), float(tol), float(tgt))
+
+
+# ---------------------------------------------------------------------- dSB readout from the dynamics product
+@cuda.jit
+def sb_readout_dense_kernel(X, V, P, h, use_h, offset, J, best_E, best_S):  # pragma: no cover - device code
+    """Block r, discrete SB: the energy of the readout S = sign(x) (x = 0 -> +1) from the product P = J V the
+    step needs anyway (V = sgn(x), 0 where x = 0), exactly: with Z the indicator of x = 0, S = V + Z and
+
+        E = offset - sum_i [V_i P_i / 2 + Z_i P_i + h_i S_i] - 1/2 sum_{i, j: x_i = x_j = 0} J_ij,
+
+    the last sum read from the dense J (its rows only for zero amplitudes, which are rare). Then the
+    best-so-far update as in :func:`readout_kernel`."""
+    r = cuda.blockIdx.x
+    buf = cuda.shared.array(RED_THREADS, dtype=numba_float64)
+    tid = cuda.threadIdx.x
+    N = X.shape[1]
+    acc = 0.0
+    for i in range(tid, N, RED_THREADS):
+        p = float(P[r, i])
+        xi = X[r, i]
+        t = 0.5 * float(V[r, i]) * p
+        if xi == 0.0:
+            t += p
+            zz = 0.0
+            for j in range(N):
+                if X[r, j] == 0.0:
+                    zz += J[i, j]
+            t += 0.5 * zz
+        if use_h:
+            t += h[i] * (1.0 if xi >= 0.0 else -1.0)
+        acc += t
+    buf[tid] = acc
+    cuda.syncthreads()
+    width = RED_THREADS // 2
+    while width > 0:
+        if tid < width:
+            buf[tid] += buf[tid + width]
+        cuda.syncthreads()
+        width //= 2
+    e = offset - buf[0]
+    take = e < best_E[r]
+    cuda.syncthreads()
+    if take:
+        for i in range(tid, N, RED_THREADS):
+            best_S[r, i] = 1 if X[r, i] >= 0.0 else -1
+    cuda.syncthreads()
+    if take and tid == 0:
+        best_E[r] = e
+
+
+@cuda.jit
+def sb_readout_csr_kernel(X, V, P, h, use_h, offset, indptr, indices, data, best_E, best_S):  # pragma: no cover
+    """:func:`sb_readout_dense_kernel` for CSR J (the zero-zero couplings from the zero spins' rows)."""
+    r = cuda.blockIdx.x
+    buf = cuda.shared.array(RED_THREADS, dtype=numba_float64)
+    tid = cuda.threadIdx.x
+    N = X.shape[1]
+    acc = 0.0
+    for i in range(tid, N, RED_THREADS):
+        p = float(P[r, i])
+        xi = X[r, i]
+        t = 0.5 * float(V[r, i]) * p
+        if xi == 0.0:
+            t += p
+            zz = 0.0
+            for q in range(indptr[i], indptr[i + 1]):
+                if X[r, indices[q]] == 0.0:
+                    zz += data[q]
+            t += 0.5 * zz
+        if use_h:
+            t += h[i] * (1.0 if xi >= 0.0 else -1.0)
+        acc += t
+    buf[tid] = acc
+    cuda.syncthreads()
+    width = RED_THREADS // 2
+    while width > 0:
+        if tid < width:
+            buf[tid] += buf[tid + width]
+        cuda.syncthreads()
+        width //= 2
+    e = offset - buf[0]
+    take = e < best_E[r]
+    cuda.syncthreads()
+    if take:
+        for i in range(tid, N, RED_THREADS):
+            best_S[r, i] = 1 if X[r, i] >= 0.0 else -1
+    cuda.syncthreads()
+    if take and tid == 0:
+        best_E[r] = e
+
+
+def launch_sb_readout(X, V, P, h, offset, J, best_E, best_S) -> None:
+    """Exact dSB readout from the dynamics product; ``J`` is a dense device array or a tuple
+    ``(indptr, indices, data)`` of device arrays; ``h`` None for a field-free model."""
+    R = X.shape[0]
+    use_h = h is not None
+    hh = h if use_h else P[0]
+    if isinstance(J, tuple):
+        sb_readout_csr_kernel[R, RED_THREADS](X, V, P, hh, use_h, float(offset), J[0], J[1], J[2], best_E, best_S)
+    else:
+        sb_readout_dense_kernel[R, RED_THREADS](X, V, P, hh, use_h, float(offset), J, best_E, best_S)

@@ -152,6 +152,21 @@ class Device:
         else:
             ref.amp_control(*args)
 
+    def sb_readout(self, X: Any, V: Any, P: Any, h: Any, offset: float, coupling: "Coupling", best_E: Any,
+                   best_S: Any) -> None:
+        """Exact discrete-SB readout from the dynamics product (:func:`steps.sb_readout`)."""
+        if self.kernels == "cuda":
+            from .cuda_kernels import launch_sb_readout
+
+            launch_sb_readout(X, V, P, h, offset, coupling.kernel_handle(), best_E, best_S)
+        else:
+            def zero_fields(Z: Any) -> Any:
+                out = self.xp.empty_like(Z)
+                coupling.product(Z, out)
+                return out
+
+            ref.sb_readout(X, V, P, h, offset, zero_fields, best_E, best_S)
+
     # ------------------------------------------------------------------ helpers
     def energies(self, S: Any, PHI: Any, h: Any, offset: float) -> Any:
         """H = offset - sum_i S_i (PHI_i / 2 + h_i) per row, float64, from the raw products PHI = S J."""
@@ -167,6 +182,7 @@ class Coupling:
 
     def __init__(self, model: IsingModel, device: Device) -> None:
         self.device = device
+        self._handle: Any = None
         self.n = model.n
         self.sparse = model.is_sparse
         xp = device.xp
@@ -184,6 +200,16 @@ class Coupling:
         else:
             check_dense_fits(model.n, copies=1, itemsize=device.dtype.itemsize, what="device copy of J")
             self.J = device.asarray(model.J, dtype=device.dtype)
+
+    def kernel_handle(self) -> Any:
+        """J as the step kernels take it: a dense device array, or ``(indptr, indices, data)`` for CSR."""
+        if self._handle is None:
+            dev = self.device
+            if self.sparse:
+                self._handle = (dev.kview(self.J.indptr), dev.kview(self.J.indices), dev.kview(self.J.data))
+            else:
+                self._handle = dev.kview(self.J)
+        return self._handle
 
     def product(self, Z: Any, out: Any) -> None:
         """out[...] = Z @ J for Z, out of shape (M, N) in the state dtype."""

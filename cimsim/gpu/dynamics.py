@@ -249,15 +249,23 @@ def sb_simulate(model: IsingModel, X0: np.ndarray, Y0: np.ndarray, *, steps: int
     kh_raw = None if h_raw is None else dev.kview(h_raw)
     for k in range(T + 1):
         read = (k >= 1 and k % readout == 0) or k == T
-        if k < T:
+        if discrete:
+            # dSB: the dynamics product V J also gives the readout energies exactly (zero amplitudes
+            # corrected in the kernel), so one R-row product per step, read or not
+            coupling.product(V, W[:R])
             if read:
-                coupling.product(Z, W)
-            else:
-                coupling.product(V, W[:R])
-        elif read:
-            coupling.product(S, W[R:])
-        if read:
-            dev.readout(kS, kPHI, kh_raw, model.offset, kbE, kbS, True)
+                dev.sb_readout(kX, kV, kP, kh_raw, model.offset, coupling, kbE, kbS)
+        else:
+            # bSB: V = x, so scoring needs S J: stacked under V on scoring steps ([V; S] J, one product)
+            if k < T:
+                if read:
+                    coupling.product(Z, W)
+                else:
+                    coupling.product(V, W[:R])
+            elif read:
+                coupling.product(S, W[R:])
+            if read:
+                dev.readout(kS, kPHI, kh_raw, model.offset, kbE, kbS, True)
         if k == T:
             break
         cx = dt * (a0 - a_sched[k])

@@ -21,11 +21,13 @@ import numpy as np
 
 from . import steps as ref
 
-__all__ = ["compare_cim", "compare_sb", "compare_amp", "compare_readout", "compare_control", "run_all", "TOLERANCE"]
+__all__ = ["compare_cim", "compare_sb", "compare_amp", "compare_readout", "compare_control",
+           "compare_sb_readout", "run_all", "TOLERANCE"]
 
 #: Largest accepted difference per kernel. The simulator reproduces the references exactly (0.0); on a
 #: device, fused multiply-adds may change the last bit: float64 for cim/amp, one float32 ulp for sb.
-TOLERANCE = {"cim": 1e-12, "sb": 1e-6, "amp": 1e-12, "readout": 1e-12, "control": 1e-12}
+TOLERANCE = {"cim": 1e-12, "sb": 1e-6, "amp": 1e-12, "readout": 1e-12, "control": 1e-12, "sb_readout": 1e-12,
+             "sb_readout_csr": 1e-12}
 
 
 def _xp(on_gpu: bool):
@@ -175,11 +177,49 @@ def compare_control(kernel: Callable | None = None, *, R: int = 4, N: int = 11, 
     return max(float(np.max(np.abs(_to_host(A[k]).astype(np.float64) - _to_host(B[k]).astype(np.float64)))) for k in A)
 
 
+def compare_sb_readout(kernel: Callable | None = None, *, R: int = 4, N: int = 11, seed: int = 0,
+                       on_gpu: bool = False, sparse: bool = False) -> float:
+    """Max |difference| between the dSB readout kernel (dense, or CSR with ``sparse=True``) and
+    ``steps.sb_readout`` on states with several exact-zero amplitudes (one replica all zeros)."""
+    import scipy.sparse as sp
+
+    from . import cuda_kernels as ck
+
+    xp = _xp(on_gpu)
+    rng = np.random.default_rng(seed)
+    A = np.triu(rng.standard_normal((N, N)) * (rng.random((N, N)) < 0.6), 1)
+    J = A + A.T
+    X = rng.uniform(-1, 1, (R, N))
+    X[rng.random((R, N)) < 0.3] = 0.0
+    X[1] = 0.0
+    V = np.sign(X)
+    P = V @ J
+    h = rng.standard_normal(N)
+    best_E = np.full(R, np.inf)
+    best_E[2] = -1e9  # one replica keeps its old best
+    best_S = np.ones((R, N), dtype=np.int8)
+    Ad = [xp.asarray(v.copy()) for v in (best_E, best_S)]
+    Bd = [xp.asarray(v.copy()) for v in (best_E, best_S)]
+    args = [xp.asarray(v) for v in (X, V, P, h)]
+    if sparse:
+        Jc = sp.csr_matrix(J)
+        kernel = ck.sb_readout_csr_kernel if kernel is None else kernel
+        kernel[R, ck.RED_THREADS](*args[:3], args[3], True, 0.3, xp.asarray(Jc.indptr), xp.asarray(Jc.indices),
+                                  xp.asarray(Jc.data), *Ad)
+    else:
+        kernel = ck.sb_readout_dense_kernel if kernel is None else kernel
+        kernel[R, ck.RED_THREADS](*args[:3], args[3], True, 0.3, xp.asarray(J), *Ad)
+    Jd = xp.asarray(J)
+    ref.sb_readout(*args[:3], args[3], 0.3, lambda Z: Z @ Jd, *Bd)
+    return max(float(np.max(np.abs(_to_host(p).astype(np.float64) - _to_host(q).astype(np.float64)))) for p, q in zip(Ad, Bd))
+
+
 def run_all(on_gpu: bool = False, seeds: tuple[int, ...] = (0, 1, 2)) -> dict:
     """All three comparisons at a few seeds: ``{"cim": worst, "sb": worst, "amp": worst}``."""
     out = {}
+    sb_csr = lambda **kw: compare_sb_readout(sparse=True, **kw)  # noqa: E731
     for name, fn in (("cim", compare_cim), ("sb", compare_sb), ("amp", compare_amp), ("readout", compare_readout),
-                     ("control", compare_control)):
+                     ("control", compare_control), ("sb_readout", compare_sb_readout), ("sb_readout_csr", sb_csr)):
         out[name] = max(fn(seed=s, on_gpu=on_gpu) for s in seeds)
     return out
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["cim_step", "sb_step", "amp_step", "energies", "readout", "amp_control"]
+__all__ = ["cim_step", "sb_step", "amp_step", "energies", "readout", "amp_control", "sb_readout"]
 
 
 def _xp(a: Any):
@@ -129,3 +129,22 @@ def amp_control(S, PHI, offset: float, H, HOPT, TAU, XI, TC, TBEST, STEPS, ACTIV
     TAU[...] = xp.where(act, alpha + rho * xp.tanh(delta * (H - HOPT)), TAU)
     STEPS[...] = xp.where(act, t1, STEPS)
     ACTIVE[...] = act & ~(H <= tgt + tol)
+
+
+def sb_readout(X, V, P, h, offset: float, zero_fields, best_E, best_S) -> None:
+    """Discrete SB: energies of the readout S = sign(x) from the dynamics product P = V J (V = sgn(x)), exact
+    with the zero-amplitude correction (:func:`cimsim.gpu.cuda_kernels.sb_readout_dense_kernel`), then the
+    best-so-far update. ``zero_fields(Z)`` returns Z J for the 0/1 indicator Z of zero amplitudes (only
+    called when some amplitude is exactly 0)."""
+    xp = _xp(X)
+    Z = (X == 0).astype(P.dtype)
+    S = xp.where(X >= 0, 1.0, -1.0)
+    e = (0.5 * V * P + Z * P).sum(axis=1, dtype=xp.float64)
+    if bool(Z.any()):
+        e += 0.5 * (Z * zero_fields(Z)).sum(axis=1, dtype=xp.float64)
+    if h is not None:
+        e += (S * h).sum(axis=1, dtype=xp.float64)
+    E = offset - e
+    take = E < best_E
+    best_E[...] = xp.where(take, E, best_E)
+    best_S[...] = xp.where(take[:, None], S, best_S)
