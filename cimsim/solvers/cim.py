@@ -133,11 +133,26 @@ def run(
     x0 = positive_float(x0, "x0", allow_zero=True)
     readout = positive_int(readout, "readout")
     tol = positive_float(tol, "tol")
+    if preset == "bifurcation" and a is not None:
+        a = positive_float(a, "a (offset above threshold)")
+
+    from .adiabatic import blas_limit
+
+    with blas_limit(R):
+        return _simulate(model, R, T, rng, sched, preset, a, dt, noise, feedback_noise, x0, readout, track_best,
+                         record, finish, tol)
+
+
+def _simulate(
+    model: IsingModel, R: int, T: int, rng: np.random.Generator, sched: Schedule | None, preset: str | None,
+    a: float | None, dt: float, noise: float, feedback_noise: float, x0: float, readout: int, track_best: bool,
+    record: bool, finish: bool, tol: float,
+) -> Batch:
+    from .adiabatic import LbfgsState, descend, make_matvec, top_eigenpair
+
     n = model.n
     scale = model.coupling_scale()
     h = np.ascontiguousarray(model.h / scale)
-
-    from .adiabatic import LbfgsState, descend, make_matvec, top_eigenpair
 
     matvec = make_matvec(model)
     X = np.empty((R, n))
