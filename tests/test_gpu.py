@@ -362,7 +362,32 @@ SIM_SCRIPT = textwrap.dedent(
             if e <= tgt + tol:
                 ACTIVE[r] = False
 
+    @cuda.jit
+    def broken_sb_readout(X, V, P, h, use_h, offset, J, best_E, best_S):
+        r = cuda.blockIdx.x
+        tid = cuda.threadIdx.x
+        N = X.shape[1]
+        acc = 0.0
+        for i in range(N):                      # serial copy that forgets the Z_i P_i term
+            p = P[r, i]
+            t = 0.5 * V[r, i] * p
+            if X[r, i] == 0.0:
+                zz = 0.0
+                for j in range(N):
+                    if X[r, j] == 0.0:
+                        zz += J[i, j]
+                t += 0.5 * zz
+            if use_h:
+                t += h[i] * (1.0 if X[r, i] >= 0.0 else -1.0)
+            acc += t
+        e = offset - acc
+        if tid == 0 and e < best_E[r]:
+            best_E[r] = e
+            for i in range(N):
+                best_S[r, i] = 1 if X[r, i] >= 0.0 else -1
+
     out["broken"] = {
+        "sb_readout": selfcheck.compare_sb_readout(broken_sb_readout),
         "cim": selfcheck.compare_cim(broken_cim),
         "sb": selfcheck.compare_sb(broken_sb),
         "amp": selfcheck.compare_amp(broken_amp),
