@@ -248,20 +248,6 @@ def soft_gradient(X, JX, a, h, G, gmax):  # pragma: no cover - compiled
 
 
 @nb.njit(cache=True, nogil=True)
-def csr_matmat(indptr, indices, data, X, out):  # pragma: no cover - compiled
-    """out[r] = J @ X[r] for CSR J (symmetric, so rows are neighbour lists); X, out (R, N)."""
-    R, N = X.shape
-    for r in range(R):
-        x = X[r]
-        o = out[r]
-        for i in range(N):
-            acc = 0.0
-            for k in range(indptr[i], indptr[i + 1]):
-                acc += data[k] * x[indices[k]]
-            o[i] = acc
-
-
-@nb.njit(cache=True, nogil=True)
 def euler_step(X, JX, a, h, dt, noise_sq, xi):  # pragma: no cover - compiled
     """In place: X += dt (a X - X^3 + JX + h) + noise_sq * xi (xi may be an empty (0, 0) array)."""
     R, N = X.shape
