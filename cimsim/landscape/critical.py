@@ -313,7 +313,7 @@ def _saddle_follow(J: np.ndarray, a: float, x: np.ndarray, k: int, h: np.ndarray
 @_single_threaded
 def find_saddles(J: np.ndarray, a: float, k: int, starts: int, seed=None, *, h: np.ndarray | None = None,
                  tol: float = DEFAULT_TOL, from_minima: CriticalPoints | None = None, displacement: float = 0.02,
-                 radius: float = 0.02, maxiter: int = 200, any_index: bool = False,
+                 radius: float = 0.02, maxiter: int = 200, restarts: int = 1, any_index: bool = False,
                  progress: bool = False) -> CriticalPoints:
     """Index-``k`` saddles of E_a by eigenvector following, de-duplicated (k = 0 gives minima).
 
@@ -334,6 +334,9 @@ def find_saddles(J: np.ndarray, a: float, k: int, starts: int, seed=None, *, h: 
     if from_minima is None or len(from_minima) == 0:
         from_minima = find_minima(J, a, max(2, min(starts, 8)), rng, h=h, tol=tol)
     radius = positive_float(radius, "radius") * math.sqrt(n)
+    if isinstance(restarts, bool) or int(restarts) != restarts or restarts < 0:
+        raise CimsimError(f"restarts must be a non-negative integer, got {restarts!r}")
+    restarts = int(restarts)
     it = range(starts)
     if progress:
         from tqdm.auto import tqdm
@@ -342,16 +345,20 @@ def find_saddles(J: np.ndarray, a: float, k: int, starts: int, seed=None, *, h: 
     found = []
     for w in it:
         if len(from_minima):
-            xm = from_minima.x[w % len(from_minima)]
-            lam, V = sla.eigh(hessian(xm, J, a), subset_by_index=[0, min(k, n) - 1], check_finite=False)
-            c = rng.standard_normal(k)
-            c /= np.linalg.norm(c)
-            scale = displacement * max(np.linalg.norm(xm), math.sqrt(0.01 * n))
-            x = xm + scale * (V @ c)
+            x = from_minima.x[w % len(from_minima)]
         else:
             x = math.sqrt(max(a + 2.0, 0.1)) * rng.standard_normal(n)
-        x = _saddle_follow(J, a, x, k, h, maxiter=maxiter, radius=radius)
-        x, _ = newton_polish(J, a, x, h)
+        for attempt in range(1 + restarts):
+            # displace along a random combination of the k softest modes of the current point
+            lam, V = sla.eigh(hessian(x, J, a), subset_by_index=[0, min(k, n) - 1], check_finite=False)
+            c = rng.standard_normal(k)
+            c /= np.linalg.norm(c)
+            x = x + displacement * max(np.linalg.norm(x), math.sqrt(0.01 * n)) * (V @ c)
+            x = _saddle_follow(J, a, x, k, h, maxiter=maxiter, radius=radius)
+            x, _ = newton_polish(J, a, x, h)
+            g_ok = np.linalg.norm(gradient(x, J, a, h)) / math.sqrt(n) < tol
+            if g_ok and int(np.sum(sla.eigvalsh(hessian(x, J, a), check_finite=False) < 0)) == k:
+                break
         found.append(x)
     pts = classify(J, a, np.array(found), h)
     ok = (pts.grad_norm < tol) & ((pts.index == k) | any_index)
