@@ -287,21 +287,33 @@ def find_minima(J: np.ndarray, a: float, starts: int, seed=None, *, h: np.ndarra
 
 
 def _saddle_follow(J: np.ndarray, a: float, x: np.ndarray, k: int, h: np.ndarray | None, *,
-                   maxiter: int, radius: float, floor: float = 1e-3) -> np.ndarray:
-    """Eigenvector following toward an index-k saddle (see module docstring)."""
+                   maxiter: int, radius: float, floor: float = 1e-3, track: bool = True) -> np.ndarray:
+    """Eigenvector following toward an index-k saddle (see module docstring).
+
+    With ``track`` the k uphill modes are followed from step to step (among the k + 4 softest modes,
+    the k with the largest overlap with the previous uphill subspace), so near-degenerate soft modes do
+    not swap roles every step; otherwise they are simply the k softest modes.
+    """
     n = x.size
+    U = None
     for _ in range(maxiter):
         g = gradient(x, J, a, h)
         if np.max(np.abs(g)) < 1e-11:
             break
         lam, V = sla.eigh(hessian(x, J, a), check_finite=False)
+        up = np.arange(k)
+        if track and U is not None and k:
+            m = min(n, k + 4)
+            ov = np.sum((U.T @ V[:, :m]) ** 2, axis=0)
+            up = np.sort(np.argsort(-ov)[:k])
+        U = V[:, up]
         gt = V.T @ g
         curv = np.maximum(np.abs(lam), floor)
         step = -gt / curv
-        step[:k] = gt[:k] / curv[:k]
+        step[up] = gt[up] / curv[up]
         # uphill modes the gradient does not yet push along: kick them so the walk can leave a minimum
-        if k and np.all(np.abs(gt[:k]) < 1e-9 * math.sqrt(n)):
-            step[:k] += radius * np.sign(V[0, :k] + 1e-300) / math.sqrt(k)
+        if k and np.all(np.abs(gt[up]) < 1e-9 * math.sqrt(n)):
+            step[up] += radius * np.sign(V[0, up] + 1e-300) / math.sqrt(k)
         dx = V @ step
         nrm = np.linalg.norm(dx)
         if nrm > radius:
