@@ -132,8 +132,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--plot-only", action="store_true")
-    ap.add_argument("--note", default="Machine: 2 cores shared with several other jobs (load average 15-20); "
-                    "times are not meaningful, energies are.")
+    ap.add_argument("--note", default=(
+        "Protocol: SK J_ij ~ N(0,1/N), instance seed 1000003*N + i; one run per instance and variant, scored by "
+        "H(sign x)/N of the final state, no 1-flip polish. adiabatic: default schedule adiabatic:-2.2,0.2,0.02 "
+        "(tol 1e-6, kick 1e-4, 1 replica). constant: preset=constant, 1000 noiseless Euler steps (dt 0.1) from "
+        "|x0| ~ 1e-3 then L-BFGS to max|g| < 1e-6, final state. bifurcation: preset=bifurcation (sign of v_max, "
+        "hence identical to spectral). Errors are sem over instances. Machine: 2 cores shared with several "
+        "other engineers' jobs (load average 8-20), BLAS limited to one thread; times in the CSV are not "
+        "meaningful, energies are."))
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
