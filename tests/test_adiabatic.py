@@ -121,3 +121,11 @@ def test_bad_parameters_refused(params):
     kw.update(params)
     with pytest.raises(CimsimError):
         adiabatic.run(m, **kw)
+
+
+def test_relative_schedule_is_shifted_by_the_threshold():
+    m = sk_model(30, 2)
+    b = adiabatic.run(m, replicas=1, steps=1, rng=np.random.default_rng(0), schedule="adiabatic:-0.2,2.2,0.1,relative=1")
+    lam = b.extra["lambda_max"]
+    np.testing.assert_allclose(b.extra["levels"], -lam + np.linspace(-0.2, 2.2, 25), atol=1e-12)
+    assert lam == pytest.approx(np.linalg.eigvalsh(m.J)[-1] / m.coupling_scale(), rel=1e-8)
