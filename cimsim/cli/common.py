@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import click
 
+from .. import atomic
 from ..errors import CimsimError
 from ..result import to_jsonable
 
@@ -53,17 +52,7 @@ def write_text_atomic(path: str | Path, text: str) -> None:
     p = Path(path)
     if p.parent and not p.parent.exists():
         raise CimsimError(f"{p}: directory {p.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=str(p.parent or "."))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, p)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    atomic.write_text_atomic(p, text)
 
 
 def write_json(path: str | Path, obj: Any) -> None:
