@@ -14,12 +14,19 @@ cannot run gets a row whose ``status`` says why):
   as the run, where per-batch energies are known and the target is an energy (Gset);
 * spin updates per second (replicas x spins x steps / wall time, compile and polish time included for
   cimsim) and its fraction of this machine's bound (``bench.bounds``) measured in the same run.
+
+Execution: every budgeted call (instance x solver-or-peer x budget x seed) is one task of a
+:func:`cimsim.sweep.run_sweep` sweep (:func:`run_bench_sweep`), stored at once under ``out_dir/tasks``
+so an interrupted run resumes and a finished one re-run computes nothing; the rows above are computed
+from the stored per-call results.
 """
 from __future__ import annotations
 
 import contextlib
 import csv
+import json
 import math
+import os
 import statistics
 import sys
 import time
@@ -32,12 +39,14 @@ import numpy as np
 import cimsim
 from cimsim import CimsimError, IsingModel
 from cimsim.solvers import get_solver
+from cimsim.sweep import SweepOutcome, run_sweep, write_table_csv
 
 from . import bounds
-from .instances import Instance
+from .instances import Instance, load_instance
 from .peers import PEERS, get_peer, run_peer
 
-__all__ = ["CIMSIM_SOLVERS", "Row", "run_bench", "write_csv", "write_markdown", "tts99", "DENSE_PEER_MAX_N"]
+__all__ = ["CIMSIM_SOLVERS", "Row", "run_bench", "run_bench_sweep", "BenchRun", "BenchTask", "unpack_spins",
+           "machine_line", "write_csv", "write_markdown", "tts99", "DENSE_PEER_MAX_N"]
 
 #: label -> (cimsim solver name, extra parameters)
 CIMSIM_SOLVERS: dict[str, tuple[str, dict]] = {
@@ -103,7 +112,10 @@ def tts99(t_run: float, p_success: float, target: float = 0.99) -> float:
 
 @dataclass
 class _Repeat:
-    spins: np.ndarray
+    """One budgeted call, scored (objective and energy recomputed from its spins with cimsim's model)."""
+
+    objective: float
+    energy: float
     elapsed: float
     batches: int
     updates: float
@@ -112,13 +124,32 @@ class _Repeat:
     note: str = ""
 
 
-def _run_cimsim(label: str, model: IsingModel, budget: float, seed: int) -> _Repeat:
+def _run_cimsim(label: str, model: IsingModel, budget: float, seed: int) -> tuple[np.ndarray, dict]:
+    """One ``cimsim.solve`` call at ``budget``: (spins (N,), call statistics)."""
     name, params = CIMSIM_SOLVERS[label]
     res = cimsim.solve(model, name, time_limit=budget, seed=seed, **params)
     E = np.asarray(res.energies, dtype=np.float64)
     per_batch = E.reshape(res.batches, -1).min(axis=1) if E.size == res.batches * res.replicas else E[:1]
     updates = float(res.replicas) * model.n * res.steps * res.batches
-    return _Repeat(np.asarray(res.spins), float(res.time_s), int(res.batches), updates, int(res.replicas), per_batch)
+    return np.asarray(res.spins), dict(elapsed_s=float(res.time_s), batches=int(res.batches), updates=updates,
+                                       replicas=int(res.replicas), batch_energies=per_batch, setup_s=0.0)
+
+
+def _run_peer_call(name: str, inst: Instance, budget: float, seed: int) -> tuple[np.ndarray, dict]:
+    """One peer call at ``budget`` (format conversion done once per instance and process, not timed)."""
+    model = inst.model
+    key = (inst.name, name)
+    if key not in _PREPARED:
+        _PREPARED.clear()  # one instance's conversions at a time (dense peers hold an N x N copy)
+        t = time.perf_counter()
+        _PREPARED[key] = (get_peer(name).prepare(model), time.perf_counter() - t)
+    prep, setup = _PREPARED[key]
+    pr = run_peer(name, model, budget, seed, prepared=prep, setup_s=setup)
+    E = model.energies(pr.batch_spins)
+    k = int(np.argmin(E))
+    return pr.batch_spins[k], dict(elapsed_s=float(pr.elapsed_s), batches=int(pr.batches),
+                                   updates=float(pr.spin_updates), replicas=int(pr.replicas), batch_energies=E,
+                                   setup_s=float(setup))
 
 
 def _cimsim_unavailable(label: str) -> str | None:
@@ -151,10 +182,8 @@ def _warmup_cimsim(label: str) -> str | None:
 
 
 def _summarise(row: Row, inst: Instance, reps: list[_Repeat]) -> None:
-    model = inst.model
-    assert model is not None and inst.objective is not None
-    objs = [inst.objective(r.spins) for r in reps]
-    energies = [float(model.energy(r.spins)) for r in reps]
+    objs = [r.objective for r in reps]
+    energies = [r.energy for r in reps]
     pick = max if inst.sense == "max" else min
     row.repeats = len(reps)
     row.best_obj = float(pick(objs))
@@ -185,25 +214,165 @@ def _summarise(row: Row, inst: Instance, reps: list[_Repeat]) -> None:
     row.note = "; ".join(notes)
 
 
-def _bound(row: Row, model: IsingModel) -> None:
+def _measure_bound(model: IsingModel, replicas: int) -> dict:
+    """This machine's throughput bound for ``model`` at ``replicas`` (stored with the row's first call)."""
+    if replicas <= 0:
+        return {}
+    try:
+        b = bounds.bound_for(model, replicas)
+    except Exception as exc:  # e.g. not enough memory for the matmul probe
+        return {"bound_error": type(exc).__name__}
+    return {"bound_kind": b.kind, "bound_updates_per_s": b.updates_per_s,
+            "bound_f32_updates_per_s": b.updates_per_s_f32}
+
+
+def _bound(row: Row, stored: dict) -> None:
+    """Copy a stored bound measurement into ``row`` and compute the rate's fraction of it."""
     if row.replicas <= 0:
         return
-    try:
-        b = bounds.bound_for(model, row.replicas)
-    except Exception as exc:  # e.g. not enough memory for the matmul probe
-        row.note = (row.note + "; " if row.note else "") + f"bound not measured ({type(exc).__name__})"
+    if "bound_error" in stored:
+        row.note = (row.note + "; " if row.note else "") + f"bound not measured ({stored['bound_error']})"
         return
-    row.bound_kind = b.kind
-    row.bound_updates_per_s = b.updates_per_s
-    row.bound_f32_updates_per_s = b.updates_per_s_f32
+    if "bound_kind" not in stored:
+        return
+    row.bound_kind = stored["bound_kind"]
+    row.bound_updates_per_s = float(stored["bound_updates_per_s"])
+    row.bound_f32_updates_per_s = float(stored["bound_f32_updates_per_s"])
     if math.isfinite(row.updates_per_s):
-        row.frac_of_bound = row.updates_per_s / b.updates_per_s
+        row.frac_of_bound = row.updates_per_s / row.bound_updates_per_s
 
 
 def _nnz(model: IsingModel | None) -> int:
     if model is None:
         return 0
     return int(model.J.nnz) if model.is_sparse else int(np.count_nonzero(model.J))
+
+
+def machine_line(threads: int | None) -> str:
+    """This machine's measured bounds, for the table header (same thread cap as the run)."""
+    with limit_threads(threads):
+        bw = bounds.triad_bandwidth()
+        t64 = bounds.matmul_seconds(32, 1000, "float64")
+        t32 = bounds.matmul_seconds(32, 1000, "float32")
+    gf = lambda t: 2 * 32 * 1000 * 1000 / t / 1e9  # noqa: E731
+    return (f"Machine, measured in this run: memory bandwidth (numpy triad/copy) {bw / 1e9:.1f} GB/s; "
+            f"(32, 1000) @ (1000, 1000) matmul {gf(t64):.1f} GFLOP/s float64, {gf(t32):.1f} GFLOP/s float32. "
+            "Load from other processes is not controlled; see bench/README.md.")
+
+
+# --------------------------------------------------------------------------------------------------
+# the sweep: one task per budgeted call (instance x solver-or-peer x budget x seed)
+
+#: instances handed to run_bench in this process, by name (tasks on other processes load by name)
+_INSTANCES: dict[str, Instance] = {}
+#: instance loaded by name in this process (one kept at a time)
+_LOADED: dict[str, Instance] = {}
+#: per-process warm-up outcome of each cimsim solver label / peer (None = ready, else why not)
+_WARM: dict[str, str | None] = {}
+#: per-process peer format conversions: (instance, peer) -> (prepared input, seconds it took)
+_PREPARED: dict[tuple[str, str], tuple[object, float]] = {}
+
+
+def _instance(name: str) -> Instance:
+    if name in _INSTANCES:
+        return _INSTANCES[name]
+    if name not in _LOADED:
+        _LOADED.clear()
+        _LOADED[name] = load_instance(name)
+    return _LOADED[name]
+
+
+def _warm(family: str, solver: str) -> None:
+    """JIT/lazy-import warm-up once per process, outside any budget; raises if it fails."""
+    key = f"{family}:{solver}"
+    if key not in _WARM:
+        if family == "cimsim":
+            _WARM[key] = _warmup_cimsim(solver)
+        else:
+            try:
+                get_peer(solver).warmup()
+                _WARM[key] = None
+            except Exception as exc:
+                _WARM[key] = f"{type(exc).__name__}: {exc}".splitlines()[0]
+    if _WARM[key] is not None:
+        raise RuntimeError(f"warm-up failed: {_WARM[key]}")
+
+
+def _pack_spins(spins: np.ndarray) -> str:
+    """Spins (N,) of +-1 as hex of their packed sign bits (bit 1 = +1), to store every returned state."""
+    return np.packbits(np.asarray(spins).reshape(-1) > 0).tobytes().hex()
+
+
+def unpack_spins(text: str, n: int) -> np.ndarray:
+    """Inverse of the stored ``spins_hex`` field: int8 spins (N,) of +-1."""
+    bits = np.unpackbits(np.frombuffer(bytes.fromhex(text), dtype=np.uint8))[:n]
+    return np.where(bits > 0, 1, -1).astype(np.int8)
+
+
+@dataclass(frozen=True)
+class BenchTask:
+    """The sweep function (``run_sweep(tasks, BenchTask(), ...)``): one task = one budgeted call.
+
+    Task parameters (all JSON): ``task`` ("call" or "machine"), ``instance`` (name), ``family``
+    ("cimsim" or "peer"), ``solver`` (a :data:`CIMSIM_SOLVERS` label or a peer key), ``config`` (the
+    cimsim solver name and parameters, so a changed entry is a new task), ``budget_s``, ``seed``,
+    ``threads`` (int or "all"), ``bound`` (measure the throughput bound for this row's replica count).
+
+    Returns the call's objective and energy recomputed from its spins, its wall time, batches, spin
+    updates, replicas, per-batch best energies, peer setup time, the spins themselves (``spins_hex``,
+    see :func:`unpack_spins`) and, with ``bound``, the bound measurement. The sweep seed is not used:
+    seeds are the bench's own 0..repeats-1 so rows compare with earlier runs.
+    """
+
+    def __call__(self, params: dict, seed_seq: object = None) -> dict:
+        threads = None if params["threads"] == "all" else int(params["threads"])
+        if params["task"] == "machine":
+            return {"machine": machine_line(threads)}
+        inst = _instance(params["instance"])
+        if inst.model is None or inst.objective is None:
+            raise RuntimeError(f"instance {inst.name} did not load: {inst.status}")
+        family, solver = params["family"], params["solver"]
+        budget, seed = float(params["budget_s"]), int(params["seed"])
+        with limit_threads(threads, torch=family == "peer" and solver in DENSE_ONLY_PEERS):
+            _warm(family, solver)
+            if family == "cimsim":
+                spins, stats = _run_cimsim(solver, inst.model, budget, seed)
+            else:
+                spins, stats = _run_peer_call(solver, inst, budget, seed)
+            out = dict(objective=float(inst.objective(spins)), energy=float(inst.model.energy(spins)), **stats)
+            if params.get("bound"):
+                out.update(_measure_bound(inst.model, stats["replicas"]))
+        out["batch_energies"] = np.asarray(out["batch_energies"], dtype=np.float64).tolist()
+        out["n"] = int(inst.model.n)
+        out["spins_hex"] = _pack_spins(spins)
+        return out
+
+
+def _threads_param(threads: int | None) -> int | str:
+    return "all" if threads is None else int(threads)
+
+
+def _call_params(inst: str, family: str, solver: str, budget: float, seed: int, threads: int | None) -> dict:
+    p = {"task": "call", "instance": inst, "family": family, "solver": solver, "budget_s": float(budget),
+         "seed": int(seed), "threads": _threads_param(threads), "bound": seed == 0}
+    if family == "cimsim":
+        name, params = CIMSIM_SOLVERS[solver]
+        p["config"] = [name, dict(params)]
+    return p
+
+
+@dataclass
+class BenchRun:
+    """What :func:`run_bench_sweep` produced.
+
+    rows : the table, one :class:`Row` per instance x solver x budget (never dropped)
+    outcome : the sweep's counts (done, reused, failed with reasons) over both phases
+    machine : the header line with this machine's measured bounds (stored as a task too)
+    """
+
+    rows: list[Row]
+    outcome: SweepOutcome
+    machine: str = ""
 
 
 def run_bench(
@@ -215,16 +384,196 @@ def run_bench(
     repeats: int = 3,
     threads: int | None = None,
     log: Callable[[str], None] | None = None,
+    **sweep: object,
 ) -> list[Row]:
     """Run every instance x solver x budget ``repeats`` times; return one :class:`Row` each.
 
     ``solvers`` are keys of :data:`CIMSIM_SOLVERS`, ``peers`` keys of :data:`bench.peers.PEERS`.
     Solvers or peers that are not available still get rows (``status`` says why). ``threads`` caps
     BLAS, numba and torch threads for every solver and for the bound probes alike (None: leave them).
+    Other keywords go to :func:`run_bench_sweep` (``out_dir``, ``scheduler``, ``workers``, ``progress``).
     """
+    return run_bench_sweep(instances, solvers=solvers, peers=peers, budgets=budgets, repeats=repeats,
+                           threads=threads, log=log, machine=False, **sweep).rows  # type: ignore[arg-type]
+
+
+def run_bench_sweep(
+    instances: Iterable[Instance],
+    *,
+    solvers: Iterable[str] = tuple(CIMSIM_SOLVERS),
+    peers: Iterable[str] = tuple(PEERS),
+    budgets: Iterable[float] = (1.0,),
+    repeats: int = 3,
+    threads: int | None = None,
+    log: Callable[[str], None] | None = None,
+    out_dir: str | Path | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    progress: bool = False,
+    machine: bool = True,
+) -> BenchRun:
+    """The benchmark as a checkpointed sweep (:func:`cimsim.sweep.run_sweep`) of budgeted calls.
+
+    Every call (instance x solver-or-peer x budget x seed) is one task, stored at once in
+    ``out_dir/tasks/<key>.json`` when ``out_dir`` is given; re-running with the same ``out_dir`` computes
+    only the calls not stored yet (a finished run re-run computes nothing). It runs in two phases so the
+    overrun rule holds: first seed 0 of every row (plus, with ``machine``, the machine-bounds task),
+    then seeds 1..repeats-1 of the rows whose first call took at most ``OVERRUN_FACTOR`` budgets.
+    Afterwards ``out_dir/results.csv`` holds one line per call of this run (read back from the store) and
+    ``out_dir/summary.json`` the counts and failures of both phases. The table rows are computed from
+    the per-call results only, so a re-run rebuilds the same table.
+
+    ``workers`` > 1 or ``scheduler`` run calls in parallel on dask workers: on a 2-core machine that
+    distorts wall-clock budgets; the default (None/1) runs them one at a time in this process.
+    A call that raises (solver error, failed warm-up) is a failed task: its row's status says
+    ``error: ...`` and ``outcome.complete`` is False. Solvers/peers that do not import and instances
+    that do not load get status rows without tasks (nothing to compute).
+    """
+    instances = list(instances)
+    solvers, peers, budgets = list(solvers), list(peers), [float(b) for b in budgets]
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
-    with limit_threads(threads, torch=any(p in DENSE_ONLY_PEERS for p in peers)):
-        return _run_bench(list(instances), list(solvers), list(peers), list(budgets), repeats, log)
+    for inst in instances:
+        _INSTANCES[inst.name] = inst
+    cim_status = {label: _cimsim_unavailable(label) for label in solvers}
+    peer_status = {name: get_peer(name).available() for name in peers}
+    for label, why in cim_status.items():
+        log(f"cimsim {label}: {'available' if why is None else why}")
+    for name, why in peer_status.items():
+        log(f"peer {PEERS[name]}: {'available' if why is None else why}")
+
+    def runnable(inst: Instance) -> list[tuple[str, str]]:
+        out = []
+        if inst.status:
+            return out
+        out += [("cimsim", s) for s in solvers if cim_status[s] is None]
+        n = inst.model.n if inst.model is not None else 0
+        out += [("peer", p) for p in peers
+                if peer_status[p] is None and not (p in DENSE_ONLY_PEERS and n > DENSE_PEER_MAX_N)]
+        return out
+
+    cells = [(inst, budget, fam, s) for inst in instances for budget in budgets for fam, s in runnable(inst)]
+    machine_task = {"task": "machine", "threads": _threads_param(threads)}
+    sweep_kw = dict(out_dir=out_dir, progress=progress, scheduler=scheduler, workers=workers,
+                    worker_env={"PYTHONPATH": os.pathsep.join(
+                        x for x in (str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH"))
+                        if x)})
+    first = [_call_params(inst.name, fam, s, b, 0, threads) for inst, b, fam, s in cells]
+    o1 = run_sweep(([machine_task] if machine else []) + first, BenchTask(), desc="bench: seed 0", **sweep_kw)
+    got: dict[tuple, tuple[str, dict | str]] = {}
+    machine_text = ""
+    for r in o1.rows + o1.failed:
+        if r.get("task") == "machine":
+            machine_text = r.get("machine", "") or f"Machine bounds not measured ({r.get('error')})."
+            continue
+        got[(r["instance"], r["family"], r["solver"], r["budget_s"], r["seed"])] = (
+            ("failed", r["error"]) if "error" in r and "objective" not in r else ("ok", r))
+    more = []
+    for inst, b, fam, s in cells:
+        st, r0 = got[(inst.name, fam, s, b, 0)]
+        if st == "ok" and r0["elapsed_s"] <= OVERRUN_FACTOR * b:  # type: ignore[index]
+            more += [_call_params(inst.name, fam, s, b, k, threads) for k in range(1, repeats)]
+    rows_all, failed_all = list(o1.rows), list(o1.failed)
+    done, reused, elapsed, mode = o1.done, o1.reused, o1.elapsed_s, o1.mode
+    if more:
+        o2 = run_sweep(more, BenchTask(), desc="bench: seeds 1+", **sweep_kw)
+        for r in o2.rows + o2.failed:
+            got[(r["instance"], r["family"], r["solver"], r["budget_s"], r["seed"])] = (
+                ("failed", r["error"]) if "error" in r and "objective" not in r else ("ok", r))
+        rows_all += o2.rows
+        failed_all += o2.failed
+        done, reused, elapsed = done + o2.done, reused + o2.reused, elapsed + o2.elapsed_s
+        mode = o2.mode if mode == "nothing to do" else mode
+    outcome = SweepOutcome(rows_all, done=done, reused=reused, failed=failed_all, mode=mode, elapsed_s=elapsed)
+    if out_dir is not None:
+        _write_store_tables(Path(out_dir), outcome)
+
+    rows = _assemble(instances, solvers, peers, budgets, repeats, cim_status, peer_status, got)
+    for row in rows:
+        log(_progress(row))
+    return BenchRun(rows, outcome, machine_text)
+
+
+def _write_store_tables(out: Path, outcome: SweepOutcome) -> None:
+    """results.csv (one line per call, spins left in the task files) and summary.json for both phases."""
+    calls = [{k: v for k, v in r.items() if k not in ("spins_hex", "batch_energies", "machine")}
+             for r in outcome.rows if r.get("task") == "call"]
+    write_table_csv(out / "results.csv", calls)
+    # run_sweep wrote results.parquet (when pyarrow imports) for its last phase only: keep it whole or drop it
+    parquet = out / "results.parquet"
+    if parquet.exists():
+        try:
+            from cimsim.sweep import _write_parquet
+
+            if not calls or not _write_parquet(parquet, calls):
+                parquet.unlink()
+        except Exception:
+            parquet.unlink(missing_ok=True)
+    summary = {"tasks": outcome.total, "done": outcome.done, "reused": outcome.reused,
+               "failed": len(outcome.failed), "complete": outcome.complete, "mode": outcome.mode,
+               "elapsed_s": outcome.elapsed_s,
+               "failures": [{"task_key": f["task_key"], "error": f["error"],
+                             "task": {k: f.get(k) for k in ("instance", "solver", "budget_s", "seed")}}
+                            for f in outcome.failed]}
+    tmp = out / "summary.json.tmp"
+    tmp.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(out / "summary.json")
+
+
+def _assemble(instances, solvers, peers, budgets, repeats, cim_status, peer_status, got) -> list[Row]:
+    """The table, in the harness's row order, from the per-call results ``got``."""
+    rows: list[Row] = []
+    for inst in instances:
+        model = inst.model
+        n = model.n if model is not None else 0
+        base = dict(instance=inst.name, kind=inst.kind, n=n, nnz=_nnz(model),
+                    best_known=inst.best_known if inst.best_known is not None else math.nan)
+        inst_rows: list[Row] = []
+        for budget in budgets:
+            entries = [("cimsim", s, s, cim_status[s]) for s in solvers]
+            entries += [("peer", p, PEERS[p], peer_status[p]) for p in peers]
+            for fam, key, label, why in entries:
+                row = Row(solver=label, family=fam, budget_s=budget, **base)
+                if inst.status:
+                    row.status = f"skipped: {inst.status}"
+                elif why:
+                    row.status = f"not available: {why}"
+                elif fam == "peer" and key in DENSE_ONLY_PEERS and n > DENSE_PEER_MAX_N:
+                    row.status = f"skipped: takes a dense matrix only; N = {n} > {DENSE_PEER_MAX_N}"
+                else:
+                    _fill_row(row, inst, [got.get((inst.name, fam, key, budget, k)) for k in range(repeats)],
+                              budget, repeats)
+                inst_rows.append(row)
+        _compare(inst, inst_rows)
+        rows.extend(inst_rows)
+    return rows
+
+
+def _fill_row(row: Row, inst: Instance, results: list, budget: float, repeats: int) -> None:
+    """Summarise one row from its stored calls (seed order); an error in any call makes it an error row."""
+    first = results[0]
+    if first is None:
+        row.status = "error: not run"
+        return
+    if first[0] == "failed":
+        row.status = f"error: {first[1]}"
+        return
+    calls = [first[1]]
+    overrun = first[1]["elapsed_s"] > OVERRUN_FACTOR * budget
+    if not overrun:
+        for res in results[1:]:
+            if res is None or res[0] == "failed":
+                row.status = f"error: {'not run' if res is None else res[1]}"
+                return
+            calls.append(res[1])
+    reps = [_Repeat(float(c["objective"]), float(c["energy"]), float(c["elapsed_s"]), int(c["batches"]),
+                    float(c["updates"]), int(c["replicas"]), np.asarray(c["batch_energies"], dtype=np.float64))
+            for c in calls]
+    if overrun:
+        reps[0].note = _overrun_note(reps[0].elapsed, budget, repeats)
+    _summarise(row, inst, reps)
+    _bound(row, first[1])
+    if row.family == "peer":
+        row.note = "; ".join(x for x in (row.note, f"setup {float(first[1]['setup_s']):.2f} s not counted") if x)
 
 
 @contextlib.contextmanager
@@ -266,93 +615,6 @@ def limit_threads(threads: int | None, *, torch: bool = False) -> Iterator[None]
             import torch as _torch
 
             _torch.set_num_threads(old_torch)
-
-
-def _run_bench(instances, solvers, peers, budgets, repeats, log) -> list[Row]:
-    budgets = [float(b) for b in budgets]
-    rows: list[Row] = []
-    cim_status: dict[str, str | None] = {}
-    for label in solvers:
-        why = _cimsim_unavailable(label)
-        if why is None:
-            why = _warmup_cimsim(label)
-            why = None if why is None else f"error: {why}"
-        cim_status[label] = why
-        log(f"cimsim {label}: {'ready' if why is None else why}")
-    peer_status: dict[str, str | None] = {}
-    for name in peers:
-        mod = get_peer(name)
-        why = mod.available()
-        if why is None:
-            try:
-                mod.warmup()
-            except Exception as exc:
-                why = f"error in warm-up: {type(exc).__name__}: {exc}".splitlines()[0]
-        peer_status[name] = why
-        log(f"peer {PEERS[name]}: {'ready' if why is None else why}")
-
-    for inst in instances:
-        model = inst.model
-        n = model.n if model is not None else 0
-        base = dict(instance=inst.name, kind=inst.kind, n=n, nnz=_nnz(model),
-                    best_known=inst.best_known if inst.best_known is not None else math.nan)
-        inst_rows: list[Row] = []
-        prepared: dict[str, tuple[object, float]] = {}
-        for budget in budgets:
-            for label in solvers:
-                row = Row(solver=label, family="cimsim", budget_s=budget, **base)
-                if inst.status:
-                    row.status = f"skipped: {inst.status}"
-                elif cim_status[label]:
-                    row.status = f"not available: {cim_status[label]}"
-                else:
-                    try:
-                        reps = []
-                        for seed in range(repeats):
-                            reps.append(_run_cimsim(label, model, budget, seed))
-                            if reps[0].elapsed > OVERRUN_FACTOR * budget:
-                                reps[0].note = _overrun_note(reps[0].elapsed, budget, repeats)
-                                break
-                        _summarise(row, inst, reps)
-                        _bound(row, model)
-                    except Exception as exc:
-                        row.status = f"error: {type(exc).__name__}: {exc}".splitlines()[0]
-                log(_progress(row))
-                inst_rows.append(row)
-            for name in peers:
-                row = Row(solver=PEERS[name], family="peer", budget_s=budget, **base)
-                if inst.status:
-                    row.status = f"skipped: {inst.status}"
-                elif peer_status[name]:
-                    row.status = f"not available: {peer_status[name]}"
-                elif name in DENSE_ONLY_PEERS and n > DENSE_PEER_MAX_N:
-                    row.status = f"skipped: takes a dense matrix only; N = {n} > {DENSE_PEER_MAX_N}"
-                else:
-                    try:
-                        if name not in prepared:
-                            t = time.perf_counter()
-                            prepared[name] = (get_peer(name).prepare(model), time.perf_counter() - t)
-                        prep, setup = prepared[name]
-                        reps = []
-                        for seed in range(repeats):
-                            pr = run_peer(name, model, budget, seed, prepared=prep, setup_s=setup)
-                            E = model.energies(pr.batch_spins)
-                            k = int(np.argmin(E))
-                            reps.append(_Repeat(pr.batch_spins[k], pr.elapsed_s, pr.batches, pr.spin_updates,
-                                                pr.replicas, E, note=""))
-                            if reps[0].elapsed > OVERRUN_FACTOR * budget:
-                                reps[0].note = _overrun_note(reps[0].elapsed, budget, repeats)
-                                break
-                        _summarise(row, inst, reps)
-                        _bound(row, model)
-                        row.note = "; ".join(x for x in (row.note, f"setup {setup:.2f} s not counted") if x)
-                    except Exception as exc:
-                        row.status = f"error: {type(exc).__name__}: {exc}".splitlines()[0]
-                log(_progress(row))
-                inst_rows.append(row)
-        _compare(inst, inst_rows)
-        rows.extend(inst_rows)
-    return rows
 
 
 def _overrun_note(elapsed: float, budget: float, repeats: int) -> str:

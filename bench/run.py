@@ -2,11 +2,14 @@
 
     python bench/run.py --suite quick|full|peers [--budgets 1,10] [--out bench/results]
                         [--instances G1,G43,...] [--solvers cim,sa,...] [--peers neal,openjij,...|none]
-                        [--repeats K] [--tag NAME]
+                        [--repeats K] [--tag NAME] [--workers N | --scheduler ADDRESS]
 
 Installs nothing: peers come from ``bench/requirements-peers.txt`` (see bench/README.md); a peer that
-does not import gets rows saying so. Writes ``<out>/<tag>.csv`` and ``<out>/<tag>.md`` (tag defaults
-to the suite name) and prints the markdown table.
+does not import gets rows saying so. Every budgeted call (instance x solver x budget x seed) is one
+task of a checkpointed sweep stored in ``<out>/tasks/``: re-running the same command computes only the
+calls not stored yet. Writes ``<out>/results.csv`` (one line per call), ``<out>/summary.json``,
+``<out>/<tag>.csv`` and ``<out>/<tag>.md`` (tag defaults to the suite name) and prints the markdown
+table. Exit status 0 when every call ran, 1 when some failed (re-run to retry them), 2 on bad options.
 """
 from __future__ import annotations
 
@@ -22,7 +25,10 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 
 from cimsim import CimsimError  # noqa: E402
 
-from bench.harness import CIMSIM_SOLVERS, read_csv, recompare, run_bench, write_csv, write_markdown  # noqa: E402
+from cimsim.sweep import check_scheduler_address  # noqa: E402
+
+from bench.harness import (  # noqa: E402
+    CIMSIM_SOLVERS, machine_line, read_csv, recompare, run_bench_sweep, write_csv, write_markdown)
 from bench.instances import SUITES, all_instance_names, load_instance  # noqa: E402
 from bench.peers import PEERS  # noqa: E402
 
@@ -70,7 +76,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="bench/run.py", description=__doc__.split("\n\n")[0])
     p.add_argument("--suite", choices=sorted(SUITES), default="quick")
     p.add_argument("--budgets", default=None, help="comma-separated seconds per call (suite default)")
-    p.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
+    p.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"), metavar="DIR",
+                   help="result store: one JSON file per finished call in DIR/tasks, DIR/results.csv (one line "
+                        "per call), DIR/summary.json, DIR/<tag>.csv and DIR/<tag>.md. Re-running with the same DIR "
+                        "computes only the missing calls (default: bench/results)")
     p.add_argument("--instances", default=None, help="comma-separated instance names (overrides the suite)")
     p.add_argument("--solvers", default=None, help=f"cimsim solvers ({','.join(CIMSIM_SOLVERS)})")
     p.add_argument("--peers", default=None, help=f"peers ({','.join(PEERS.values())}) or none")
@@ -81,22 +90,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--render", default=None, metavar="CSV",
                    help="only re-render the markdown table of an earlier run's CSV (next to it) and print it")
     p.add_argument("--tag", default=None, help="output file stem (default: the suite name)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="calls run at once (default 1, in this process). The budgets are wall-clock seconds: "
+                        "parallel workers on a small machine compete for cores and distort every timing, so "
+                        "use more than 1 only on a cluster or with cores to spare (N > 1 starts a local dask "
+                        "cluster of N single-threaded processes)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run the calls on a running dask scheduler, e.g. tcp://10.0.0.5:8786 (workers need this "
+                        "repository on their PYTHONPATH and the data under CIMSIM_BENCH_DATA)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or per-row lines")
     return p.parse_args(argv)
-
-
-def machine_line(threads: int | None) -> str:
-    """This machine's measured bounds, for the table header (same thread cap as the run)."""
-    from bench import bounds
-    from bench.harness import limit_threads
-
-    with limit_threads(threads):
-        bw = bounds.triad_bandwidth()
-        t64 = bounds.matmul_seconds(32, 1000, "float64")
-        t32 = bounds.matmul_seconds(32, 1000, "float32")
-    gf = lambda t: 2 * 32 * 1000 * 1000 / t / 1e9  # noqa: E731
-    return (f"Machine, measured in this run: memory bandwidth (numpy triad/copy) {bw / 1e9:.1f} GB/s; "
-            f"(32, 1000) @ (1000, 1000) matmul {gf(t64):.1f} GFLOP/s float64, {gf(t32):.1f} GFLOP/s float32. "
-            "Load from other processes is not controlled; see bench/README.md.")
 
 
 def _render(path: Path) -> int:
@@ -139,15 +142,31 @@ def main(argv: list[str] | None = None) -> int:
                 raise CimsimError(f"--threads must be a positive integer or 'all', got {args.threads!r}")
         if repeats < 1:
             raise CimsimError(f"--repeats must be a positive integer, got {repeats}")
+        if args.workers < 1:
+            raise CimsimError(f"--workers must be a positive integer, got {args.workers}")
+        scheduler = None if args.scheduler is None else check_scheduler_address(args.scheduler)
+        out = Path(args.out)
+        if out.exists() and not out.is_dir():
+            raise CimsimError(f"--out {out}: exists and is not a directory")
     except CimsimError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    out = Path(args.out)
     tag = args.tag or args.suite
     instances = [load_instance(n) for n in names]
     started = _dt.datetime.now(_dt.timezone.utc)
-    rows = run_bench(instances, solvers=solvers, peers=peers, budgets=budgets, repeats=repeats,
-                     threads=threads)
+    log = (lambda msg: None) if args.quiet else None
+    try:
+        run = run_bench_sweep(instances, solvers=solvers, peers=peers, budgets=budgets, repeats=repeats,
+                              threads=threads, log=log, out_dir=out, scheduler=scheduler,
+                              workers=None if scheduler else args.workers, progress=not args.quiet)
+    except CimsimError as exc:  # e.g. the store cannot be created, the scheduler cannot be reached
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"bench: interrupted; finished calls are stored in {out}/tasks: re-run the same command to resume",
+              file=sys.stderr)
+        return 130
+    rows = run.rows
     header = (
         f"# cimsim benchmark: {tag}\n\n"
         f"Started {started:%Y-%m-%d %H:%M} UTC on {platform.node() or 'this machine'} ({os.cpu_count()} cores), "
@@ -156,10 +175,16 @@ def main(argv: list[str] | None = None) -> int:
         "Objectives recomputed from returned spins with cimsim's model. Gset: cut (higher is better); "
         "SK: energy per spin (lower is better; ratio = e / Parisi e0); SAT: satisfied clauses."
     )
-    header += "\n\n" + machine_line(threads)
+    header += "\n\n" + (run.machine or machine_line(threads))
     write_csv(rows, out / f"{tag}.csv")
     write_markdown(rows, out / f"{tag}.md", header=header)
     print((out / f"{tag}.md").read_text(encoding="utf-8"))
+    oc = run.outcome
+    print(f"bench: {oc.summary()}", file=sys.stderr)
+    if not oc.complete:
+        print(f"bench: incomplete ({len(oc.failed)} call(s) failed, listed in {out}/summary.json); "
+              "re-run the same command to retry them", file=sys.stderr)
+        return 1
     return 0
 
 
