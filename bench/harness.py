@@ -284,7 +284,7 @@ def _instance(name: str) -> Instance:
 
 def _warm(family: str, solver: str) -> None:
     """JIT/lazy-import warm-up once per process, outside any budget; raises if it fails."""
-    key = f"{family}:{solver}"
+    key = f"{family}:{solver}:{json.dumps(CIMSIM_SOLVERS.get(solver) if family == 'cimsim' else None)}"
     if key not in _WARM:
         if family == "cimsim":
             _WARM[key] = _warmup_cimsim(solver)
@@ -344,8 +344,30 @@ class BenchTask:
                 out.update(_measure_bound(inst.model, stats["replicas"]))
         out["batch_energies"] = np.asarray(out["batch_energies"], dtype=np.float64).tolist()
         out["n"] = int(inst.model.n)
+        out["code"] = code_version()
         out["spins_hex"] = _pack_spins(spins)
         return out
+
+
+_CODE: list[str] = []
+
+
+def code_version() -> str:
+    """The repository's HEAD commit (12 hex digits) where this process runs, or "unknown".
+
+    Stored with every call (not part of its key, so a run resumes across commits): the table header
+    lists the commits its calls were made at, so a table mixing code versions says so.
+    """
+    if not _CODE:
+        import subprocess
+
+        try:
+            head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=Path(__file__).resolve().parent,
+                                  capture_output=True, text=True, timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            head = ""
+        _CODE.append(head or "unknown")
+    return _CODE[0]
 
 
 def _threads_param(threads: int | None) -> int | str:
@@ -368,11 +390,13 @@ class BenchRun:
     rows : the table, one :class:`Row` per instance x solver x budget (never dropped)
     outcome : the sweep's counts (done, reused, failed with reasons) over both phases
     machine : the header line with this machine's measured bounds (stored as a task too)
+    code : the repository commits the calls in the table were made at (more than one: mixed code)
     """
 
     rows: list[Row]
     outcome: SweepOutcome
     machine: str = ""
+    code: list[str] = field(default_factory=list)
 
 
 def run_bench(
@@ -490,7 +514,8 @@ def run_bench_sweep(
     rows = _assemble(instances, solvers, peers, budgets, repeats, cim_status, peer_status, got)
     for row in rows:
         log(_progress(row))
-    return BenchRun(rows, outcome, machine_text)
+    code = sorted({str(r.get("code", "unknown")) for r in outcome.rows if r.get("task") == "call"})
+    return BenchRun(rows, outcome, machine_text, code)
 
 
 def _write_store_tables(out: Path, outcome: SweepOutcome) -> None:

@@ -175,6 +175,10 @@ def main(argv: list[str] | None = None) -> int:
         "Objectives recomputed from returned spins with cimsim's model. Gset: cut (higher is better); "
         "SK: energy per spin (lower is better; ratio = e / Parisi e0); SAT: satisfied clauses."
     )
+    if run.code:
+        mixed = " (MIXED: calls made by different code versions; use a fresh --out for one version)" \
+            if len(run.code) > 1 else ""
+        header += f" Calls made at commit {', '.join(run.code)}{mixed}."
     header += "\n\n" + (run.machine or machine_line(threads))
     write_csv(rows, out / f"{tag}.csv")
     write_markdown(rows, out / f"{tag}.md", header=header)

@@ -157,3 +157,105 @@ def test_installed_peer_adapters_minimise_our_hamiltonian(name):
     if name in ("dwave_neal", "openjij_sa"):
         assert best == pytest.approx(E[0])
     assert run.batches >= 1 and run.elapsed_s > 0
+
+
+# --------------------------------------------------------------------------------------------------
+# the benchmark as a checkpointed sweep (bench/run.py --out DIR)
+
+
+def _bench(out, *extra):
+    return main(["--instances", "SK12", "--solvers", "sa", "--peers", "none", "--budgets", "0.05", "--repeats", "2",
+                 "--out", str(out), "--tag", "t", "--quiet", *extra])
+
+
+def _summary(out):
+    import json
+
+    return json.loads((out / "summary.json").read_text())
+
+
+def test_bench_store_resume_and_recompute_one(tmp_path):
+    import json
+
+    from cimsim.instances import sk_model
+    from bench.instances import SK_SEED
+
+    out = tmp_path / "store"
+    assert _bench(out) == 0
+    files = sorted((out / "tasks").glob("*.json"))
+    assert len(files) == 3  # the machine-bounds task and two seeded calls
+    s = _summary(out)
+    assert (s["done"], s["reused"], s["failed"], s["complete"]) == (3, 0, 0, True)
+    # every stored call: its spins give the stored objective, recomputed here without cimsim's energy code
+    model = sk_model(12, SK_SEED)
+    J = model.J.toarray() if model.is_sparse else np.asarray(model.J)
+    calls = []
+    for f in files:
+        rec = json.loads(f.read_text())
+        assert rec["status"] == "ok" and rec["key"] == f.stem
+        if rec["params"]["task"] != "call":
+            continue
+        spins = harness.unpack_spins(rec["row"]["spins_hex"], 12).astype(float)
+        e = -0.5 * spins @ J @ spins - model.h @ spins + model.offset
+        assert rec["row"]["objective"] == pytest.approx(e / 12, abs=1e-12)
+        calls.append(rec)
+    assert sorted(r["params"]["seed"] for r in calls) == [0, 1]
+    with open(out / "results.csv", newline="") as fh:
+        assert sorted(int(r["seed"]) for r in csv.DictReader(fh)) == [0, 1]
+    table = (out / "t.csv").read_text()
+    with open(out / "t.csv", newline="") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert row["solver"] == "sa" and row["status"] == "ok" and int(row["repeats"]) == 2
+    assert float(row["best_obj"]) == pytest.approx(min(r["row"]["objective"] for r in calls), rel=1e-5)
+    assert "| SK12 | 12 | sa |" in (out / "t.md").read_text()
+
+    # a finished sweep re-run computes nothing and rebuilds the same table from the store
+    mtimes = {f.name: f.stat().st_mtime_ns for f in files}
+    assert _bench(out) == 0
+    s = _summary(out)
+    assert (s["done"], s["reused"]) == (0, 3)
+    assert (out / "t.csv").read_text() == table
+    assert {f.name: f.stat().st_mtime_ns for f in files} == mtimes
+
+    # one stored call deleted: exactly that one is recomputed
+    victim = next(f for f in files if json.loads(f.read_text())["params"].get("seed") == 1)
+    victim.unlink()
+    assert _bench(out) == 0
+    s = _summary(out)
+    assert (s["done"], s["reused"]) == (1, 2)
+    assert victim.exists()
+    assert {f.name: f.stat().st_mtime_ns for f in files if f != victim} == {
+        k: v for k, v in mtimes.items() if k != victim.name}
+
+
+def test_bench_failed_call_is_recorded_and_exit_code_says_incomplete(tmp_path, monkeypatch, capsys):
+    # a solver entry whose every call raises (an unknown sa parameter)
+    monkeypatch.setitem(harness.CIMSIM_SOLVERS, "broken", ("sa", {"no_such_param": 1}))
+    out = tmp_path / "store"
+    assert main(["--instances", "SK12", "--solvers", "sa,broken", "--peers", "none", "--budgets", "0.05",
+                 "--repeats", "2", "--out", str(out), "--tag", "t", "--quiet"]) == 1
+    s = _summary(out)
+    assert s["complete"] is False and s["failed"] == 1 and s["done"] == 3  # machine + sa x 2 seeds
+    (fail,) = s["failures"]
+    assert fail["task"]["solver"] == "broken" and "no_such_param" in fail["error"]
+    rec = __import__("json").loads((out / "tasks" / f"{fail['task_key']}.json").read_text())
+    assert rec["status"] == "failed" and "no_such_param" in rec["error"]
+    with open(out / "t.csv", newline="") as fh:
+        rows = {r["solver"]: r for r in csv.DictReader(fh)}
+    assert rows["sa"]["status"] == "ok" and rows["broken"]["status"].startswith("error: ")
+    err = capsys.readouterr().err
+    assert "incomplete" in err and "Traceback" not in err
+    # re-running retries only the failed call (and the good ones are reused)
+    assert main(["--instances", "SK12", "--solvers", "sa,broken", "--peers", "none", "--budgets", "0.05",
+                 "--repeats", "2", "--out", str(out), "--tag", "t", "--quiet"]) == 1
+    s = _summary(out)
+    assert (s["done"], s["reused"], s["failed"]) == (0, 3, 1)
+
+
+def test_bench_sweep_option_errors(tmp_path, capsys):
+    (tmp_path / "f").write_text("x")
+    assert main(["--out", str(tmp_path / "f")]) == 2
+    assert main(["--workers", "0"]) == 2
+    assert main(["--scheduler", "nonsense"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("error:") == 3 and "Traceback" not in err
