@@ -140,7 +140,8 @@ def _run_peer_call(name: str, inst: Instance, budget: float, seed: int) -> tuple
     model = inst.model
     key = (inst.name, name)
     if key not in _PREPARED:
-        _PREPARED.clear()  # one instance's conversions at a time (dense peers hold an N x N copy)
+        if any(k[0] != inst.name for k in _PREPARED):
+            _PREPARED.clear()  # one instance's conversions at a time (dense peers hold an N x N copy)
         t = time.perf_counter()
         _PREPARED[key] = (get_peer(name).prepare(model), time.perf_counter() - t)
     prep, setup = _PREPARED[key]
