@@ -259,3 +259,20 @@ def test_bench_sweep_option_errors(tmp_path, capsys):
     assert main(["--scheduler", "nonsense"]) == 2
     err = capsys.readouterr().err
     assert err.count("error:") == 3 and "Traceback" not in err
+
+
+def test_bench_sweep_overrun_rule_skips_later_seeds(tmp_path, monkeypatch):
+    """A row whose first call overran OVERRUN_FACTOR budgets gets no further seed tasks (phase 2)."""
+    inst, best = _tiny_maxcut()
+    monkeypatch.setattr(harness, "OVERRUN_FACTOR", 0.0)  # every first call "overruns"
+    run = harness.run_bench_sweep([inst], solvers=["sa"], peers=[], budgets=[0.02], repeats=3, threads=1,
+                                  log=lambda m: None, out_dir=tmp_path, machine=False)
+    assert run.outcome.total == 1 and run.outcome.done == 1 and run.outcome.complete
+    (row,) = run.rows
+    assert row.status == "ok" and row.repeats == 1 and "2 other repeat(s) not run" in row.note
+    assert row.best_obj <= best
+    monkeypatch.setattr(harness, "OVERRUN_FACTOR", 1e9)  # now the other seeds are due: only they run
+    run = harness.run_bench_sweep([inst], solvers=["sa"], peers=[], budgets=[0.02], repeats=3, threads=1,
+                                  log=lambda m: None, out_dir=tmp_path, machine=False)
+    assert (run.outcome.done, run.outcome.reused) == (2, 1)
+    assert run.rows[0].repeats == 3 and "not run" not in run.rows[0].note
