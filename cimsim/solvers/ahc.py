@@ -115,6 +115,10 @@ def run(
 
     Parameters (all optional): ``dt, p, mu, beta, a, eps, e_max, x_max, x0, target``.
     """
+    if backend == "gpu":  # CuPy device path (cimsim.gpu), same parameters and Batch
+        from ..gpu import ahc_run
+
+        return ahc_run(model, replicas=replicas, steps=steps, rng=rng, **params)
     replicas = positive_int(replicas, "replicas")
     steps = positive_int(steps, "steps")
     prm = resolve_params(model, **params)

@@ -287,6 +287,10 @@ def run(
     Parameters (all optional): ``dt, p, mu, alpha, rho, delta, beta, gamma, tau, e_max, x0, target``
     (see the module docstring; ``tau`` in time units, ``target`` an energy at which a replica stops).
     """
+    if backend == "gpu":  # CuPy device path (cimsim.gpu), same parameters and Batch
+        from ..gpu import cac_run
+
+        return cac_run(model, replicas=replicas, steps=steps, rng=rng, **params)
     replicas = positive_int(replicas, "replicas")
     steps = positive_int(steps, "steps")
     prm = resolve_params(model, **params)

@@ -112,6 +112,13 @@ def run(
     relative: bool | None = None,
     **params: Any,
 ) -> Batch:
+    if backend == "gpu":  # CuPy device path (cimsim.gpu), same parameters and Batch
+        from ..gpu import cim_run
+
+        return cim_run(model, replicas=replicas, steps=steps, rng=rng, schedule=schedule, preset=preset, a=a, dt=dt,
+                       noise=noise, feedback_noise=feedback_noise, x0=x0, readout=readout, track_best=track_best,
+                       record=record, finish=finish, tol=tol, a_start=a_start, a_end=a_end, relative=relative,
+                       **params)
     if params:
         raise CimsimError(
             f"unknown cim parameter(s): {', '.join(params)} (known: schedule, preset, a, dt, noise, feedback_noise, "

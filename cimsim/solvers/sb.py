@@ -175,6 +175,11 @@ def run(
     **params,
 ) -> Batch:
     """Run ``replicas`` SB trajectories of ``steps`` steps from x = 0; return each one's best readout."""
+    if backend == "gpu":  # CuPy device path (cimsim.gpu), same parameters and Batch
+        from ..gpu import sb_run
+
+        return sb_run(model, replicas=replicas, steps=steps, rng=rng, variant=variant, dt=dt, a0=a0, c0=c0, y0=y0,
+                      readout=readout, **params)
     if params:
         raise CimsimError(f"unknown sb parameter(s): {', '.join(params)}; known: variant, dt, a0, c0, y0, readout")
     variant, dt, a0, c0, readout = _check(model, variant, dt, a0, c0, readout)

@@ -59,6 +59,10 @@ def run(
     k: int = 8,
     **params,
 ) -> Batch:
+    if backend == "gpu":  # CuPy device path (cimsim.gpu), same parameters and Batch
+        from ..gpu import spectral_run
+
+        return spectral_run(model, replicas=replicas, steps=steps, rng=rng, k=k, **params)
     if params:
         raise CimsimError(f"unknown spectral parameter(s): {', '.join(params)} (known: k)")
     k = positive_int(k, "k (number of eigenvectors)")
