@@ -3,9 +3,9 @@
 Every problem module ``cimsim.encoders.<name>`` exposes
 
 ``encode_*(...) -> Encoded``
-    from the problem's natural Python data (edge lists, numbers, clauses, networkx graphs);
+    built from the problem's natural Python data (edge lists, numbers, clauses, networkx graphs);
 ``from_file(path, **options) -> Encoded``
-    from the problem's native file format, raising :class:`~cimsim.errors.CimsimError` with one line
+    read from the problem's native file format, raising :class:`~cimsim.errors.CimsimError` with one line
     (file name, line number, what is wrong) on malformed input.
 
 An :class:`Encoded` carries the model and a ``decode(spins) -> Solution`` that turns a +-1 vector back

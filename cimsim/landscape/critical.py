@@ -3,7 +3,7 @@
 All routines take a dense symmetric ``J`` (N, N) with zero diagonal (project convention,
 physics.md 1) and optional fields ``h``. A point counts as critical when |g(x)|/sqrt(N) < tol
 (default 1e-6); every returned point has been Newton-polished far below that and its index recomputed
-from a dense eigendecomposition of K(x) = diag(3x^2 - a) - J.
+computed from a dense eigendecomposition of K(x) = diag(3x^2 - a) - J.
 
 Methods (physics.md 6.1):
 
