@@ -26,7 +26,7 @@ from ..errors import CimsimError, positive_float, positive_int
 from ..model import IsingModel, strip_aux_spin
 from .device import Device, coupling_for, gpu_device
 
-__all__ = ["cim_run", "sb_run", "ahc_run", "cac_run", "spectral_run", "amplitude_simulate"]
+__all__ = ["cim_run", "cim_execute", "sb_run", "ahc_run", "cac_run", "spectral_run", "amplitude_simulate"]
 
 
 def _dev(device: Device | None) -> Device:
@@ -45,82 +45,29 @@ def _update_best(xp, E, S, best_E, best_S, track_best: bool) -> None:
 
 
 # ====================================================================== cim
-def cim_run(
-    model: IsingModel,
-    *,
-    replicas: int,
-    steps: int,
-    rng: np.random.Generator,
-    backend: str = "gpu",
-    schedule: Any = None,
-    preset: str | None = None,
-    a: float | None = None,
-    dt: float = 0.1,
-    noise: float | None = None,
-    feedback_noise: float = 0.0,
-    x0: float = 1e-3,
-    readout: int = 10,
-    track_best: bool = True,
-    record: bool = False,
-    finish: bool = True,
-    tol: float = 1e-6,
-    a_start: float | None = None,
-    a_end: float | None = None,
-    relative: bool | None = None,
-    device: Device | None = None,
-    **params: Any,
-):
-    """GPU mean-field CIM (:mod:`cimsim.solvers.cim`): same parameters, same Batch."""
-    from ..schedules import ConstantSchedule
-    from ..solvers import Batch
-    from ..solvers.cim import _PRESET_ALIASES, PRESETS, _schedule_from_params
+def cim_run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "gpu",
+            device: Device | None = None, **params: Any):
+    """GPU mean-field CIM (:mod:`cimsim.solvers.cim`): same parameters (:func:`cimsim.solvers.cim.plan`),
+    same Batch."""
+    from ..solvers.cim import plan
 
-    if params:
-        raise CimsimError(
-            f"unknown cim parameter(s): {', '.join(params)} (known: schedule, preset, a, dt, noise, feedback_noise, "
-            "x0, readout, track_best, record, finish, tol, a_start, a_end, relative)"
-        )
-    if preset is not None:
-        key = _PRESET_ALIASES.get(str(preset).strip().lower())
-        if key is None:
-            raise CimsimError(f"unknown cim preset {preset!r}; choose one of {', '.join(PRESETS)}")
-        preset = key
-    sched = _schedule_from_params(schedule, preset, None if preset == "bifurcation" else a, a_start, a_end, relative)
-    R = positive_int(replicas, "replicas")
-    T = positive_int(steps, "steps")
-    dt = positive_float(dt, "dt")
-    if noise is None:
-        noise = 0.0 if preset is not None else 0.05
-    noise = positive_float(noise, "noise", allow_zero=True)
-    feedback_noise = positive_float(feedback_noise, "feedback_noise", allow_zero=True)
-    x0 = positive_float(x0, "x0", allow_zero=True)
-    readout = positive_int(readout, "readout")
-    tol = positive_float(tol, "tol")
+    return cim_execute(model, plan(replicas=replicas, steps=steps, **params), rng, device)
+
+
+def cim_execute(model: IsingModel, p: Any, rng: np.random.Generator, device: Device | None = None):
+    """Run a validated :class:`cimsim.solvers.cim.Plan` on the device; initial state, threshold, finish
+    and Batch fields come from the CPU solver module."""
+    from ..solvers import Batch
+    from ..solvers.cim import batch_extra, finish_descent, initial_state, merge_best
+
+    R, T = p.replicas, p.steps
+    dt, noise, feedback_noise, readout, track_best, record = (
+        p.dt, p.noise, p.feedback_noise, p.readout, p.track_best, p.record)
     dev = _dev(device)
     xp = dev.xp
     n = model.n
     scale = model.coupling_scale()
-
-    from ..solvers.adiabatic import LbfgsState, descend, make_matvec, top_eigenpair
-
-    X0 = np.empty((R, n))
-    lam: float | None = None
-    if preset == "bifurcation":
-        delta = 0.01 if a is None else positive_float(a, "a (offset above threshold)")
-        lam, vmax = top_eigenpair(model, rng)
-        sched = ConstantSchedule(-lam + delta)
-        c = np.sqrt(delta / float(np.sum(vmax**4)))
-        X0[:] = rng.choice([-1.0, 1.0], size=R)[:, None] * c * vmax[None, :]
-    else:
-        if preset == "constant" and sched is None:
-            sched = ConstantSchedule(-0.5)
-        assert sched is not None
-        if getattr(sched, "relative", False):
-            lam = top_eigenpair(model, rng)[0]
-            sched = sched.absolute(lam)
-        rng.standard_normal(out=X0)
-        X0 *= x0
-    pump = sched.values(T) if T > 1 else np.array([float(sched(0.0))])
+    X0, sched, lam, pump = initial_state(model, p, rng)
 
     # ---- device state: Z = [U; S] (U the product operand), W = Z J
     coupling = coupling_for(model, dev)
@@ -188,33 +135,13 @@ def cim_run(
     Xh = dev.to_host(X).astype(np.float64)
     best_S_h = dev.to_host(best_S)
     best_E_h = dev.to_host(best_E)
-    if preset == "constant" and finish:
+    if p.preset == "constant" and p.finish:
         # L-BFGS polish of the final amplitudes on the host (one download), as the CPU solver does
-        matvec = make_matvec(model)
-        hh = np.ascontiguousarray(model.h / scale)
-        JX = np.zeros((R, n))
-        matvec(Xh, JX)
-        state = LbfgsState(R, n, 10)
-        finish_iters, _ = descend(Xh, JX, float(pump[-1]), hh, matvec, state, tol, 20000)
+        finish_iters = finish_descent(model, Xh, float(pump[-1]), p.tol)
         Sf = np.where(Xh >= 0, 1, -1).astype(np.int8)
-        Ef = model.energies(Sf)
-        if track_best:
-            better = Ef < best_E_h
-            best_E_h = np.where(better, Ef, best_E_h)
-            best_S_h[better] = Sf[better]
-        else:
-            best_E_h, best_S_h = Ef, Sf
-    settings = dict(
-        schedule=sched.to_dict(), preset=preset, dt=dt, noise=noise, feedback_noise=feedback_noise, x0=x0,
-        readout=readout, track_best=bool(track_best), finish=bool(finish), tol=tol,
-    )
-    extra: dict[str, Any] = {"threshold": lam, "coupling_scale": scale, "final_energies": model.energies(
-        np.where(Xh >= 0, 1, -1).astype(np.int8)), "device": dev.name}
-    if finish_iters:
-        extra["finish_iterations"] = finish_iters
-    if record:
-        extra.update(trace_a=rec_a[:k_rec], trace_x=rec_x[:k_rec], trace_energy=rec_e[:k_rec])
-    return Batch(best_S_h.astype(np.int8), T, settings, extra)
+        best_E_h, best_S_h = merge_best(best_E_h, best_S_h, model.energies(Sf), Sf, track_best)
+    extra = batch_extra(model, p, Xh, lam, finish_iters, (rec_a[:k_rec], rec_x[:k_rec], rec_e[:k_rec]), dev.name)
+    return Batch(best_S_h.astype(np.int8), T, p.settings(sched), extra)
 
 
 # ====================================================================== sb

@@ -31,6 +31,7 @@ replica 0 and ``trace_energy`` (T, R) Ising energies of sign(x), one row per rea
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -41,7 +42,7 @@ from ..model import IsingModel
 from ..schedules import ConstantSchedule, LinearSchedule, Schedule, parse_schedule
 from . import Batch
 
-__all__ = ["defaults", "run", "threshold", "PRESETS", "DEFAULT_SCHEDULE"]
+__all__ = ["defaults", "run", "plan", "Plan", "threshold", "PRESETS", "DEFAULT_SCHEDULE"]
 
 #: The historical default ramp: from 0.2 below to 1.5 above the instance threshold.
 DEFAULT_SCHEDULE = LinearSchedule(-0.2, 1.5, relative=True)
@@ -88,13 +89,43 @@ def _schedule_from_params(
     return DEFAULT_SCHEDULE
 
 
-def run(
-    model: IsingModel,
+@dataclass(frozen=True)
+class Plan:
+    """Validated parameters of one cim batch: what :func:`run` and the GPU path
+    (:func:`cimsim.gpu.dynamics.cim_run`) both execute. Built by :func:`plan`.
+
+    ``schedule`` is the requested pump schedule (``None`` for the presets' own pumps; the instance
+    dependent resolution, e.g. ``relative`` schedules, happens in :func:`initial_state`).
+    """
+
+    replicas: int
+    steps: int
+    schedule: Schedule | None
+    preset: str | None
+    a: float | None
+    dt: float
+    noise: float
+    feedback_noise: float
+    x0: float
+    readout: int
+    track_best: bool
+    record: bool
+    finish: bool
+    tol: float
+
+    def settings(self, sched: Schedule) -> dict:
+        """``Batch.settings`` for a run whose resolved pump schedule is ``sched``."""
+        return dict(
+            schedule=sched.to_dict(), preset=self.preset, dt=self.dt, noise=self.noise,
+            feedback_noise=self.feedback_noise, x0=self.x0, readout=self.readout, track_best=bool(self.track_best),
+            finish=bool(self.finish), tol=self.tol,
+        )
+
+
+def plan(
     *,
     replicas: int,
     steps: int,
-    rng: np.random.Generator,
-    backend: str = "cpu",
     schedule: Any = None,
     preset: str | None = None,
     a: float | None = None,
@@ -111,14 +142,11 @@ def run(
     a_end: float | None = None,
     relative: bool | None = None,
     **params: Any,
-) -> Batch:
-    if backend == "gpu":  # CuPy device path (cimsim.gpu), same parameters and Batch
-        from ..gpu import cim_run
+) -> Plan:
+    """Validate the parameters of :func:`run` (the cim solver's parameter list and defaults live here).
 
-        return cim_run(model, replicas=replicas, steps=steps, rng=rng, schedule=schedule, preset=preset, a=a, dt=dt,
-                       noise=noise, feedback_noise=feedback_noise, x0=x0, readout=readout, track_best=track_best,
-                       record=record, finish=finish, tol=tol, a_start=a_start, a_end=a_end, relative=relative,
-                       **params)
+    Raises :class:`CimsimError` on unknown names or impossible values, before any work starts.
+    """
     if params:
         raise CimsimError(
             f"unknown cim parameter(s): {', '.join(params)} (known: schedule, preset, a, dt, noise, feedback_noise, "
@@ -142,44 +170,96 @@ def run(
     tol = positive_float(tol, "tol")
     if preset == "bifurcation" and a is not None:
         a = positive_float(a, "a (offset above threshold)")
-
-    from .adiabatic import blas_limit
-
-    with blas_limit(R):
-        return _simulate(model, R, T, rng, sched, preset, a, dt, noise, feedback_noise, x0, readout, track_best,
-                         record, finish, tol)
+    return Plan(R, T, sched, preset, a, dt, noise, feedback_noise, x0, readout, track_best, record, finish, tol)
 
 
-def _simulate(
-    model: IsingModel, R: int, T: int, rng: np.random.Generator, sched: Schedule | None, preset: str | None,
-    a: float | None, dt: float, noise: float, feedback_noise: float, x0: float, readout: int, track_best: bool,
-    record: bool, finish: bool, tol: float,
-) -> Batch:
-    from .adiabatic import LbfgsState, descend, make_matvec, top_eigenpair
+def initial_state(
+    model: IsingModel, p: Plan, rng: np.random.Generator
+) -> tuple[np.ndarray, Schedule, float | None, np.ndarray]:
+    """Instance-dependent setup shared by the CPU and GPU paths, drawing from ``rng`` in a fixed order.
 
-    n = model.n
-    scale = model.coupling_scale()
-    h = np.ascontiguousarray(model.h / scale)
+    Returns ``(X, sched, lam, pump)``: the (R, N) float64 initial amplitudes, the resolved (absolute) pump
+    schedule, the threshold lambda_max (``None`` if not computed) and the (T,) pump values.
+    """
+    from .adiabatic import top_eigenpair
 
-    matvec = make_matvec(model)
-    X = np.empty((R, n))
+    R, T = p.replicas, p.steps
+    X = np.empty((R, model.n))
     lam: float | None = None
-    if preset == "bifurcation":
-        delta = 0.01 if a is None else positive_float(a, "a (offset above threshold)")
+    sched = p.schedule
+    if p.preset == "bifurcation":
+        delta = 0.01 if p.a is None else positive_float(p.a, "a (offset above threshold)")
         lam, vmax = top_eigenpair(model, rng)
         sched = ConstantSchedule(-lam + delta)
         c = np.sqrt(delta / float(np.sum(vmax**4)))
         X[:] = rng.choice([-1.0, 1.0], size=R)[:, None] * c * vmax[None, :]
     else:
-        if preset == "constant" and sched is None:
+        if p.preset == "constant" and sched is None:
             sched = ConstantSchedule(-0.5)
         assert sched is not None
         if getattr(sched, "relative", False):
             lam = top_eigenpair(model, rng)[0]
             sched = sched.absolute(lam)
         rng.standard_normal(out=X)
-        X *= x0
+        X *= p.x0
     pump = sched.values(T) if T > 1 else np.array([float(sched(0.0))])
+    return X, sched, lam, pump
+
+
+def merge_best(
+    best_E: np.ndarray, best_S: np.ndarray, E: np.ndarray, S: np.ndarray, track_best: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-replica best-so-far (strict improvement; ``best_S`` updated in place) or, without
+    ``track_best``, the new readout ``(E, S)``."""
+    if track_best:
+        better = E < best_E
+        best_S[better] = S[better]
+        return np.where(better, E, best_E), best_S
+    return E, S
+
+
+def finish_descent(
+    model: IsingModel, X: np.ndarray, a: float, tol: float, matvec: Any = None, JX: np.ndarray | None = None
+) -> int:
+    """The ``constant`` preset's finish: batched L-BFGS on E_a from the (R, N) amplitudes ``X`` (in place)
+    to max|g| < ``tol``; returns the number of iterations. ``matvec``/``JX`` may be reused buffers."""
+    from .adiabatic import LbfgsState, descend, make_matvec
+
+    R, n = X.shape
+    matvec = make_matvec(model) if matvec is None else matvec
+    JX = np.zeros((R, n)) if JX is None else JX
+    h = np.ascontiguousarray(model.h / model.coupling_scale())
+    matvec(X, JX)
+    state = LbfgsState(R, n, 10)
+    iters, _ = descend(X, JX, a, h, matvec, state, tol, 20000)
+    return iters
+
+
+def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "cpu",
+        **params: Any) -> Batch:
+    """Solver contract: ``replicas`` CIM trajectories of ``steps`` steps; parameters as for :func:`plan`."""
+    p = plan(replicas=replicas, steps=steps, **params)
+    if backend == "gpu":  # CuPy device path (cimsim.gpu), same plan and Batch
+        from ..gpu.dynamics import cim_execute
+
+        return cim_execute(model, p, rng)
+
+    from .adiabatic import blas_limit
+
+    with blas_limit(p.replicas):
+        return _simulate(model, p, rng)
+
+
+def _simulate(model: IsingModel, p: Plan, rng: np.random.Generator) -> Batch:
+    from .adiabatic import make_matvec
+
+    R, T, n = p.replicas, p.steps, model.n
+    dt, noise, feedback_noise, readout, track_best = p.dt, p.noise, p.feedback_noise, p.readout, p.track_best
+    scale = model.coupling_scale()
+    h = np.ascontiguousarray(model.h / scale)
+
+    matvec = make_matvec(model)
+    X, sched, lam, pump = initial_state(model, p, rng)
 
     JX = np.zeros((R, n))
     XM = np.zeros((R, n)) if feedback_noise > 0 else None
@@ -187,7 +267,7 @@ def _simulate(
     sq = noise * np.sqrt(dt)
     best_S = np.where(X >= 0, 1, -1).astype(np.int8)
     best_E = model.energies(best_S)
-    n_rec = (T + readout - 1) // readout if record else 0
+    n_rec = (T + readout - 1) // readout if p.record else 0
     rec_a = np.zeros(n_rec)
     rec_x = np.zeros((n_rec, n))
     rec_e = np.zeros((n_rec, R))
@@ -208,36 +288,29 @@ def _simulate(
         if (t + 1) % readout == 0 or t == T - 1:
             S = np.where(X >= 0, 1, -1).astype(np.int8)
             E = model.energies(S)
-            if track_best:
-                better = E < best_E
-                best_E = np.where(better, E, best_E)
-                best_S[better] = S[better]
-            else:
-                best_E, best_S = E, S
-            if record and k_rec < n_rec:
+            best_E, best_S = merge_best(best_E, best_S, E, S, track_best)
+            if p.record and k_rec < n_rec:
                 rec_a[k_rec], rec_x[k_rec], rec_e[k_rec] = at, X[0], E
                 k_rec += 1
     finish_iters = 0
-    if preset == "constant" and finish:
-        matvec(X, JX)
-        state = LbfgsState(R, n, 10)
-        finish_iters, _ = descend(X, JX, float(pump[-1]), h, matvec, state, tol, 20000)
+    if p.preset == "constant" and p.finish:
+        finish_iters = finish_descent(model, X, float(pump[-1]), p.tol, matvec, JX)
         S = np.where(X >= 0, 1, -1).astype(np.int8)
-        E = model.energies(S)
-        if track_best:
-            better = E < best_E
-            best_E = np.where(better, E, best_E)
-            best_S[better] = S[better]
-        else:
-            best_E, best_S = E, S
-    settings = dict(
-        schedule=sched.to_dict(), preset=preset, dt=dt, noise=noise, feedback_noise=feedback_noise, x0=x0,
-        readout=readout, track_best=bool(track_best), finish=bool(finish), tol=tol,
-    )
-    extra: dict[str, Any] = {"threshold": lam, "coupling_scale": scale, "final_energies": model.energies(
+        best_E, best_S = merge_best(best_E, best_S, model.energies(S), S, track_best)
+    extra = batch_extra(model, p, X, lam, finish_iters, (rec_a[:k_rec], rec_x[:k_rec], rec_e[:k_rec]))
+    return Batch(best_S, taken, p.settings(sched), extra)
+
+
+def batch_extra(model: IsingModel, p: Plan, X: np.ndarray, lam: float | None, finish_iters: int,
+                trace: tuple[np.ndarray, np.ndarray, np.ndarray], device: str | None = None) -> dict[str, Any]:
+    """``Batch.extra`` from the final (R, N) amplitudes ``X`` and the recorded ``(a, x, energy)`` trace
+    (``device``: the GPU path's device name)."""
+    extra: dict[str, Any] = {"threshold": lam, "coupling_scale": model.coupling_scale(), "final_energies": model.energies(
         np.where(X >= 0, 1, -1).astype(np.int8))}
+    if device is not None:
+        extra["device"] = device
     if finish_iters:
         extra["finish_iterations"] = finish_iters
-    if record:
-        extra.update(trace_a=rec_a[:k_rec], trace_x=rec_x[:k_rec], trace_energy=rec_e[:k_rec])
-    return Batch(best_S, taken, settings, extra)
+    if p.record:
+        extra.update(trace_a=trace[0], trace_x=trace[1], trace_energy=trace[2])
+    return extra
