@@ -22,11 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import CimsimError, positive_float, positive_int
+from ..errors import CimsimError, positive_int
 from ..model import IsingModel, strip_aux_spin
 from .device import Device, coupling_for, gpu_device
 
-__all__ = ["cim_run", "cim_execute", "sb_run", "ahc_run", "cac_run", "spectral_run", "amplitude_simulate"]
+__all__ = ["cim_run", "cim_execute", "sb_run", "sb_execute", "ahc_run", "cac_run", "amplitude_execute", "spectral_run", "amplitude_simulate"]
 
 
 def _dev(device: Device | None) -> Device:
@@ -200,40 +200,22 @@ def sb_simulate(model: IsingModel, X0: np.ndarray, Y0: np.ndarray, *, steps: int
     return dev.to_host(X), dev.to_host(Y), dev.to_host(best_S), dev.to_host(best_E)
 
 
-def sb_run(
-    model: IsingModel,
-    *,
-    replicas: int,
-    steps: int,
-    rng: np.random.Generator,
-    backend: str = "gpu",
-    variant: str = "dsb",
-    dt: float | None = None,
-    a0: float = 1.0,
-    c0: float | None = None,
-    y0: float = 0.1,
-    readout: int | None = None,
-    device: Device | None = None,
-    **params: Any,
-):
-    """GPU simulated bifurcation (:mod:`cimsim.solvers.sb`): same parameters, same Batch."""
-    from ..solvers import Batch
-    from ..solvers.sb import _check
+def sb_run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "gpu",
+           device: Device | None = None, **params: Any):
+    """GPU simulated bifurcation (:mod:`cimsim.solvers.sb`): same parameters (:func:`cimsim.solvers.sb.plan`),
+    same Batch."""
+    from ..solvers.sb import plan
 
-    if params:
-        raise CimsimError(f"unknown sb parameter(s): {', '.join(params)}; known: variant, dt, a0, c0, y0, readout")
-    variant, dt, a0, c0, readout = _check(model, variant, dt, a0, c0, readout)
-    y0 = positive_float(y0, "y0", allow_zero=True)
-    R = positive_int(replicas, "replicas")
-    T = positive_int(steps, "steps")
+    return sb_execute(model, plan(model, replicas=replicas, steps=steps, **params), rng, device)
+
+
+def sb_execute(model: IsingModel, p: Any, rng: np.random.Generator, device: Device | None = None):
+    """Run a validated :class:`cimsim.solvers.sb.Plan` on the device."""
     dev = _dev(device)
-    X0 = np.zeros((R, model.n), dtype=np.float32)
-    Y0 = rng.uniform(-y0, y0, size=(R, model.n)).astype(np.float32)
-    _, _, best_S, best_E = sb_simulate(model, X0, Y0, steps=T, variant=variant, dt=dt, a0=a0, c0=c0,
-                                       readout=readout, device=dev)
-    settings = dict(variant=variant, dt=dt, a0=a0, c0=c0, y0=y0, readout=readout)
-    return Batch(best_S, T, settings, {"best_energies": best_E, "coupling_scale": model.coupling_scale(),
-                                        "device": dev.name})
+    X0, Y0 = p.initial_state(model.n, rng)
+    _, _, best_S, best_E = sb_simulate(model, X0, Y0, steps=p.steps, variant=p.variant, dt=p.dt, a0=p.a0, c0=p.c0,
+                                       readout=p.readout, device=dev)
+    return p.batch(model, best_S, best_E, device=dev.name)
 
 
 # ====================================================================== ahc / cac
@@ -320,39 +302,28 @@ def amplitude_simulate(model: IsingModel, X0: np.ndarray, E0: np.ndarray, steps:
                           h(STEPS))
 
 
-def _amp_solver(name: str, model: IsingModel, replicas: int, steps: int, rng: np.random.Generator,
-                device: Device | None, params: dict):
-    from ..solvers import Batch
-    from ..solvers import ahc, cac
+def amplitude_execute(model: IsingModel, p: Any, rng: np.random.Generator, device: Device | None = None):
+    """Run a validated :class:`cimsim.solvers.cac.AmplitudePlan` (cac or ahc) with :func:`amplitude_simulate`."""
+    from functools import partial
 
-    replicas = positive_int(replicas, "replicas")
-    steps = positive_int(steps, "steps")
-    mod = ahc if name == "ahc" else cac
-    prm = mod.resolve_params(model, **params)
     dev = _dev(device)
-    m = model.with_aux_spin() if model.has_fields else model
-    X, E = cac._initial(m, replicas, rng, prm["x0"])
-    kargs = ahc._kernel_args(prm, steps) if name == "ahc" else cac._kernel_args(model, prm)
-    st = amplitude_simulate(m, X, E, steps, device=dev, **kargs)
-    spins = strip_aux_spin(st.best_spins) if model.has_fields else st.best_spins
-    extra: dict[str, Any] = {"steps_to_best": st.steps_to_best.tolist(), "steps_taken": st.steps.tolist()}
-    if name == "cac":
-        extra["best_energy_tracked"] = st.best_energy.tolist()
-    extra["aux_spin"] = bool(model.has_fields)
-    extra["device"] = dev.name
-    return Batch(spins, steps, dict(prm), extra)
+    return p.execute(model, rng, partial(amplitude_simulate, device=dev), device=dev.name)
 
 
 def ahc_run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "gpu",
             device: Device | None = None, **params: Any):
-    """GPU AHC (:mod:`cimsim.solvers.ahc`): same parameters, same Batch."""
-    return _amp_solver("ahc", model, replicas, steps, rng, device, params)
+    """GPU AHC (:mod:`cimsim.solvers.ahc`): same parameters (:func:`cimsim.solvers.ahc.plan`), same Batch."""
+    from ..solvers.ahc import plan
+
+    return amplitude_execute(model, plan(model, replicas=replicas, steps=steps, **params), rng, device)
 
 
 def cac_run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "gpu",
             device: Device | None = None, **params: Any):
-    """GPU CAC (:mod:`cimsim.solvers.cac`): same parameters, same Batch."""
-    return _amp_solver("cac", model, replicas, steps, rng, device, params)
+    """GPU CAC (:mod:`cimsim.solvers.cac`): same parameters (:func:`cimsim.solvers.cac.plan`), same Batch."""
+    from ..solvers.cac import plan
+
+    return amplitude_execute(model, plan(model, replicas=replicas, steps=steps, **params), rng, device)
 
 
 # ====================================================================== spectral

@@ -33,12 +33,12 @@ from typing import Any
 import numpy as np
 
 from ..errors import CimsimError, finite_float, positive_float, positive_int
-from ..model import IsingModel, strip_aux_spin
+from ..model import IsingModel
 from . import Batch
-from .cac import AmplitudeState, E_MAX, _initial, abs_sum, simulate
+from .cac import E_MAX, AmplitudePlan, AmplitudeState, abs_sum, simulate
 from .cac import defaults as cac_defaults
 
-__all__ = ["defaults", "run", "integrate", "resolve_params"]
+__all__ = ["defaults", "run", "plan", "integrate", "resolve_params"]
 
 #: eps = EPS_HAT * N / sum |J|  (0.07 at mean degree 48)
 EPS_HAT = 3.36
@@ -102,6 +102,14 @@ def integrate(model: IsingModel, x: np.ndarray, e: np.ndarray, steps: int, **par
     return simulate(m, X, Ev, steps, **_kernel_args(prm, steps))
 
 
+def plan(model: IsingModel, *, replicas: int, steps: int, **params: Any) -> AmplitudePlan:
+    """Validate ``replicas``, ``steps`` and the AHC ``params`` (:func:`resolve_params`)."""
+    replicas = positive_int(replicas, "replicas")
+    steps = positive_int(steps, "steps")
+    prm = resolve_params(model, **params)
+    return AmplitudePlan(replicas, steps, prm, _kernel_args(prm, steps), False)
+
+
 def run(
     model: IsingModel,
     *,
@@ -115,20 +123,9 @@ def run(
 
     Parameters (all optional): ``dt, p, mu, beta, a, eps, e_max, x_max, x0, target``.
     """
-    if backend == "gpu":  # CuPy device path (cimsim.gpu), same parameters and Batch
-        from ..gpu import ahc_run
+    p = plan(model, replicas=replicas, steps=steps, **params)
+    if backend == "gpu":  # CuPy device path (cimsim.gpu), same plan and Batch
+        from ..gpu.dynamics import amplitude_execute
 
-        return ahc_run(model, replicas=replicas, steps=steps, rng=rng, **params)
-    replicas = positive_int(replicas, "replicas")
-    steps = positive_int(steps, "steps")
-    prm = resolve_params(model, **params)
-    m = model.with_aux_spin() if model.has_fields else model
-    X, E = _initial(m, replicas, rng, prm["x0"])
-    st = simulate(m, X, E, steps, **_kernel_args(prm, steps))
-    spins = strip_aux_spin(st.best_spins) if model.has_fields else st.best_spins
-    extra = {
-        "steps_to_best": st.steps_to_best.tolist(),
-        "steps_taken": st.steps.tolist(),
-        "aux_spin": bool(model.has_fields),
-    }
-    return Batch(spins, steps, dict(prm), extra)
+        return amplitude_execute(model, p, rng)
+    return p.execute(model, rng)

@@ -50,7 +50,7 @@ from ..kernels.amplitude import run_csr, run_dense, step_dense
 from ..model import IsingModel, strip_aux_spin
 from . import Batch
 
-__all__ = ["defaults", "run", "integrate", "resolve_params", "AmplitudeState", "E_MAX", "simulate"]
+__all__ = ["defaults", "run", "plan", "AmplitudePlan", "integrate", "resolve_params", "AmplitudeState", "E_MAX", "simulate"]
 
 #: Upper clip of the error variables (as in the reference codes).
 E_MAX = 32.0
@@ -273,6 +273,45 @@ def _kernel_args(model: IsingModel, prm: dict) -> dict:
     )
 
 
+@dataclass(frozen=True)
+class AmplitudePlan:
+    """Validated parameters of one cac or ahc batch: what their CPU :func:`run` and the GPU path
+    (:func:`cimsim.gpu.dynamics.amplitude_execute`) both execute. Built by :func:`plan` /
+    :func:`cimsim.solvers.ahc.plan`.
+
+    ``params`` is the resolved parameter dict (``Batch.settings``), ``kernel_args`` the keyword
+    arguments of :func:`simulate`; ``report_tracked`` adds ``best_energy_tracked`` to ``Batch.extra``.
+    """
+
+    replicas: int
+    steps: int
+    params: dict
+    kernel_args: dict
+    report_tracked: bool
+
+    def execute(self, model: IsingModel, rng: np.random.Generator, simulate_fn: Any = None, **extra: Any) -> Batch:
+        """Run the plan: initial state from ``rng``, ``simulate_fn`` (default :func:`simulate`) on the
+        field-free (auxiliary-spin) model, gauge-fixed best spins; ``extra`` is appended to ``Batch.extra``."""
+        m = model.with_aux_spin() if model.has_fields else model
+        X, E = _initial(m, self.replicas, rng, self.params["x0"])
+        st = (simulate if simulate_fn is None else simulate_fn)(m, X, E, self.steps, **self.kernel_args)
+        spins = strip_aux_spin(st.best_spins) if model.has_fields else st.best_spins
+        out: dict[str, Any] = {"steps_to_best": st.steps_to_best.tolist(), "steps_taken": st.steps.tolist()}
+        if self.report_tracked:
+            out["best_energy_tracked"] = st.best_energy.tolist()
+        out["aux_spin"] = bool(model.has_fields)
+        out.update(extra)
+        return Batch(spins, self.steps, dict(self.params), out)
+
+
+def plan(model: IsingModel, *, replicas: int, steps: int, **params: Any) -> AmplitudePlan:
+    """Validate ``replicas``, ``steps`` and the CAC ``params`` (:func:`resolve_params`)."""
+    replicas = positive_int(replicas, "replicas")
+    steps = positive_int(steps, "steps")
+    prm = resolve_params(model, **params)
+    return AmplitudePlan(replicas, steps, prm, _kernel_args(model, prm), True)
+
+
 def run(
     model: IsingModel,
     *,
@@ -287,21 +326,9 @@ def run(
     Parameters (all optional): ``dt, p, mu, alpha, rho, delta, beta, gamma, tau, e_max, x0, target``
     (see the module docstring; ``tau`` in time units, ``target`` an energy at which a replica stops).
     """
-    if backend == "gpu":  # CuPy device path (cimsim.gpu), same parameters and Batch
-        from ..gpu import cac_run
+    p = plan(model, replicas=replicas, steps=steps, **params)
+    if backend == "gpu":  # CuPy device path (cimsim.gpu), same plan and Batch
+        from ..gpu.dynamics import amplitude_execute
 
-        return cac_run(model, replicas=replicas, steps=steps, rng=rng, **params)
-    replicas = positive_int(replicas, "replicas")
-    steps = positive_int(steps, "steps")
-    prm = resolve_params(model, **params)
-    m = model.with_aux_spin() if model.has_fields else model
-    X, E = _initial(m, replicas, rng, prm["x0"])
-    st = simulate(m, X, E, steps, **_kernel_args(model, prm))
-    spins = strip_aux_spin(st.best_spins) if model.has_fields else st.best_spins
-    extra = {
-        "steps_to_best": st.steps_to_best.tolist(),
-        "steps_taken": st.steps.tolist(),
-        "best_energy_tracked": (st.best_energy).tolist(),
-        "aux_spin": bool(model.has_fields),
-    }
-    return Batch(spins, steps, dict(prm), extra)
+        return amplitude_execute(model, p, rng)
+    return p.execute(model, rng)

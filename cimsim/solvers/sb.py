@@ -34,6 +34,7 @@ CSR J: a numba kernel runs each replica's whole trajectory on one thread.
 from __future__ import annotations
 
 import weakref
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse.linalg as sla
@@ -43,7 +44,7 @@ from ..kernels.sb import sb_csr_run, sb_dense_run
 from ..model import IsingModel, check_dense_fits
 from . import Batch
 
-__all__ = ["defaults", "run", "simulate", "VARIANTS", "a_schedule", "default_dt"]
+__all__ = ["defaults", "run", "plan", "Plan", "simulate", "VARIANTS", "a_schedule", "default_dt"]
 
 VARIANTS = ("dsb", "bsb")
 #: Goto et al. 2021 time step, used whenever it is stable (see default_dt).
@@ -159,13 +160,38 @@ def _simulate(model, X, Y, steps, variant, dt, a0, c0, readout):
     return X, Y, best_S, best_E
 
 
-def run(
+@dataclass(frozen=True)
+class Plan:
+    """Validated parameters of one sb batch: what :func:`run` and the GPU path
+    (:func:`cimsim.gpu.dynamics.sb_run`) both execute. Built by :func:`plan`."""
+
+    replicas: int
+    steps: int
+    variant: str
+    dt: float
+    a0: float
+    c0: float
+    y0: float
+    readout: int
+
+    def initial_state(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """(R, N) float32 positions (zero) and momenta ~ U(-y0, y0) drawn from ``rng``."""
+        X = np.zeros((self.replicas, n), dtype=np.float32)
+        Y = rng.uniform(-self.y0, self.y0, size=(self.replicas, n)).astype(np.float32)
+        return X, Y
+
+    def batch(self, model: IsingModel, best_S: np.ndarray, best_E: np.ndarray, **extra) -> Batch:
+        """The Batch of a finished run (``extra`` appended to ``Batch.extra``)."""
+        settings = dict(variant=self.variant, dt=self.dt, a0=self.a0, c0=self.c0, y0=self.y0, readout=self.readout)
+        return Batch(best_S, self.steps, settings,
+                     {"best_energies": best_E, "coupling_scale": model.coupling_scale(), **extra})
+
+
+def plan(
     model: IsingModel,
     *,
     replicas: int,
     steps: int,
-    rng: np.random.Generator,
-    backend: str = "cpu",
     variant: str = "dsb",
     dt: float | None = None,
     a0: float = 1.0,
@@ -173,21 +199,27 @@ def run(
     y0: float = 0.1,
     readout: int | None = None,
     **params,
-) -> Batch:
-    """Run ``replicas`` SB trajectories of ``steps`` steps from x = 0; return each one's best readout."""
-    if backend == "gpu":  # CuPy device path (cimsim.gpu), same parameters and Batch
-        from ..gpu import sb_run
-
-        return sb_run(model, replicas=replicas, steps=steps, rng=rng, variant=variant, dt=dt, a0=a0, c0=c0, y0=y0,
-                      readout=readout, **params)
+) -> Plan:
+    """Validate the parameters of :func:`run` and fill the instance-dependent defaults (``dt``, ``c0``,
+    ``readout``); raises :class:`CimsimError` before any work starts."""
     if params:
         raise CimsimError(f"unknown sb parameter(s): {', '.join(params)}; known: variant, dt, a0, c0, y0, readout")
     variant, dt, a0, c0, readout = _check(model, variant, dt, a0, c0, readout)
     y0 = positive_float(y0, "y0", allow_zero=True)
     R = positive_int(replicas, "replicas")
     T = positive_int(steps, "steps")
-    X = np.zeros((R, model.n), dtype=np.float32)
-    Y = rng.uniform(-y0, y0, size=(R, model.n)).astype(np.float32)
-    X, Y, best_S, best_E = _simulate(model, X, Y, T, variant, dt, a0, c0, readout)
-    settings = dict(variant=variant, dt=dt, a0=a0, c0=c0, y0=y0, readout=readout)
-    return Batch(best_S, T, settings, {"best_energies": best_E, "coupling_scale": model.coupling_scale()})
+    return Plan(R, T, variant, dt, a0, c0, y0, readout)
+
+
+def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "cpu",
+        **params) -> Batch:
+    """Run ``replicas`` SB trajectories of ``steps`` steps from x = 0; return each one's best readout.
+    Parameters (``variant, dt, a0, c0, y0, readout``) as for :func:`plan`."""
+    p = plan(model, replicas=replicas, steps=steps, **params)
+    if backend == "gpu":  # CuPy device path (cimsim.gpu), same plan and Batch
+        from ..gpu.dynamics import sb_execute
+
+        return sb_execute(model, p, rng)
+    X, Y = p.initial_state(model.n, rng)
+    X, Y, best_S, best_E = _simulate(model, X, Y, p.steps, p.variant, p.dt, p.a0, p.c0, p.readout)
+    return p.batch(model, best_S, best_E)
