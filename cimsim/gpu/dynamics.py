@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import CimsimError, positive_int
-from ..model import IsingModel, strip_aux_spin
+from ..model import IsingModel
 from .device import Device, coupling_for, gpu_device
 
 __all__ = ["cim_run", "cim_execute", "sb_run", "sb_execute", "ahc_run", "cac_run", "amplitude_execute", "spectral_run", "amplitude_simulate"]
@@ -328,34 +328,22 @@ def cac_run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Gene
 
 # ====================================================================== spectral
 def spectral_run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "gpu",
-                 k: int = 8, device: Device | None = None, **params: Any):
+                 device: Device | None = None, **params: Any):
     """GPU spectral relaxation (:mod:`cimsim.solvers.spectral`): top-k eigenvectors on the device
     (:func:`cimsim.gpu.linalg.top_eigenpairs`) and the roundings ``sign(V diag(sqrt w+) g)`` as one GEMM."""
-    from ..solvers import Batch
+    from ..solvers.spectral import batch, plan, rounding_coefficients, work_model
     from .linalg import top_eigenpairs
 
-    if params:
-        raise CimsimError(f"unknown spectral parameter(s): {', '.join(params)} (known: k)")
-    k = positive_int(k, "k (number of eigenvectors)")
+    k = plan(**params)
     replicas = positive_int(replicas, "replicas")
-    work = model.with_aux_spin() if model.has_fields else model
-    if work.n < 2:
-        raise CimsimError("the spectral solver needs at least 2 spins")
+    work = work_model(model)
     dev = _dev(device)
     xp = dev.xp
     w, V = top_eigenpairs(work, k, rng, device=dev)  # device arrays, descending
     wh = dev.to_host(w)
-    n = work.n
-    S = xp.empty((replicas, n), dtype=xp.int8)
+    S = xp.empty((replicas, work.n), dtype=xp.int8)
     S[0] = xp.where(V[:, 0] >= 0, 1, -1)
     if replicas > 1:
-        weights = np.sqrt(np.clip(wh, 0.0, None))
-        if not np.any(weights > 0):
-            weights = np.ones_like(wh)
-        G = dev.asarray(rng.standard_normal((replicas - 1, V.shape[1])) * weights, dtype=V.dtype)
+        G = dev.asarray(rounding_coefficients(wh, replicas, rng), dtype=V.dtype)
         S[1:] = xp.where(G @ V.T >= 0, 1, -1)
-    Sh = dev.to_host(S)
-    if model.has_fields:
-        Sh = strip_aux_spin(Sh)
-    return Batch(Sh, 1, {"k": int(V.shape[1])}, {"lambda_max": float(wh[0]), "eigenvalues": wh.tolist(),
-                                                 "device": dev.name})
+    return batch(model, dev.to_host(S), wh, device=dev.name)

@@ -35,42 +35,57 @@ def top_eigenpairs(model: IsingModel, k: int, rng: np.random.Generator) -> tuple
     return w[order], V[:, order]
 
 
+def rounding_coefficients(w: np.ndarray, replicas: int, rng: np.random.Generator) -> np.ndarray:
+    """The (replicas - 1, k) random combinations ``g diag(sqrt w+)`` (all-ones weights if no w > 0) whose
+    products with the eigenvectors replicas 1.. round; drawn from ``rng`` (shared with the GPU path)."""
+    weights = np.sqrt(np.clip(w, 0.0, None))
+    if not np.any(weights > 0):
+        weights = np.ones_like(w)
+    return rng.standard_normal((replicas - 1, w.shape[0])) * weights
+
+
 def round_eigenvectors(w: np.ndarray, V: np.ndarray, replicas: int, rng: np.random.Generator) -> np.ndarray:
     """(replicas, N) +-1 roundings: the first is sign(v_max), the others sign(V diag(sqrt w+) g)."""
     n = V.shape[0]
     S = np.empty((replicas, n), dtype=np.int8)
     S[0] = np.where(V[:, 0] >= 0, 1, -1)
     if replicas > 1:
-        weights = np.sqrt(np.clip(w, 0.0, None))
-        if not np.any(weights > 0):
-            weights = np.ones_like(w)
-        G = rng.standard_normal((replicas - 1, V.shape[1])) * weights
+        G = rounding_coefficients(w, replicas, rng)
         S[1:] = np.where(G @ V.T >= 0, 1, -1)
     return S
 
 
-def run(
-    model: IsingModel,
-    *,
-    replicas: int,
-    steps: int,
-    rng: np.random.Generator,
-    backend: str = "cpu",
-    k: int = 8,
-    **params,
-) -> Batch:
-    if backend == "gpu":  # CuPy device path (cimsim.gpu), same parameters and Batch
-        from ..gpu import spectral_run
-
-        return spectral_run(model, replicas=replicas, steps=steps, rng=rng, k=k, **params)
+def plan(*, k: int = 8, **params) -> int:
+    """Validate the parameters of :func:`run` (only ``k``, the number of eigenvectors); returns ``k``."""
     if params:
         raise CimsimError(f"unknown spectral parameter(s): {', '.join(params)} (known: k)")
-    k = positive_int(k, "k (number of eigenvectors)")
+    return positive_int(k, "k (number of eigenvectors)")
+
+
+def work_model(model: IsingModel) -> IsingModel:
+    """The field-free model the eigenvectors are taken of (auxiliary spin if ``model`` has fields)."""
     work = model.with_aux_spin() if model.has_fields else model
     if work.n < 2:
         raise CimsimError("the spectral solver needs at least 2 spins")
-    w, V = top_eigenpairs(work, k, rng)
-    S = round_eigenvectors(w, V, replicas, rng)
+    return work
+
+
+def batch(model: IsingModel, S: np.ndarray, w: np.ndarray, **extra) -> Batch:
+    """The Batch of the (replicas, N_work) roundings ``S`` (auxiliary spin stripped) of eigenvalues ``w``."""
     if model.has_fields:
         S = strip_aux_spin(S)
-    return Batch(S, 1, {"k": int(V.shape[1])}, {"lambda_max": float(w[0]), "eigenvalues": w.tolist()})
+    return Batch(S, 1, {"k": int(w.shape[0])}, {"lambda_max": float(w[0]), "eigenvalues": w.tolist(), **extra})
+
+
+def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "cpu",
+        **params) -> Batch:
+    """Solver contract: ``replicas`` roundings of the top-k eigenvectors (``steps`` unused); parameter ``k``
+    (default 8) as for :func:`plan`."""
+    if backend == "gpu":  # CuPy device path (cimsim.gpu), same parameters and Batch
+        from ..gpu import spectral_run
+
+        return spectral_run(model, replicas=replicas, steps=steps, rng=rng, **params)
+    k = plan(**params)
+    work = work_model(model)
+    w, V = top_eigenpairs(work, k, rng)
+    return batch(model, round_eigenvectors(w, V, replicas, rng), w)
