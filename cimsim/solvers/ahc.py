@@ -104,28 +104,13 @@ def integrate(model: IsingModel, x: np.ndarray, e: np.ndarray, steps: int, **par
 
 def plan(model: IsingModel, *, replicas: int, steps: int, **params: Any) -> AmplitudePlan:
     """Validate ``replicas``, ``steps`` and the AHC ``params`` (:func:`resolve_params`)."""
-    replicas = positive_int(replicas, "replicas")
-    steps = positive_int(steps, "steps")
-    prm = resolve_params(model, **params)
-    return AmplitudePlan(replicas, steps, prm, _kernel_args(prm, steps), False)
+    return AmplitudePlan.make(replicas, steps, lambda: resolve_params(model, **params), _kernel_args, False)
 
 
-def run(
-    model: IsingModel,
-    *,
-    replicas: int,
-    steps: int,
-    rng: np.random.Generator,
-    backend: str = "cpu",
-    **params: Any,
-) -> Batch:
+def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "cpu",
+        **params: Any) -> Batch:
     """Solver contract: ``replicas`` independent AHC trajectories of ``steps`` steps each.
 
     Parameters (all optional): ``dt, p, mu, beta, a, eps, e_max, x_max, x0, target``.
     """
-    p = plan(model, replicas=replicas, steps=steps, **params)
-    if backend == "gpu":  # CuPy device path (cimsim.gpu), same plan and Batch
-        from ..gpu.dynamics import amplitude_execute
-
-        return amplitude_execute(model, p, rng)
-    return p.execute(model, rng)
+    return plan(model, replicas=replicas, steps=steps, **params).run(model, rng, backend)

@@ -40,7 +40,7 @@ when each replica found its best state.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -289,6 +289,23 @@ class AmplitudePlan:
     kernel_args: dict
     report_tracked: bool
 
+    @classmethod
+    def make(cls, replicas: int, steps: int, resolve: Callable[[], dict], kernel_args: Callable[[dict, int], dict],
+             report_tracked: bool) -> "AmplitudePlan":
+        """Validate ``replicas`` and ``steps``, then ``resolve()`` the parameters (raises CimsimError)."""
+        replicas = positive_int(replicas, "replicas")
+        steps = positive_int(steps, "steps")
+        prm = resolve()
+        return cls(replicas, steps, prm, kernel_args(prm, steps), report_tracked)
+
+    def run(self, model: IsingModel, rng: np.random.Generator, backend: str = "cpu") -> Batch:
+        """The solver contract's ``run`` for this plan: the GPU path for ``backend="gpu"``, else :meth:`execute`."""
+        if backend == "gpu":  # CuPy device path (cimsim.gpu), same plan and Batch
+            from ..gpu.dynamics import amplitude_execute
+
+            return amplitude_execute(model, self, rng)
+        return self.execute(model, rng)
+
     def execute(self, model: IsingModel, rng: np.random.Generator, simulate_fn: Any = None, **extra: Any) -> Batch:
         """Run the plan: initial state from ``rng``, ``simulate_fn`` (default :func:`simulate`) on the
         field-free (auxiliary-spin) model, gauge-fixed best spins; ``extra`` is appended to ``Batch.extra``."""
@@ -306,29 +323,15 @@ class AmplitudePlan:
 
 def plan(model: IsingModel, *, replicas: int, steps: int, **params: Any) -> AmplitudePlan:
     """Validate ``replicas``, ``steps`` and the CAC ``params`` (:func:`resolve_params`)."""
-    replicas = positive_int(replicas, "replicas")
-    steps = positive_int(steps, "steps")
-    prm = resolve_params(model, **params)
-    return AmplitudePlan(replicas, steps, prm, _kernel_args(model, prm), True)
+    return AmplitudePlan.make(replicas, steps, lambda: resolve_params(model, **params),
+                              lambda prm, _steps: _kernel_args(model, prm), True)
 
 
-def run(
-    model: IsingModel,
-    *,
-    replicas: int,
-    steps: int,
-    rng: np.random.Generator,
-    backend: str = "cpu",
-    **params: Any,
-) -> Batch:
+def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "cpu",
+        **params: Any) -> Batch:
     """Solver contract: ``replicas`` independent CAC trajectories of ``steps`` Euler steps each.
 
     Parameters (all optional): ``dt, p, mu, alpha, rho, delta, beta, gamma, tau, e_max, x0, target``
     (see the module docstring; ``tau`` in time units, ``target`` an energy at which a replica stops).
     """
-    p = plan(model, replicas=replicas, steps=steps, **params)
-    if backend == "gpu":  # CuPy device path (cimsim.gpu), same plan and Batch
-        from ..gpu.dynamics import amplitude_execute
-
-        return amplitude_execute(model, p, rng)
-    return p.execute(model, rng)
+    return plan(model, replicas=replicas, steps=steps, **params).run(model, rng, backend)
