@@ -113,4 +113,9 @@ def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generato
 
     Parameters (all optional): ``dt, p, mu, beta, a, eps, e_max, x_max, x0, target``.
     """
-    return plan(model, replicas=replicas, steps=steps, **params).run(model, rng, backend)
+    p = plan(model, replicas=replicas, steps=steps, **params)
+    if backend == "gpu":  # CuPy device path (cimsim.gpu), same plan and Batch
+        from ..gpu.dynamics import amplitude_execute
+
+        return amplitude_execute(model, p, rng)
+    return p.execute(model, rng)

@@ -298,14 +298,6 @@ class AmplitudePlan:
         prm = resolve()
         return cls(replicas, steps, prm, kernel_args(prm, steps), report_tracked)
 
-    def run(self, model: IsingModel, rng: np.random.Generator, backend: str = "cpu") -> Batch:
-        """The solver contract's ``run`` for this plan: the GPU path for ``backend="gpu"``, else :meth:`execute`."""
-        if backend == "gpu":  # CuPy device path (cimsim.gpu), same plan and Batch
-            from ..gpu.dynamics import amplitude_execute
-
-            return amplitude_execute(model, self, rng)
-        return self.execute(model, rng)
-
     def execute(self, model: IsingModel, rng: np.random.Generator, simulate_fn: Any = None, **extra: Any) -> Batch:
         """Run the plan: initial state from ``rng``, ``simulate_fn`` (default :func:`simulate`) on the
         field-free (auxiliary-spin) model, gauge-fixed best spins; ``extra`` is appended to ``Batch.extra``."""
@@ -334,4 +326,9 @@ def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generato
     Parameters (all optional): ``dt, p, mu, alpha, rho, delta, beta, gamma, tau, e_max, x0, target``
     (see the module docstring; ``tau`` in time units, ``target`` an energy at which a replica stops).
     """
-    return plan(model, replicas=replicas, steps=steps, **params).run(model, rng, backend)
+    p = plan(model, replicas=replicas, steps=steps, **params)
+    if backend == "gpu":  # CuPy device path (cimsim.gpu), same plan and Batch
+        from ..gpu.dynamics import amplitude_execute
+
+        return amplitude_execute(model, p, rng)
+    return p.execute(model, rng)
