@@ -358,16 +358,11 @@ def parse_sweep(items: Sequence[str]) -> dict[str, list]:
     Values are separated by ``,`` (or ``;`` when any is present; schedules always need ``;`` or one
     ``--sweep`` per value); repeating a key appends values. Duplicated values are refused.
     """
-    from .cli.common import parse_value
+    from .cli.common import parse_value, split_assignment
 
     out: dict[str, list] = {}
     for item in items:
-        if "=" not in item:
-            raise CimsimError(f"--sweep expects KEY=V1,V2,..., got {item!r}")
-        key, text = item.split("=", 1)
-        key = key.strip().replace("-", "_")
-        if not key.isidentifier():
-            raise CimsimError(f"--sweep: {key!r} is not a parameter name")
+        key, text = split_assignment(item, "--sweep", "KEY=V1,V2,...")
         if key in ("replicas", "runs", "seed", "solver"):
             raise CimsimError(f"--sweep: {key} cannot be swept (use --runs / --seed / separate studies)")
         values = [parse_value(v) for v in _split_values(key, text)]

@@ -26,16 +26,23 @@ def parse_value(text: str) -> Any:
         return text
 
 
+def split_assignment(item: str, what: str = "--param", form: str = "KEY=VALUE") -> tuple[str, str]:
+    """Split ``"key=text"`` into the parameter name (stripped, ``-`` read as ``_``) and the raw text;
+    CimsimError (naming the option ``what`` and the expected ``form``) if it is not of that form."""
+    if "=" not in item:
+        raise CimsimError(f"{what} expects {form}, got {item!r}")
+    key, text = item.split("=", 1)
+    key = key.strip().replace("-", "_")
+    if not key.isidentifier():
+        raise CimsimError(f"{what}: {key!r} is not a parameter name")
+    return key, text
+
+
 def parse_params(items: tuple[str, ...] | list[str], what: str = "--param") -> dict[str, Any]:
     """Turn ``("dt=0.1", "variant=dsb")`` into ``{"dt": 0.1, "variant": "dsb"}``."""
     out: dict[str, Any] = {}
     for item in items:
-        if "=" not in item:
-            raise CimsimError(f"{what} expects KEY=VALUE, got {item!r}")
-        key, value = item.split("=", 1)
-        key = key.strip().replace("-", "_")
-        if not key.isidentifier():
-            raise CimsimError(f"{what}: {key!r} is not a parameter name")
+        key, value = split_assignment(item, what)
         out[key] = parse_value(value)
     return out
 
