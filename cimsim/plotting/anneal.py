@@ -13,6 +13,15 @@ import matplotlib.pyplot as plt
 __all__ = ["plot_tts", "plot_energy_distribution", "plot_trajectories", "extract_trace"]
 
 
+def _save(fig: Any, path: str | Path) -> Path:
+    """Lay out, write (110 dpi) and close ``fig``; return the path written."""
+    fig.tight_layout()
+    out = Path(path)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
 def _numeric(values: Sequence[Any]) -> bool:
     return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
 
@@ -83,11 +92,7 @@ def plot_tts(rows: list[dict], swept: list[str], path: str | Path, *, cost: str 
     if len(curves) > 1:
         ax.legend(fontsize=7)
     ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
-    out = Path(path)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return _save(fig, path)
 
 
 def plot_energy_distribution(rows: list[dict], swept: list[str], path: str | Path, *,
@@ -113,11 +118,7 @@ def plot_energy_distribution(rows: list[dict], swept: list[str], path: str | Pat
     ax.set_ylabel("final Ising energy H")
     ax.set_title(title or "final energies: box 25-75%, whiskers 5-95%, x mean, triangle min", fontsize=9)
     ax.grid(True, axis="y", alpha=0.3)
-    fig.tight_layout()
-    out = Path(path)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return _save(fig, path)
 
 
 def extract_trace(extra: dict) -> dict | None:
@@ -176,8 +177,4 @@ def plot_trajectories(traces: list[tuple[str, dict]], path: str | Path, *, targe
         ax.set_xlabel(xlabel)
         ax.set_ylabel("Ising energy H(sign x)" if c == 0 else "")
     fig.suptitle(title or "trajectories against the pump (dashed: target energy)", fontsize=9)
-    fig.tight_layout()
-    out = Path(path)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return _save(fig, path)
