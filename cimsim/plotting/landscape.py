@@ -87,14 +87,8 @@ def plot_phase_diagram(raw: list[dict], transitions: dict, out_dir: str, *, pref
     axes[1].plot(a_th, q_th, "k:", label="RS theory (exact quadrature)")
     axes[0].set_ylabel("energy per spin  ε = E_a/N")
     axes[1].set_ylabel("squared radius  q = |x|²/N")
-    for ax in axes:
-        ax.set_xlabel("pump a")
-        mark_transitions(ax, origin_est)
-        ax.legend(fontsize=7)
-        ax.grid(alpha=0.3)
-    fig.suptitle("SK soft-spin landscape: followed minimum vs a")
-    fig.tight_layout()
-    files.append(_save(fig, out_dir, f"{prefix}_energy_radius.png"))
+    files.append(_pump_panels(fig, axes, [origin_est] * len(axes), "SK soft-spin landscape: followed minimum vs a",
+                              out_dir, f"{prefix}_energy_radius.png"))
 
     # 2. lambda_min vs a
     fig, ax = plt.subplots(figsize=(7, 4.5))
@@ -135,14 +129,8 @@ def plot_phase_diagram(raw: list[dict], transitions: dict, out_dir: str, *, pref
                 ax.errorbar(a_vals, m, yerr=s, marker="o", color=c, label=f"N={n}, {starts} starts/instance")
         axes[0].set_ylabel("distinct minima found (x ~ -x merged)")
         axes[1].set_ylabel("sd of ε over distinct minima")
-        for ax in axes:
-            ax.set_xlabel("pump a")
-            mark_transitions(ax, None)
-            ax.legend(fontsize=7)
-            ax.grid(alpha=0.3)
-        fig.suptitle("Minima from random starts")
-        fig.tight_layout()
-        files.append(_save(fig, out_dir, f"{prefix}_distinct_minima.png"))
+        files.append(_pump_panels(fig, axes, [None] * len(axes), "Minima from random starts",
+                                  out_dir, f"{prefix}_distinct_minima.png"))
 
     # 4. amplitude pseudo-gap: p0 and min|x| vs a
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
@@ -159,14 +147,8 @@ def plot_phase_diagram(raw: list[dict], transitions: dict, out_dir: str, *, pref
     axes[1].plot(a_th[ok_th], np.sqrt(np.clip(b_th, 0, None))[ok_th], "k:", label="RS gap sqrt(b)")
     axes[0].set_ylabel("amplitude density at 0, p(|x|<0.05)/0.1")
     axes[1].set_ylabel("min_i |x_i|")
-    for ax in axes:
-        ax.set_xlabel("pump a")
-        mark_transitions(ax, susy_est if ax is axes[0] else None)
-        ax.legend(fontsize=7)
-        ax.grid(alpha=0.3)
-    fig.suptitle("Amplitude (pseudo-)gap at the followed minimum")
-    fig.tight_layout()
-    files.append(_save(fig, out_dir, f"{prefix}_amplitudes.png"))
+    files.append(_pump_panels(fig, axes, [susy_est] + [None] * (len(axes) - 1),
+                              "Amplitude (pseudo-)gap at the followed minimum", out_dir, f"{prefix}_amplitudes.png"))
 
     # 5. spectra at chosen a (largest N, first instance) vs Pastur law
     P = _paths(raw, big)
@@ -245,6 +227,19 @@ def plot_reporter(points_by_instance: Iterable, a: float, out_dir: str, *, J_lis
     fig.tight_layout()
     files.append(_save(fig, out_dir, f"{prefix}_lowest.png"))
     return files
+
+
+def _pump_panels(fig, axes, estimates: list, title: str, out_dir: str, name: str) -> str:
+    """Finish panels plotted against the pump a (x label, transition marks ``estimates[i]`` on panel i,
+    legend, grid), title, lay out and save ``fig``; return the path written."""
+    for ax, est in zip(axes, estimates):
+        ax.set_xlabel("pump a")
+        mark_transitions(ax, est)
+        ax.legend(fontsize=7)
+        ax.grid(alpha=0.3)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, out_dir, name)
 
 
 def _save(fig, out_dir: str, name: str) -> str:
