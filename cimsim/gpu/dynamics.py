@@ -230,7 +230,7 @@ def amplitude_simulate(model: IsingModel, X0: np.ndarray, E0: np.ndarray, steps:
     readout), the control of the previous step on (R,) device vectors (H_opt, xi, its reset, tau_a),
     then the fused kernel (which also saves an improved readout into the best spins).
     """
-    from ..solvers.cac import AmplitudeState
+    from ..solvers.cac import AmplitudeState, check_inputs, energy_tolerance
 
     if model.has_fields:
         raise CimsimError("simulate needs a field-free model; use model.with_aux_spin()")
@@ -238,16 +238,10 @@ def amplitude_simulate(model: IsingModel, X0: np.ndarray, E0: np.ndarray, steps:
     xp = dev.xp
     X0 = np.atleast_2d(np.asarray(X0, dtype=np.float64))
     E0 = np.atleast_2d(np.asarray(E0, dtype=np.float64))
+    check_inputs(model, X0, E0)
     R, N = X0.shape
-    if E0.shape != (R, N) or N != model.n:
-        raise CimsimError(f"x and e must both have shape (R, {model.n}); got {X0.shape} and {E0.shape}")
-    if not (np.all(np.isfinite(X0)) and np.all(np.isfinite(E0))):
-        raise CimsimError("initial x and e must be finite")
     steps = positive_int(steps, "steps")
-    J = model.J
-    unit = float(np.max(np.abs(J.data))) if model.is_sparse and J.nnz else (
-        float(np.max(np.abs(J))) if not model.is_sparse and J.size else 1.0)
-    tol = 1e-9 * max(unit, 1e-300) * max(N, 1)
+    tol = energy_tolerance(model)
     tgt = -np.inf if target is None else float(target)
     cpl = coupling_for(model, dev)
     dtype = dev.dtype

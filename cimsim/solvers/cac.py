@@ -170,6 +170,26 @@ class AmplitudeState:
     steps: np.ndarray
 
 
+def check_inputs(model: IsingModel, X: np.ndarray, E: np.ndarray) -> None:
+    """CimsimError unless ``model`` is field-free and ``X``, ``E`` are finite (R, N) arrays (N = model.n);
+    the input check of :func:`simulate` and of the GPU path."""
+    if model.has_fields:
+        raise CimsimError("simulate needs a field-free model; use model.with_aux_spin()")
+    R, N = X.shape
+    if E.shape != (R, N) or N != model.n:
+        raise CimsimError(f"x and e must both have shape (R, {model.n}); got {X.shape} and {E.shape}")
+    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(E))):
+        raise CimsimError("initial x and e must be finite")
+
+
+def energy_tolerance(model: IsingModel) -> float:
+    """Tolerance of the incremental energy comparisons: 1e-9 max|J_ij| N."""
+    J = model.J
+    unit = float(np.max(np.abs(J.data))) if model.is_sparse and J.nnz else (
+        float(np.max(np.abs(J))) if not model.is_sparse and J.size else 1.0)
+    return 1e-9 * max(unit, 1e-300) * max(model.n, 1)
+
+
 def simulate(
     model: IsingModel,
     X: np.ndarray,
@@ -200,11 +220,8 @@ def simulate(
         raise CimsimError("simulate needs a field-free model; use model.with_aux_spin()")
     X = np.array(X, dtype=np.float64, order="C", copy=True)
     E = np.array(E, dtype=np.float64, order="C", copy=True)
+    check_inputs(model, X, E)
     R, N = X.shape
-    if E.shape != (R, N) or N != model.n:
-        raise CimsimError(f"x and e must both have shape (R, {model.n}); got {X.shape} and {E.shape}")
-    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(E))):
-        raise CimsimError("initial x and e must be finite")
     S = np.where(X >= 0, 1, -1).astype(np.int8)
     PHI = np.ascontiguousarray(model.local_fields(S), dtype=np.float64)
     H = np.array(model.energies(S), dtype=np.float64).reshape(R)
@@ -215,9 +232,7 @@ def simulate(
     TC = np.zeros(R, dtype=np.int64)
     TBEST = np.zeros(R, dtype=np.int64)
     STEPS = np.zeros(R, dtype=np.int64)
-    unit = float(np.max(np.abs(model.J.data))) if model.is_sparse and model.J.nnz else (
-        float(np.max(np.abs(model.J))) if not model.is_sparse and model.J.size else 1.0)
-    tol = 1e-9 * max(unit, 1e-300) * max(N, 1)
+    tol = energy_tolerance(model)
     tgt = -np.inf if target is None else float(target)
     args = (p - 1.0, mu, coupling, dt, e_max, x_max, alpha, rho, delta, gamma, int(tau_steps), tol, tgt)
     if model.is_sparse:
