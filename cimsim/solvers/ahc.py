@@ -35,7 +35,7 @@ import numpy as np
 from ..errors import CimsimError, finite_float, positive_float, positive_int
 from ..model import IsingModel
 from . import Batch
-from .cac import E_MAX, AmplitudePlan, AmplitudeState, abs_sum, simulate
+from .cac import E_MAX, AmplitudePlan, AmplitudeState, abs_sum, integrate_with, simulate  # noqa: F401 (simulate: old import path)
 from .cac import defaults as cac_defaults
 
 __all__ = ["defaults", "run", "plan", "integrate", "resolve_params"]
@@ -96,10 +96,7 @@ def integrate(model: IsingModel, x: np.ndarray, e: np.ndarray, steps: int, **par
     """Run AHC from given ``x`` and ``e`` ((R, N) or (N,)) for ``steps`` steps; see :func:`cimsim.solvers.cac.integrate`."""
     steps = positive_int(steps, "steps")
     prm = resolve_params(model, **params)
-    m = model.with_aux_spin() if model.has_fields else model
-    X = np.atleast_2d(np.asarray(x, dtype=np.float64))
-    Ev = np.atleast_2d(np.asarray(e, dtype=np.float64))
-    return simulate(m, X, Ev, steps, **_kernel_args(prm, steps))
+    return integrate_with(model, x, e, steps, _kernel_args(prm, steps))
 
 
 def plan(model: IsingModel, *, replicas: int, steps: int, **params: Any) -> AmplitudePlan:

@@ -273,10 +273,16 @@ def integrate(model: IsingModel, x: np.ndarray, e: np.ndarray, steps: int, **par
     """
     steps = positive_int(steps, "steps")
     prm = resolve_params(model, **params)
+    return integrate_with(model, x, e, steps, _kernel_args(model, prm))
+
+
+def integrate_with(model: IsingModel, x: np.ndarray, e: np.ndarray, steps: int, kernel_args: dict) -> AmplitudeState:
+    """:func:`simulate` from ``x``, ``e`` ((R, N) or (N,)) on the field-free (auxiliary-spin) form of ``model``
+    with validated ``steps`` and ``kernel_args``; the body of the cac and ahc ``integrate``."""
     m = model.with_aux_spin() if model.has_fields else model
     X = np.atleast_2d(np.asarray(x, dtype=np.float64))
     Ev = np.atleast_2d(np.asarray(e, dtype=np.float64))
-    return simulate(m, X, Ev, steps, **_kernel_args(model, prm))
+    return simulate(m, X, Ev, steps, **kernel_args)
 
 
 def _kernel_args(model: IsingModel, prm: dict) -> dict:
