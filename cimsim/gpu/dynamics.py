@@ -26,7 +26,8 @@ from ..errors import CimsimError, positive_int
 from ..model import IsingModel
 from .device import Device, coupling_for, gpu_device
 
-__all__ = ["cim_run", "cim_execute", "sb_run", "sb_execute", "ahc_run", "cac_run", "amplitude_execute", "spectral_run", "amplitude_simulate"]
+__all__ = ["cim_run", "cim_execute", "sb_run", "sb_execute", "ahc_run", "cac_run", "amplitude_execute", "spectral_run",
+           "amplitude_simulate"]
 
 
 def _dev(device: Device | None) -> Device:

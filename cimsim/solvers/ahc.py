@@ -35,7 +35,8 @@ import numpy as np
 from ..errors import CimsimError, finite_float, positive_float, positive_int
 from ..model import IsingModel
 from . import Batch
-from .cac import E_MAX, AmplitudePlan, AmplitudeState, abs_sum, integrate_with, simulate  # noqa: F401 (simulate: old import path)
+from .cac import E_MAX, AmplitudePlan, AmplitudeState, abs_sum, integrate_with
+from .cac import simulate  # noqa: F401  (kept importable from here)
 from .cac import defaults as cac_defaults
 
 __all__ = ["defaults", "run", "plan", "integrate", "resolve_params"]

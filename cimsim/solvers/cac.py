@@ -50,7 +50,8 @@ from ..kernels.amplitude import run_csr, run_dense, step_dense
 from ..model import IsingModel, strip_aux_spin
 from . import Batch
 
-__all__ = ["defaults", "run", "plan", "AmplitudePlan", "integrate", "resolve_params", "AmplitudeState", "E_MAX", "simulate"]
+__all__ = ["defaults", "run", "plan", "AmplitudePlan", "integrate", "resolve_params", "AmplitudeState", "E_MAX",
+           "simulate"]
 
 #: Upper clip of the error variables (as in the reference codes).
 E_MAX = 32.0

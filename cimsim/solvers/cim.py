@@ -305,8 +305,8 @@ def batch_extra(model: IsingModel, p: Plan, X: np.ndarray, lam: float | None, fi
                 trace: tuple[np.ndarray, np.ndarray, np.ndarray], device: str | None = None) -> dict[str, Any]:
     """``Batch.extra`` from the final (R, N) amplitudes ``X`` and the recorded ``(a, x, energy)`` trace
     (``device``: the GPU path's device name)."""
-    extra: dict[str, Any] = {"threshold": lam, "coupling_scale": model.coupling_scale(), "final_energies": model.energies(
-        np.where(X >= 0, 1, -1).astype(np.int8))}
+    final = model.energies(np.where(X >= 0, 1, -1).astype(np.int8))
+    extra: dict[str, Any] = {"threshold": lam, "coupling_scale": model.coupling_scale(), "final_energies": final}
     if device is not None:
         extra["device"] = device
     if finish_iters:
