@@ -86,6 +86,7 @@ def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generato
 
         return spectral_run(model, replicas=replicas, steps=steps, rng=rng, **params)
     k = plan(**params)
+    replicas = positive_int(replicas, "replicas")
     work = work_model(model)
     w, V = top_eigenpairs(work, k, rng)
     return batch(model, round_eigenvectors(w, V, replicas, rng), w)
