@@ -1,24 +1,39 @@
-"""Interoperability with D-Wave Ocean's ``dimod`` (the ``ocean`` extra).
+"""Interoperability with D-Wave Ocean's ``dimod`` (the ``ocean`` extra: ``pip install "cimsim[ocean]"``).
 
-``to_bqm`` / ``from_bqm`` convert exactly between :class:`~cimsim.model.IsingModel` and
-``dimod.BinaryQuadraticModel`` (SPIN vartype; a BINARY model is converted first). Conventions differ only in
-sign: dimod's Ising energy is ``sum_i h_i s_i + sum_{i<j} J_ij s_i s_j + offset``, ours is
-``-sum_{i<j} J_ij s_i s_j - sum_i h_i s_i + offset``, so couplings and fields change sign.
+Conversions
+    :func:`to_bqm` / :func:`from_bqm` convert exactly between :class:`~cimsim.model.IsingModel` and
+    ``dimod.BinaryQuadraticModel``. Conventions differ only in sign: dimod's Ising energy is
+    ``sum_i h_i s_i + sum_{i<j} J_ij s_i s_j + offset``, cimsim's (physics.md 1) is
+    ``-sum_{i<j} J_ij s_i s_j - sum_i h_i s_i + offset``, so couplings and fields change sign and the
+    offset is kept. A BINARY model is converted to SPIN first (``s = 2x - 1``, dimod's own exact map).
+    Variable labels (any hashable: strings, tuples, mixed types) are kept, in ``bqm.variables`` order.
 
-``CimsimSampler`` is a ``dimod.Sampler``: ``CimsimSampler().sample(bqm, solver="sa", time_limit=1)`` returns a
-SampleSet with one sample per replica run of the last batch (energies recomputed by dimod).
+Sampler
+    :class:`CIMSampler` is a ``dimod.Sampler``, so Ocean code swaps ``neal.SimulatedAnnealingSampler()``
+    for ``cimsim.ocean.CIMSampler()`` in one line::
+
+        sampleset = CIMSampler().sample(bqm, num_reads=100, seed=1)                 # solver "auto"
+        sampleset = CIMSampler().sample(bqm, solver="cac", num_reads=32, steps=2000, seed=1)
+        sampleset = CIMSampler().sample_ising(h, J, solver="sb", variant="dsb")
+
+    Every read is one independent replica of the chosen cimsim solver (replicas run vectorised in one
+    batch); each read goes through 1-flip local search unless ``polish=False``. The SampleSet has the
+    vartype of the input, one row per read, and energies computed by dimod from the input BQM itself
+    (so they equal ``bqm.energies(sampleset)`` exactly). ``sampleset.info`` holds the solver, the
+    settings it used, ``timing`` (seconds) and the seed.
 """
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from .errors import CimsimError
+from .errors import CimsimError, positive_float, positive_int
 from .model import IsingModel
 
-__all__ = ["to_bqm", "from_bqm", "CimsimSampler"]
+__all__ = ["to_bqm", "from_bqm", "CIMSampler", "CimsimSampler"]
 
 
 def _dimod():
@@ -30,46 +45,168 @@ def _dimod():
 
 
 def to_bqm(model: IsingModel):
-    """A SPIN ``dimod.BinaryQuadraticModel`` with the same energy as ``model`` for every spin vector."""
+    """A SPIN ``dimod.BinaryQuadraticModel`` with the same energy as ``model`` for every spin vector.
+
+    Variables are ``model.labels`` when set, else ``0..N-1``. Only the upper triangle of the CSR
+    couplings is walked, so a sparse model is never densified.
+    """
     dimod = _dimod()
     labels = list(model.labels) if model.labels is not None else list(range(model.n))
     C = sp.triu(model.csr_couplings(), k=1).tocoo()
-    linear = {labels[i]: -float(model.h[i]) for i in range(model.n)}
-    quadratic = {(labels[i], labels[j]): -float(w) for i, j, w in zip(C.row, C.col, C.data)}
-    return dimod.BinaryQuadraticModel(linear, quadratic, float(model.offset), dimod.SPIN)
+    bqm = dimod.BinaryQuadraticModel(dimod.SPIN)
+    bqm.add_linear_from((labels[i], -float(model.h[i])) for i in range(model.n))
+    bqm.add_quadratic_from((labels[i], labels[j], -float(w)) for i, j, w in zip(C.row, C.col, C.data))
+    bqm.offset = float(model.offset)
+    return bqm
 
 
 def from_bqm(bqm) -> IsingModel:
-    """An :class:`IsingModel` (labels kept, in ``bqm.variables`` order) equal in energy to ``bqm``."""
+    """An :class:`IsingModel` equal in energy to ``bqm`` (SPIN or BINARY), labels kept in ``bqm.variables`` order.
+
+    Couplings are assembled as CSR (and stored dense only for small or dense models, as
+    :meth:`IsingModel.from_couplings` decides). An empty BQM (no variables) raises
+    :class:`~cimsim.errors.CimsimError`.
+    """
     dimod = _dimod()
+    if not isinstance(bqm, dimod.BinaryQuadraticModel):
+        raise CimsimError(f"expected a dimod.BinaryQuadraticModel, got {type(bqm).__name__}")
     spin = bqm.change_vartype(dimod.SPIN, inplace=False) if bqm.vartype is not dimod.SPIN else bqm
     labels = list(spin.variables)
-    index = {v: k for k, v in enumerate(labels)}
     n = len(labels)
+    if n == 0:
+        raise CimsimError("the binary quadratic model has no variables")
+    index = {v: k for k, v in enumerate(labels)}
     h = np.array([-spin.get_linear(v) for v in labels], dtype=np.float64)
-    rows, cols, vals = [], [], []
-    for (u, v), bias in spin.quadratic.items():
-        i, j = index[u], index[v]
-        rows += [i, j]
-        cols += [j, i]
-        vals += [-bias, -bias]
-    J = sp.csr_matrix((vals, (rows, cols)), shape=(n, n))
+    m = spin.num_interactions
+    rows = np.empty(m, dtype=np.int64)
+    cols = np.empty(m, dtype=np.int64)
+    vals = np.empty(m, dtype=np.float64)
+    for k, ((u, v), bias) in enumerate(spin.quadratic.items()):
+        rows[k], cols[k], vals[k] = index[u], index[v], -bias
+    J = sp.coo_matrix((np.concatenate([vals, vals]), (np.concatenate([rows, cols]), np.concatenate([cols, rows]))),
+                      shape=(n, n)).tocsr()
     return IsingModel.from_couplings(J, h, float(spin.offset), labels)
 
 
-class CimsimSampler:
-    """dimod-style sampler running any cimsim solver (``solver=`` keyword, default ``sa``)."""
+def _sampler_base():
+    """``dimod.Sampler`` when dimod is installed, else ``object`` (the class still imports without dimod)."""
+    try:
+        import dimod  # type: ignore[import-not-found]
+    except ImportError:
+        return object
+    return dimod.Sampler
 
-    properties: dict = {"solvers": None}
-    parameters: dict = {"solver": [], "replicas": [], "steps": [], "seed": [], "time_limit": []}
 
-    def sample(self, bqm, *, solver: str = "sa", **kwargs: Any):
+class CIMSampler(_sampler_base()):  # type: ignore[misc]
+    """A ``dimod.Sampler`` running any cimsim solver; see the module docstring for an overview.
+
+    ``sample(bqm, solver="auto", num_reads=None, seed=None, steps=None, time_limit=None, polish=True,
+    backend="cpu", **solver_params)``:
+
+    solver : str
+        ``auto`` (exact enumeration for N <= 20, simulated annealing otherwise, as ``cimsim solve``) or any
+        key of :data:`cimsim.solvers.SOLVERS` (``cim``, ``adiabatic``, ``ahc``, ``cac``, ``sb``, ``sa``,
+        ``spectral``, ``exact``).
+    num_reads : int, optional
+        Independent reads (replicas) per batch; the solver's default replica count if omitted. The
+        deterministic solvers (``exact``, and ``spectral`` for its first rounding) repeat their answer.
+    seed : int, optional
+        Seed of the ``numpy.random.Generator`` driving everything: same seed, same SampleSet.
+    steps : int, optional
+        Steps (dynamics steps or sweeps) per read; the solver's default if omitted.
+    time_limit : float, optional
+        Seconds. Batches of ``num_reads`` reads run until the time is used (at least one), and the
+        SampleSet holds every read of every batch (``info["batches"]`` says how many).
+    polish : bool
+        1-flip local search on every read before it is returned (default True).
+    backend : {"cpu", "gpu", "auto"}
+    **solver_params
+        Passed to the solver (``dt``, ``noise``, ``schedule``, ``variant``, ...); unknown names raise
+        :class:`~cimsim.errors.CimsimError` before any work.
+
+    Energies in the SampleSet are computed by dimod from the BQM as given (its vartype, its offset).
+    """
+
+    #: keyword arguments of :meth:`sample` besides the solver's own parameters (dimod's convention)
+    parameters: dict = {
+        "solver": ["solvers"],
+        "num_reads": [],
+        "seed": [],
+        "steps": [],
+        "time_limit": [],
+        "polish": [],
+        "backend": [],
+    }
+
+    def __init__(self) -> None:
+        self.parameters = {k: list(v) for k, v in type(self).parameters.items()}
+
+    @property
+    def properties(self) -> dict:
+        """``solvers``: the accepted ``solver=`` names; ``solver_descriptions``: one line each."""
+        from .solvers import SOLVERS
+
+        return {"solvers": ["auto", *SOLVERS], "solver_descriptions": dict(SOLVERS)}
+
+    def sample(self, bqm, *, solver: str = "auto", num_reads: int | None = None, seed: int | None = None,
+               steps: int | None = None, time_limit: float | None = None, polish: bool = True,
+               backend: str = "cpu", **solver_params: Any):
+        """Sample ``bqm`` (SPIN or BINARY) with a cimsim solver; returns a ``dimod.SampleSet``."""
         dimod = _dimod()
-        from .solvers import solve
+        from .backends import resolve_backend
+        from .solvers import auto_solver, get_solver
+        from .solvers.polish import polish as polish_spins
 
+        if not isinstance(bqm, dimod.BinaryQuadraticModel):
+            raise CimsimError(f"expected a dimod.BinaryQuadraticModel, got {type(bqm).__name__}")
+        if num_reads is not None:
+            num_reads = positive_int(num_reads, "num_reads")
+        if steps is not None:
+            steps = positive_int(steps, "steps")
+        if time_limit is not None:
+            time_limit = positive_float(time_limit, "time_limit")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+            raise CimsimError(f"seed must be a non-negative integer, got {seed!r}")
+        backend_name = resolve_backend(backend)
+        labels = list(bqm.variables)
+        if not labels:  # nothing to solve: num_reads empty samples with the offset as energy
+            R = num_reads or 1
+            return dimod.SampleSet.from_samples_bqm((np.zeros((R, 0), dtype=np.int8), []), bqm)
         model = from_bqm(bqm)
-        res = solve(model, solver, **kwargs)
-        samples = np.asarray(res.spins, dtype=np.int8)[None, :]
-        ss = dimod.SampleSet.from_samples_bqm((samples, list(model.labels)), bqm.change_vartype(dimod.SPIN, inplace=False))
-        ss.info.update(solver=solver, time_s=res.time_s, cimsim_energy=res.energy)
-        return ss.change_vartype(bqm.vartype, inplace=False)
+        name = auto_solver(model) if solver == "auto" else solver
+        module = get_solver(name)
+        dflt = module.defaults(model)
+        R = num_reads if num_reads is not None else positive_int(dflt["replicas"], "replicas")
+        T = steps if steps is not None else positive_int(dflt["steps"], "steps")
+        rng = np.random.default_rng(seed)
+        t0 = time.perf_counter()
+        blocks: list[np.ndarray] = []
+        settings: dict = {}
+        while True:
+            batch = module.run(model, replicas=R, steps=T, rng=rng, backend=backend_name, **solver_params)
+            S = np.where(np.asarray(batch.spins) >= 0, 1, -1).astype(np.int8)
+            if S.ndim != 2 or S.shape[1] != model.n:
+                raise RuntimeError(f"solver {name} returned spins of shape {S.shape}, expected (R, {model.n})")
+            if S.shape[0] < R:  # deterministic solvers return fewer rows: every read gets the same answer
+                S = np.resize(S, (R, model.n))
+            if polish:
+                S = polish_spins(model, S)
+            blocks.append(S)
+            settings = dict(batch.settings)
+            if time_limit is None or time.perf_counter() - t0 >= time_limit or getattr(module, "DETERMINISTIC", False):
+                break
+        elapsed = time.perf_counter() - t0
+        spins = np.concatenate(blocks)
+        if bqm.vartype is dimod.BINARY:
+            samples = ((spins + 1) // 2).astype(np.int8)
+        else:
+            samples = spins
+        ss = dimod.SampleSet.from_samples_bqm((samples, labels), bqm)
+        settings.update(steps=T, polish=bool(polish), backend=backend_name)
+        ss.info.update(solver=name, settings=settings, seed=seed, batches=len(blocks), reads_per_batch=R,
+                       timing={"total_s": elapsed})
+        return ss
+
+
+#: The name used before :class:`CIMSampler`; kept as an alias.
+CimsimSampler = CIMSampler

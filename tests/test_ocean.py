@@ -1,15 +1,18 @@
-"""dimod interoperability: exact energy agreement both ways, and the sampler."""
+"""dimod interoperability: exact energy agreement both ways, and the CIMSampler end to end."""
 from __future__ import annotations
+
+import unittest
 
 import numpy as np
 import pytest
 
-from cimsim import IsingModel
-from cimsim.ocean import CimsimSampler, from_bqm, to_bqm
+from cimsim import CimsimError, IsingModel
+from cimsim.ocean import CIMSampler, CimsimSampler, from_bqm, to_bqm
 
 from .conftest import all_spin_vectors, random_couplings
 
 dimod = pytest.importorskip("dimod")
+import dimod.testing  # noqa: E402
 
 
 def test_round_trip_energies(rng):
@@ -31,10 +34,79 @@ def test_binary_bqm_and_labels():
         assert m.energy(s) == pytest.approx(bqm.energy(dict(zip("ab", x))))
 
 
-def test_sampler_finds_ground_state(rng):
-    n = 10
+def test_mixed_hashable_labels_round_trip():
+    labels = ["x", 3, ("q", 1), frozenset({2})]
+    bqm = dimod.BinaryQuadraticModel({v: 0.5 * k for k, v in enumerate(labels)},
+                                     {(labels[0], labels[2]): -1.0, (labels[1], labels[3]): 2.0}, 1.25, "SPIN")
+    m = from_bqm(bqm)
+    assert m.labels == tuple(bqm.variables) and set(m.labels) == set(labels)
+    back = to_bqm(m)
+    assert set(back.variables) == set(labels)
+    dimod.testing.assert_bqm_almost_equal(back, bqm)
+
+
+def test_sampler_api():
+    dimod.testing.assert_sampler_api(CIMSampler())
+    assert CimsimSampler is CIMSampler
+    assert "cac" in CIMSampler().properties["solvers"]
+
+
+@pytest.mark.parametrize("vartype", ["SPIN", "BINARY"])
+def test_dimod_workflow_end_to_end(vartype):
+    """BQM -> CIMSampler -> SampleSet: vartype, labels, num_reads and energies as dimod computes them."""
+    bqm = dimod.generators.gnp_random_bqm(24, 0.4, vartype, random_state=7)
+    bqm.relabel_variables({v: f"q{v}" for v in bqm.variables})
+    ss = CIMSampler().sample(bqm, solver="sa", num_reads=6, steps=300, seed=11)
+    assert ss.vartype is bqm.vartype
+    assert set(ss.variables) == set(bqm.variables)
+    assert len(ss) == 6
+    dimod.testing.assert_sampleset_energies(ss, bqm)
+    np.testing.assert_allclose(bqm.energies(ss), ss.record.energy, rtol=0, atol=1e-9)
+    # the same energies again, independently, through cimsim's own model
+    model = from_bqm(bqm)
+    spins = np.array([[ss.record.sample[r, list(ss.variables).index(v)] for v in model.labels]
+                      for r in range(len(ss))], dtype=float)
+    if vartype == "BINARY":
+        spins = 2 * spins - 1
+    np.testing.assert_allclose(model.energies(spins), ss.record.energy, atol=1e-9)
+    # seeded: the same call returns the same samples
+    again = CIMSampler().sample(bqm, solver="sa", num_reads=6, steps=300, seed=11)
+    np.testing.assert_array_equal(again.record.sample, ss.record.sample)
+
+
+def test_sampler_finds_ground_state_and_matches_exact_solver(rng):
+    n = 12
     m = IsingModel.from_couplings(random_couplings(rng, n), rng.standard_normal(n))
     bqm = to_bqm(m)
-    ss = CimsimSampler().sample(bqm, solver="exact")
-    exact = dimod.ExactSolver().sample(bqm)
-    assert ss.first.energy == pytest.approx(exact.first.energy)
+    exact = dimod.ExactSolver().sample(bqm).first.energy
+    assert CIMSampler().sample(bqm, solver="exact").first.energy == pytest.approx(exact)
+    ss = CIMSampler().sample(bqm, solver="cim", num_reads=16, seed=2, noise=0.0)
+    assert ss.first.energy == pytest.approx(exact)
+    qubo, off = bqm.to_qubo()
+    ssq = CIMSampler().sample_qubo(qubo, num_reads=4, seed=0)  # auto: exact for N <= 20
+    assert ssq.vartype is dimod.BINARY
+    assert ssq.first.energy + off == pytest.approx(exact)
+
+
+def test_time_limit_returns_every_read():
+    bqm = dimod.generators.ran_r(1, 30, seed=1)
+    ss = CIMSampler().sample(bqm, solver="sa", num_reads=3, steps=50, time_limit=0.05, seed=0)
+    assert len(ss) == 3 * ss.info["batches"]
+    dimod.testing.assert_sampleset_energies(ss, bqm)
+
+
+def test_bad_arguments_are_one_line_errors():
+    bqm = dimod.BinaryQuadraticModel({"a": 1.0}, {}, 0.0, "SPIN")
+    for kwargs in ({"num_reads": 0}, {"solver": "nope"}, {"steps": -3}, {"seed": -1}, {"solver": "sa", "bogus": 1}):
+        with pytest.raises(CimsimError) as err:
+            CIMSampler().sample(bqm, **kwargs)
+        assert "\n" not in str(err.value)
+    with pytest.raises(CimsimError):
+        from_bqm({"a": 1})
+
+
+# dimod's own sampler conformance suite (empty, one-variable, tuple-labelled and path BQMs of every
+# BQM class, SPIN and BINARY, plus sample_ising / sample_qubo)
+@dimod.testing.load_sampler_bqm_tests(CIMSampler)
+class TestDimodSamplerSuite(unittest.TestCase):
+    pass
