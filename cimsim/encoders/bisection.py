@@ -132,8 +132,9 @@ def from_networkx(graph, *, weight: str = "weight", default_weight: float = 1.0,
     index = {v: k for k, v in enumerate(nodes)}
     edges = [(index[u], index[v], d.get(weight, default_weight)) for u, v, d in graph.edges(data=True)]
     enc = encode_bisection(len(nodes), np.asarray(edges, dtype=np.float64).reshape(-1, 3), penalty=penalty)
-    enc.info["labels"] = [str(v) for v in nodes]
-    return enc
+    from ._labels import with_node_labels
+
+    return with_node_labels(enc, nodes)  # sides and partition by node label
 
 
 def from_file(path: str | Path, **options) -> Encoded:

@@ -24,9 +24,9 @@ def encode_independent_set(n: int, edges: Iterable, *, penalty: float | None = N
 def from_networkx(graph, *, penalty: float | None = None) -> Encoded:
     """Encode maximum independent set of a networkx graph; ``info["labels"]`` maps spin index -> node."""
     n, edges, nodes = edges_from_networkx(graph)
-    enc = encode_graph_problem("independent-set", n, edges, penalty=penalty)
-    enc.info["labels"] = [str(v) for v in nodes]
-    return enc
+    from ._labels import with_node_labels
+
+    return with_node_labels(encode_graph_problem("independent-set", n, edges, penalty=penalty), nodes)
 
 
 def from_file(path: str | Path, **options) -> Encoded:

@@ -78,13 +78,17 @@ def encode_maxcut(n: int, edges: Iterable, *, name: str = "graph", storage: str 
 
 
 def from_networkx(graph, *, weight: str = "weight", default_weight: float = 1.0) -> Encoded:
-    """Encode MaxCut on a networkx graph; vertex order is ``list(graph.nodes)`` (kept as labels)."""
+    """Encode MaxCut on a networkx graph; vertex order is ``list(graph.nodes)`` (kept as labels).
+
+    The decoded answer names vertices by label: ``sides`` (two lists) and ``partition`` ({node: 0/1}).
+    """
     nodes = list(graph.nodes)
     index = {v: k for k, v in enumerate(nodes)}
     edges = [(index[u], index[v], d.get(weight, default_weight)) for u, v, d in graph.edges(data=True)]
     enc = encode_maxcut(len(nodes), np.asarray(edges, dtype=np.float64).reshape(-1, 3))
-    enc.model = IsingModel(enc.model.J, enc.model.h, enc.model.offset, tuple(nodes))
-    return enc
+    from ._labels import with_node_labels
+
+    return with_node_labels(enc, nodes)  # answers by node label (cimsim.encoders._labels)
 
 
 def read_gset(path: str | Path) -> tuple[int, np.ndarray]:

@@ -24,9 +24,9 @@ def encode_vertex_cover(n: int, edges: Iterable, *, penalty: float | None = None
 def from_networkx(graph, *, penalty: float | None = None) -> Encoded:
     """Encode minimum vertex cover of a networkx graph; ``info["labels"]`` maps spin index -> node."""
     n, edges, nodes = edges_from_networkx(graph)
-    enc = encode_graph_problem("vertex-cover", n, edges, penalty=penalty)
-    enc.info["labels"] = [str(v) for v in nodes]
-    return enc
+    from ._labels import with_node_labels
+
+    return with_node_labels(encode_graph_problem("vertex-cover", n, edges, penalty=penalty), nodes)
 
 
 def from_file(path: str | Path, **options) -> Encoded:
