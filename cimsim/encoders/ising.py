@@ -1,12 +1,18 @@
-"""Raw Ising models from files: ``.npz`` (dense ``J`` or scipy sparse, optional ``h``) or MatrixMarket ``.mtx``.
+"""Raw Ising models from files, and back: ``.npz``, MatrixMarket ``.mtx`` and QUBO text ``.qubo``.
 
 Accepted ``.npz`` layouts:
 
-* ``numpy.savez(path, J=J, h=h)`` with a dense ``J`` (and optional ``h``, ``offset``);
+* ``numpy.savez(path, J=J, h=h)`` with a dense ``J`` (and optional ``h``, ``offset``, ``labels``);
 * ``scipy.sparse.save_npz(path, J)`` (no fields);
 * ``numpy.savez(path, J_data=..., J_indices=..., J_indptr=..., J_shape=..., h=...)``: CSR parts.
 
-The objective is the Ising energy itself (minimised).
+``.mtx``: the symmetric coupling matrix ``J`` only (fields cannot be stored; a model with fields is
+refused by :func:`save_model`). ``.qubo``: the QUBO text format of :mod:`cimsim.encoders.qubo`
+(``f(x) = H(2x - 1)``); the decoded answer then also carries ``x``, the 0/1 assignment.
+
+:func:`save_model` writes any of the three so that :func:`load_model` reads back the same energies
+(``.npz`` and ``.mtx`` bit for bit; ``.qubo`` to float rounding of the Ising<->QUBO conversion).
+The objective is the Ising energy itself (minimised); for a ``.qubo`` file that is ``f(x)``.
 """
 from __future__ import annotations
 
@@ -21,34 +27,98 @@ from ..errors import CimsimError
 from ..model import IsingModel
 from . import Encoded, Solution
 
-__all__ = ["encode_ising", "from_file", "load_model"]
+__all__ = ["encode_ising", "from_file", "load_model", "save_model", "MODEL_SUFFIXES"]
+
+#: file suffixes :func:`load_model` and :func:`save_model` understand
+MODEL_SUFFIXES = (".npz", ".mtx", ".qubo")
 
 
-def encode_ising(model: IsingModel) -> Encoded:
-    """Wrap a model so that the objective is its energy."""
+def encode_ising(model: IsingModel, *, binary: bool = False) -> Encoded:
+    """Wrap a model so that the objective is its energy; ``binary`` adds ``x = (s + 1) / 2`` to the answer."""
 
     def decode(spins: np.ndarray) -> Solution:
-        return Solution(model.energy(spins), True, {})
+        ans = {"x": [int(v > 0) for v in np.asarray(spins)]} if binary else {}
+        return Solution(model.energy(spins), True, ans)
 
     return Encoded("ising", model, decode, "min", "energy", model.to_dict())
 
 
+def _npz_labels(labels: tuple | None) -> np.ndarray | None:
+    """Labels as a plain numpy array (str or int), or None when they cannot be stored without pickle."""
+    if labels is None:
+        return None
+    if all(isinstance(v, str) for v in labels):
+        return np.array(labels, dtype=str)
+    if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in labels):
+        return np.array(labels, dtype=np.int64)
+    return None
+
+
+def save_model(path: str | Path, model: IsingModel, *, fmt: str | None = None) -> Path:
+    """Write ``model`` to ``path`` (``.npz``, ``.mtx`` or ``.qubo``, from the suffix unless ``fmt`` says).
+
+    ``.npz`` keeps the storage (dense ``J`` or CSR parts ``J_data/J_indices/J_indptr/J_shape``), ``h``,
+    ``offset`` and string or integer labels. ``.mtx`` holds ``J`` only: a model with fields or an
+    offset is refused (use ``.npz``). ``.qubo`` writes the cimsim QUBO text format. Atomic: a reader
+    never sees half a file.
+    """
+    from ..atomic import atomic_path
+
+    p = Path(path)
+    kind = (fmt if fmt is not None else p.suffix.lower()).lstrip(".")
+    if f".{kind}" not in MODEL_SUFFIXES:
+        raise CimsimError(f"{p}: cannot write a model as {kind or 'a file without suffix'!r}; use .npz, .mtx or .qubo")
+    if not p.parent.is_dir():
+        raise CimsimError(f"{p}: directory {p.parent} does not exist")
+    if kind == "qubo":
+        from .qubo import write_qubo
+
+        return write_qubo(p, model)
+    if kind == "mtx":
+        if model.has_fields or model.offset != 0:
+            raise CimsimError(f"{p}: MatrixMarket holds J only, but the model has fields or an offset; use .npz")
+        with atomic_path(p) as tmp:
+            with open(tmp, "wb") as fh:
+                scipy.io.mmwrite(fh, model.J if model.is_sparse else np.asarray(model.J), symmetry="symmetric",
+                                 comment="cimsim Ising couplings J: H(s) = -1/2 s^T J s", precision=17)
+        return p
+    arrays: dict[str, np.ndarray] = {"h": model.h, "offset": np.float64(model.offset)}
+    if model.is_sparse:
+        J = model.J
+        arrays.update(J_data=J.data, J_indices=J.indices, J_indptr=J.indptr, J_shape=np.array(J.shape))
+    else:
+        arrays["J"] = np.asarray(model.J)
+    labels = _npz_labels(model.labels)
+    if labels is not None:
+        arrays["labels"] = labels
+    with atomic_path(p) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(fh, **arrays)
+    return p
+
+
 def load_model(path: str | Path) -> IsingModel:
-    """Read an :class:`IsingModel` from ``.npz`` or ``.mtx`` (see the module docstring)."""
+    """Read an :class:`IsingModel` from ``.npz``, ``.mtx`` or ``.qubo`` (see the module docstring)."""
     p = Path(path)
     if not p.is_file():
         raise CimsimError(f"{p}: no such file")
     suffix = p.suffix.lower()
+    labels = None
+    if suffix == ".qubo":
+        from .qubo import load_qubo_model
+
+        return load_qubo_model(p)
     try:
         if suffix == ".mtx":
             J = scipy.io.mmread(str(p))
             return IsingModel.from_couplings(sp.csr_matrix(J) if sp.issparse(J) else np.asarray(J))
         if suffix != ".npz":
-            raise CimsimError(f"{p}: expected a .npz or .mtx file")
+            raise CimsimError(f"{p}: expected a .npz, .mtx or .qubo file")
         with np.load(p, allow_pickle=False) as z:
             keys = set(z.files)
             h = z["h"] if "h" in keys else None
             offset = float(z["offset"]) if "offset" in keys else 0.0
+            labels = [v.item() for v in z["labels"]] if "labels" in keys else None
             if "J" in keys:
                 J = z["J"]
             elif {"J_data", "J_indices", "J_indptr", "J_shape"} <= keys:
@@ -61,10 +131,13 @@ def load_model(path: str | Path) -> IsingModel:
         raise
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         raise CimsimError(f"{p}: cannot read {suffix} file ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
-    return IsingModel.from_couplings(J, h, offset)
+    if labels is not None and len(labels) != J.shape[0]:
+        raise CimsimError(f"{p}: {len(labels)} labels for a {J.shape[0]} x {J.shape[0]} coupling matrix")
+    return IsingModel.from_couplings(J, h, offset, labels)
 
 
 def from_file(path: str | Path, **options) -> Encoded:
+    """Ising model from ``.npz``, ``.mtx`` or ``.qubo`` (the answer of a ``.qubo`` also has ``x``, 0/1)."""
     if options:
         raise CimsimError(f"ising takes no options, got {', '.join(options)}")
-    return encode_ising(load_model(path))
+    return encode_ising(load_model(path), binary=Path(path).suffix.lower() == ".qubo")
