@@ -13,6 +13,10 @@ class CimsimError(ValueError):
     """A problem with the user's input or parameters, described in one line."""
 
 
+class CimsimWarning(UserWarning):
+    """Input that cimsim accepted after a documented repair (e.g. duplicate edges merged), in one line."""
+
+
 def require(condition: bool, message: str) -> None:
     """Raise :class:`CimsimError` with ``message`` unless ``condition`` holds."""
     if not condition:

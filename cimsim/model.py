@@ -28,6 +28,9 @@ __all__ = [
     "qubo_energies",
     "as_spin_batch",
     "check_dense_fits",
+    "check_fits",
+    "check_batch_fits",
+    "memory_limit_bytes",
 ]
 
 
@@ -48,19 +51,43 @@ def _available_memory_bytes() -> int:
     return 8 << 30
 
 
+def memory_limit_bytes() -> int:
+    """Bytes one operation may allocate: ``CIMSIM_MEMORY_LIMIT`` (bytes) if set, else half the available memory."""
+    env = os.environ.get("CIMSIM_MEMORY_LIMIT", "").strip()
+    try:
+        limit = int(float(env)) if env else 0
+    except ValueError:
+        raise CimsimError(f"CIMSIM_MEMORY_LIMIT must be a number of bytes, got {env!r}") from None
+    return limit if limit > 0 else _available_memory_bytes() // 2
+
+
+def check_fits(nbytes: float, what: str, hint: str = "use a sparse format or a smaller instance") -> None:
+    """Refuse (:class:`CimsimError`, one line) an allocation of ``nbytes`` that exceeds :func:`memory_limit_bytes`.
+
+    ``what`` names the allocation (e.g. ``"a batch of 64 x 100000 float64 amplitudes"``); ``hint`` says what
+    to change. Called with a size estimate before anything is allocated.
+    """
+    limit = memory_limit_bytes()
+    if nbytes > limit:
+        raise CimsimError(f"{what} needs {nbytes / 2**30:.3g} GiB but only {limit / 2**30:.3g} GiB may be used; {hint}")
+
+
 def check_dense_fits(n: int, *, copies: int = 2, itemsize: int = 8, what: str = "coupling matrix") -> None:
     """Refuse an ``n x n`` dense array that would not fit in half the available memory.
 
     ``copies`` counts the dense ``n x n`` arrays the operation holds at once. Raises
-    :class:`CimsimError` naming the size, so the caller never starts swapping.
+    :class:`CimsimError` naming the size, so the caller never starts swapping. The limit can be set
+    with the environment variable ``CIMSIM_MEMORY_LIMIT`` (bytes).
     """
-    need = int(n) * int(n) * itemsize * copies
-    limit = int(os.environ.get("CIMSIM_MEMORY_LIMIT", 0)) or _available_memory_bytes() // 2
-    if need > limit:
-        raise CimsimError(
-            f"a dense {n} x {n} {what} needs {need / 2**30:.1f} GiB but only {limit / 2**30:.1f} GiB "
-            "may be used; use a sparse matrix or a smaller instance"
-        )
+    need = float(n) * float(n) * itemsize * copies
+    check_fits(need, f"a dense {n} x {n} {what}", "use a sparse matrix (CSR) or a smaller instance")
+
+
+def check_batch_fits(replicas: int, n: int, *, arrays: int = 4, itemsize: int = 8, what: str = "state") -> None:
+    """Refuse a batch of ``arrays`` (replicas, n) arrays of ``itemsize`` bytes that would not fit in memory."""
+    need = float(replicas) * float(n) * itemsize * arrays
+    check_fits(need, f"a batch of {replicas} replicas x {n} spins ({what}, {arrays} arrays)",
+               "use fewer replicas per batch (with --time-limit for more batches) or a smaller instance")
 
 
 def _validate_couplings(J: object, name: str = "J") -> "np.ndarray | sp.csr_matrix":

@@ -17,14 +17,16 @@ vertex is in the set / cover.
 """
 from __future__ import annotations
 
+from array import array
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 
 from ..errors import CimsimError
-from . import Encoded, Solution, read_text
+from . import Encoded, Solution
 from ._common import QuboBuilder, check_options, penalty_weight
+from ._text import check_count_fits, iter_tokens
 from .maxcut import read_gset
 
 __all__ = [
@@ -46,7 +48,10 @@ def simple_edges(n: int, edges: Iterable, *, name: str = "graph") -> np.ndarray:
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise CimsimError(f"{name}: a graph needs a positive integer vertex count, got {n!r}")
-    arr = np.asarray(list(edges) if not isinstance(edges, np.ndarray) else edges, dtype=np.float64)
+    try:
+        arr = np.asarray(list(edges) if not isinstance(edges, np.ndarray) else edges, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise CimsimError(f"{name}: edges must be numeric (i, j) or (i, j, w) tuples") from None
     if arr.size == 0:
         return np.zeros((0, 2), dtype=np.int64)
     if arr.ndim != 2 or arr.shape[1] not in (2, 3):
@@ -54,9 +59,9 @@ def simple_edges(n: int, edges: Iterable, *, name: str = "graph") -> np.ndarray:
     ij = arr[:, :2]
     if not np.all(np.isfinite(ij)) or np.any(ij != np.floor(ij)):
         raise CimsimError(f"{name}: vertex numbers must be integers")
-    ij = ij.astype(np.int64)
     if ij.min() < 0 or ij.max() >= n:
         raise CimsimError(f"{name}: vertex number out of range 0..{n - 1}")
+    ij = ij.astype(np.int64)
     loops = np.flatnonzero(ij[:, 0] == ij[:, 1])
     if loops.size:
         raise CimsimError(f"{name}: self-loop on vertex {ij[loops[0], 0]}")
@@ -67,16 +72,20 @@ def simple_edges(n: int, edges: Iterable, *, name: str = "graph") -> np.ndarray:
 def read_dimacs_graph(path: str | Path) -> tuple[int, np.ndarray]:
     """Read a DIMACS graph (the clique / colouring benchmark format): ``c`` comments, a header
     ``p edge N E`` (or ``p col N E``), then ``e u v`` lines with 1-based vertices. Returns ``(n, edges)``,
-    edges 0-based as an (E, 3) float array with unit weights. Errors name the line.
+    edges 0-based as an (E, 3) float array with unit weights, in file order. Read line by line.
+
+    Policy: self-loops (``e v v``) are refused; duplicate edges are kept here and merged by the
+    (unweighted) encoders. The edge count ``E`` must match the ``e`` lines, or be half or twice their
+    number (published files differ on whether both directions are counted). Errors name the line.
     """
     p = Path(path)
     n: int | None = None
     m = 0
-    edges: list[tuple[int, int, float]] = []
+    uu: array = array("q")
+    vv: array = array("q")
     head = 0
-    for k, line in enumerate(read_text(p).lstrip("\ufeff").splitlines(), start=1):
-        t = line.split()
-        if not t or t[0] == "c":
+    for k, t in iter_tokens(p):
+        if t[0] == "c":
             continue
         if t[0] == "p":
             if n is not None:
@@ -88,7 +97,8 @@ def read_dimacs_graph(path: str | Path) -> tuple[int, np.ndarray]:
                 if n < 1 or m < 0:
                     raise ValueError
             except ValueError:
-                raise CimsimError(f"{p}: line {k}: header must be 'p edge N E' with N >= 1, got {line.strip()!r}") from None
+                raise CimsimError(f"{p}: line {k}: header must be 'p edge N E' with N >= 1, got {' '.join(t)[:80]!r}") from None
+            check_count_fits(p, n, "vertices", 48.0, f"line {k}: header declares ")
             head = k
         elif t[0] == "e":
             if n is None:
@@ -98,29 +108,36 @@ def read_dimacs_graph(path: str | Path) -> tuple[int, np.ndarray]:
                     raise ValueError
                 u, v = int(t[1]), int(t[2])
             except ValueError:
-                raise CimsimError(f"{p}: line {k}: expected 'e u v' with integer vertices, got {line.strip()!r}") from None
+                raise CimsimError(f"{p}: line {k}: expected 'e u v' with integer vertices, got {' '.join(t)[:80]!r}") from None
             if not (1 <= u <= n and 1 <= v <= n):
-                raise CimsimError(f"{p}: line {k}: vertex out of range 1..{n}: {u} {v}")
+                raise CimsimError(f"{p}: line {k}: vertex out of range 1..{n}: {u} {v}"[:200])
             if u == v:
                 raise CimsimError(f"{p}: line {k}: self-loop on vertex {u}")
-            edges.append((u - 1, v - 1, 1.0))
+            if len(uu) >= 2 * m:
+                raise CimsimError(f"{p}: line {k}: header (line {head}) declares {m} edges but the file has {len(uu) + 1} or more")
+            uu.append(u - 1)
+            vv.append(v - 1)
         else:
-            raise CimsimError(f"{p}: line {k}: expected a 'c', 'p' or 'e' line, got {line.strip()!r}")
+            raise CimsimError(f"{p}: line {k}: expected a 'c', 'p' or 'e' line, got {' '.join(t)[:80]!r}")
     if n is None:
         raise CimsimError(f"{p}: missing 'p edge N E' header")
-    if len(edges) != m:
+    count = len(uu)
+    if count != m:
         # many published DIMACS files list each edge once but count both directions, or vice versa
-        if not (len(edges) * 2 == m or m * 2 == len(edges)):
-            raise CimsimError(f"{p}: line {head}: header declares {m} edges but the file has {len(edges)}")
-    return n, np.asarray(edges, dtype=np.float64).reshape(-1, 3)
+        if not (count * 2 == m or m * 2 == count):
+            raise CimsimError(f"{p}: line {head}: header declares {m} edges but the file has {count}")
+    edges = np.ones((count, 3))
+    if count:
+        edges[:, 0] = np.frombuffer(uu, dtype=np.int64)
+        edges[:, 1] = np.frombuffer(vv, dtype=np.int64)
+    return n, edges
 
 
 def read_graph(path: str | Path) -> tuple[int, np.ndarray]:
-    """``(n, edges)`` from a Gset/rudy edge list or a DIMACS graph (``p edge`` header), sniffed from the file."""
-    text = read_text(path).lstrip("\ufeff")
-    for line in text.splitlines():
-        t = line.split()
-        if t and t[0] not in ("c", "#", "%"):
+    """``(n, edges)`` from a Gset/rudy edge list or a DIMACS graph (``p edge`` header), sniffed from the
+    first line that is not a comment (the file is read line by line)."""
+    for _, t in iter_tokens(path):
+        if t[0] not in ("c", "#", "%"):
             return read_dimacs_graph(path) if t[0] in ("p", "e") else read_gset(path)
     return read_gset(path)
 

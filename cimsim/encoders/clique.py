@@ -27,6 +27,7 @@ from typing import Iterable
 import numpy as np
 
 from ..errors import CimsimError, positive_int
+from ..model import check_fits
 from . import Encoded, Solution
 from ._common import QuboBuilder, check_options, penalty_weight
 from ._graph import DEFAULT_PENALTY, read_graph, simple_edges
@@ -38,6 +39,9 @@ def encode_clique(n: int, edges: Iterable, size: int | None = None, *, penalty: 
                   storage: str = "auto", name: str = "graph") -> Encoded:
     """Encode a clique of ``size`` K (or, with ``size=None``, a maximum clique) on ``n`` vertices, 0-based edges."""
     E = simple_edges(n, edges, name=name)
+    # every pair of vertices gets a term (about 100 bytes while assembled in Python lists)
+    check_fits(100.0 * float(n) * float(n) / 2, f"{name}: the clique encoding of {n} vertices (all pairs coupled)",
+               "the clique encodings are for graphs of moderate size")
     adj = np.zeros((n, n), dtype=bool)
     adj[E[:, 0], E[:, 1]] = True
     adj[E[:, 1], E[:, 0]] = True

@@ -29,13 +29,17 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import CimsimError
-from . import Encoded, Solution, read_text
+from ..model import check_dense_fits
+from . import Encoded, Solution
 from ._common import QuboBuilder, check_options, penalty_weight
+from ._text import iter_tokens
 
 __all__ = ["encode_knapsack", "greedy_repair", "slack_coefficients", "read_knapsack", "from_file", "DEFAULT_FACTOR"]
 
 #: default A = DEFAULT_FACTOR * max value (B = 1)
 DEFAULT_FACTOR = 2.0
+#: largest weight / capacity accepted: integers up to 2^53 are exact in float64.
+MAX_INT = 2**53
 
 
 def slack_coefficients(W: int) -> list[int]:
@@ -51,11 +55,14 @@ def _int_value(x: object, what: str) -> int:
         raise CimsimError(f"{what} must be a non-negative integer, got {x!r}")
     try:
         f = float(x)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise CimsimError(f"{what} must be a non-negative integer, got {x!r}") from None
     if not np.isfinite(f) or f != int(f) or f < 0:
-        raise CimsimError(f"{what} must be a non-negative integer, got {x!r}")
-    return int(x) if isinstance(x, (int, np.integer)) else int(f)
+        raise CimsimError(f"{what} must be a non-negative integer, got {x!r}"[:200])
+    v = int(x) if isinstance(x, (int, np.integer)) else int(f)
+    if v > MAX_INT:
+        raise CimsimError(f"{what} must be at most 2^53 (exact in floating point), got {v:.3g}")
+    return v
 
 
 def greedy_repair(x: np.ndarray, weights: Sequence[int], values: np.ndarray, capacity: int) -> np.ndarray:
@@ -99,6 +106,7 @@ def encode_knapsack(weights: Sequence[int], values: Sequence[float], capacity: i
         raise CimsimError(f"{name}: values must be positive and finite")
     W = _int_value(capacity, f"{name}: capacity")
     n = len(w)
+    check_dense_fits(n, copies=3, what="knapsack coupling matrix (every pair of items is coupled)")
     slack = slack_coefficients(W)
     B = 1.0
     bound = B * float(c.max())
@@ -154,42 +162,46 @@ def encode_knapsack(weights: Sequence[int], values: Sequence[float], capacity: i
 def read_knapsack(path: str | Path) -> tuple[list[int], list[float], int]:
     """Read ``N CAPACITY`` then N lines ``weight value`` (``#`` comments); returns (weights, values, capacity)."""
     p = Path(path)
-    rows = []
-    for k, line in enumerate(read_text(p).lstrip("\ufeff").splitlines(), start=1):
-        t = line.split("#", 1)[0].split()
-        if t:
-            rows.append((k, t))
-    if not rows:
-        raise CimsimError(f"{p}: no data in the file")
-    k0, head = rows[0]
-    try:
-        if len(head) != 2:
-            raise ValueError
-        n, cap = int(head[0]), int(head[1])
-        if n < 1 or cap < 0:
-            raise ValueError
-    except ValueError:
-        raise CimsimError(f"{p}: line {k0}: header must be 'N CAPACITY' (N >= 1, integer CAPACITY >= 0), got {' '.join(head)!r}") from None
-    if len(rows) - 1 != n:
-        raise CimsimError(f"{p}: header declares {n} items but the file has {len(rows) - 1} item lines")
-    weights, values = [], []
-    for k, t in rows[1:]:
+    n = cap = -1
+    k0 = 0
+    weights: list[int] = []
+    values: list[float] = []
+    for k, t in iter_tokens(p, comment="#"):
+        if n < 0:
+            try:
+                if len(t) != 2:
+                    raise ValueError
+                n, cap = int(t[0]), int(t[1])
+                if n < 1 or not 0 <= cap <= MAX_INT:
+                    raise ValueError
+            except ValueError:
+                raise CimsimError(f"{p}: line {k}: header must be 'N CAPACITY' (N >= 1, integer 0 <= CAPACITY <= 2^53),"
+                                  f" got {' '.join(t)[:80]!r}") from None
+            check_dense_fits(n, copies=3, what="knapsack coupling matrix (every pair of items is coupled)")
+            k0 = k
+            continue
+        if len(weights) >= n:
+            raise CimsimError(f"{p}: line {k}: header (line {k0}) declares {n} items but the file has {n + 1} or more item lines")
         if len(t) != 2:
-            raise CimsimError(f"{p}: line {k}: expected 'weight value', got {' '.join(t)!r}")
+            raise CimsimError(f"{p}: line {k}: expected 'weight value', got {' '.join(t)[:80]!r}")
         try:
             wt = int(t[0])
-            if wt < 0:
+            if not 0 <= wt <= MAX_INT:
                 raise ValueError
         except ValueError:
-            raise CimsimError(f"{p}: line {k}: weight must be a non-negative integer, got {t[0]!r}") from None
+            raise CimsimError(f"{p}: line {k}: weight must be an integer in 0..2^53, got {t[0][:40]!r}") from None
         try:
             v = float(t[1])
         except ValueError:
             v = float("nan")
-        if not (np.isfinite(v) and v > 0):
-            raise CimsimError(f"{p}: line {k}: value must be a positive number, got {t[1]!r}")
+        if not (np.isfinite(v) and 0 < v < 1e150):
+            raise CimsimError(f"{p}: line {k}: value must be a positive number below 1e150, got {t[1][:40]!r}")
         weights.append(wt)
         values.append(v)
+    if n < 0:
+        raise CimsimError(f"{p}: no data in the file")
+    if len(weights) != n:
+        raise CimsimError(f"{p}: header declares {n} items but the file has {len(weights)} item lines")
     return weights, values, cap
 
 

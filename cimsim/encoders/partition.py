@@ -24,8 +24,9 @@ import numpy as np
 
 from ..errors import CimsimError
 from ..model import IsingModel, check_dense_fits
-from . import Encoded, Solution, read_text
+from . import Encoded, Solution
 from ._common import check_options
+from ._text import iter_tokens
 
 __all__ = ["encode_partition", "from_file", "read_numbers", "subset_difference"]
 
@@ -42,6 +43,14 @@ def _parse_number(tok: str) -> int | float:
     return x
 
 
+def _as_float(x: int | float, name: str, i: int) -> float:
+    """float(x), refusing integers beyond the float range with a one-line error."""
+    try:
+        return float(x)
+    except OverflowError:
+        raise CimsimError(f"{name}: entry {i} is too large for floating point ({str(x)[:20]}... has {len(str(x))} digits)") from None
+
+
 def read_numbers(path: str | Path) -> list[int | float]:
     """Numbers from a text file: whitespace separated, any number per line; ``#`` starts a comment.
 
@@ -50,12 +59,14 @@ def read_numbers(path: str | Path) -> list[int | float]:
     """
     p = Path(path)
     out: list[int | float] = []
-    for k, line in enumerate(read_text(p).lstrip("\ufeff").splitlines(), start=1):
-        for tok in line.split("#", 1)[0].split():
+    for k, toks in iter_tokens(p, comment="#"):
+        for tok in toks:
             try:
                 out.append(_parse_number(tok))
             except ValueError:
-                raise CimsimError(f"{p}: line {k}: expected a finite number, got {tok!r}") from None
+                raise CimsimError(f"{p}: line {k}: expected a finite number, got {tok[:40]!r}") from None
+            if len(out) > 1 << 16 and len(out) & 0xFFFF == 0:
+                check_dense_fits(len(out), copies=2, what="partition coupling matrix")
     if not out:
         raise CimsimError(f"{p}: no numbers in the file")
     return out
@@ -65,7 +76,10 @@ def _exact_sum(values: Sequence[int | float]) -> int | float:
     """Exact int sum for integers, correctly rounded float sum otherwise."""
     if all(isinstance(x, int) for x in values):
         return int(sum(values))
-    return float(math.fsum(values))
+    try:
+        return float(math.fsum(values))
+    except OverflowError:  # partial sums beyond the float range: the correctly rounded sum is +-inf
+        return float(sum(float(x) for x in values))
 
 
 def subset_difference(numbers: Sequence[int | float], spins: np.ndarray) -> int | float:
@@ -85,17 +99,21 @@ def encode_partition(numbers: Sequence[int | float], *, normalize: bool = True, 
     for i, x in enumerate(nums):
         if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, float, np.integer, np.floating)):
             raise CimsimError(f"{name}: entry {i} is not a number: {x!r}")
-        if not math.isfinite(float(x)):
+        if not math.isfinite(_as_float(x, name, i)):
             raise CimsimError(f"{name}: entry {i} is not finite: {x!r}")
     nums = [int(x) if isinstance(x, (int, np.integer)) else float(x) for x in nums]
     n = len(nums)
     check_dense_fits(n, copies=2)
     big = max(abs(float(x)) for x in nums)
+    if not normalize and big * big * n > 1e300:
+        raise CimsimError(f"{name}: numbers up to {big:.3g} are too large to encode (the energy scale would overflow)")
     scale = big if (normalize and big > 0) else 1.0
     a = np.array([float(x) for x in nums]) / scale
     # J_ii = -2 a_i^2 is folded by from_couplings into offset = sum a_i^2
     model = IsingModel.from_couplings(-2.0 * np.outer(a, a), storage="dense")
     total = _exact_sum(nums)
+    if sum(abs(float(x)) for x in nums) > 1e300:
+        raise CimsimError(f"{name}: the numbers are too large: their sum overflows floating point")
 
     def decode(spins: np.ndarray) -> Solution:
         s = np.asarray(spins)

@@ -32,8 +32,9 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from ..errors import CimsimError
-from . import Encoded, Solution, read_text
+from . import Encoded, Solution
 from ._common import QuboBuilder, check_options
+from ._text import check_count_fits, iter_lines
 
 __all__ = ["CnfFile", "read_cnf", "read_dimacs", "encode_sat", "from_file", "count_satisfied"]
 
@@ -65,7 +66,6 @@ def read_cnf(path: str | Path) -> CnfFile:
     bad header, non-integer token, bad weight, literal beyond ``V``, clause count not matching ``C``.
     """
     p = Path(path)
-    text = read_text(p).lstrip("\ufeff")
     n_vars: int | None = None
     n_clauses = 0
     header_line = 0
@@ -75,7 +75,7 @@ def read_cnf(path: str | Path) -> CnfFile:
     weights: list[float] = []
     current: list[int] = []
     need_weight = True
-    for k, line in enumerate(text.splitlines(), start=1):
+    for k, line in iter_lines(p):
         s = line.strip()
         if not s or s.startswith("c"):
             continue
@@ -88,14 +88,15 @@ def read_cnf(path: str | Path) -> CnfFile:
             ok = len(t) >= 4 and t[0] == "p" and (t[1] == "cnf" and len(t) == 4 or t[1] == "wcnf" and len(t) <= 5)
             if not ok:
                 raise CimsimError(f"{p}: line {k}: header must be 'p cnf VARIABLES CLAUSES' "
-                                  f"(or 'p wcnf VARIABLES CLAUSES [TOP]'), got {s!r}")
+                                  f"(or 'p wcnf VARIABLES CLAUSES [TOP]'), got {s[:80]!r}")
             try:
                 n_vars, n_clauses = int(t[2]), int(t[3])
                 top = float(t[4]) if len(t) == 5 else None
             except ValueError:
-                raise CimsimError(f"{p}: line {k}: header counts must be integers, got {s!r}") from None
+                raise CimsimError(f"{p}: line {k}: header counts must be integers, got {s[:80]!r}") from None
             if n_vars < 1 or n_clauses < 0 or (top is not None and not (np.isfinite(top) and top > 0)):
-                raise CimsimError(f"{p}: line {k}: header needs VARIABLES >= 1, CLAUSES >= 0 (and TOP > 0), got {s!r}")
+                raise CimsimError(f"{p}: line {k}: header needs VARIABLES >= 1, CLAUSES >= 0 (and TOP > 0), got {s[:80]!r}")
+            check_count_fits(p, n_vars, "variables", 64.0, f"line {k}: header declares ")
             weighted = t[1] == "wcnf"
             header_line = k
             continue
@@ -108,20 +109,23 @@ def read_cnf(path: str | Path) -> CnfFile:
                 except ValueError:
                     w = float("nan")
                 if not (np.isfinite(w) and w > 0):
-                    raise CimsimError(f"{p}: line {k}: expected a positive clause weight, got {tok!r}")
+                    raise CimsimError(f"{p}: line {k}: expected a positive clause weight, got {tok[:40]!r}")
                 weights.append(w)
                 need_weight = False
                 continue
             try:
                 lit = int(tok)
             except ValueError:
-                raise CimsimError(f"{p}: line {k}: expected an integer literal, got {tok!r}") from None
+                raise CimsimError(f"{p}: line {k}: expected an integer literal, got {tok[:40]!r}") from None
             if lit == 0:
+                if len(clauses) >= n_clauses:
+                    raise CimsimError(f"{p}: line {k}: header (line {header_line}) declares {n_clauses} clauses "
+                                      f"but the file has {n_clauses + 1} or more")
                 clauses.append(current)
                 current = []
                 need_weight = True
             elif abs(lit) > n_vars:
-                raise CimsimError(f"{p}: line {k}: literal {lit} is beyond the {n_vars} variables declared in the header")
+                raise CimsimError(f"{p}: line {k}: literal {lit} is beyond the {n_vars} variables declared in the header"[:300])
             else:
                 current.append(lit)
     if n_vars is None:

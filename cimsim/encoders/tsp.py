@@ -32,12 +32,15 @@ from __future__ import annotations
 import itertools
 import math
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
 from ..errors import CimsimError
-from . import Encoded, Solution, read_text
+from ..model import check_dense_fits, check_fits
+from . import Encoded, Solution
 from ._common import QuboBuilder, check_options, penalty_weight
+from ._text import iter_lines
 
 __all__ = ["encode_tsp", "repair_tour", "tour_length", "brute_force_tour", "read_tsp", "from_file", "AUTO_FACTOR"]
 
@@ -90,8 +93,11 @@ def encode_tsp(distances, *, penalty: float | None = None, pin: bool = True, rep
     if n < 3:
         raise CimsimError(f"{name}: a tour needs at least 3 cities, got {n}")
     np.fill_diagonal(W, 0.0)
-    if not np.all(np.isfinite(W)) or np.any(W < 0):
-        raise CimsimError(f"{name}: distances must be finite and non-negative")
+    if not np.all(np.isfinite(W)) or np.any(W < 0) or (W.size and W.max() > 1e150):
+        raise CimsimError(f"{name}: distances must be finite, non-negative and below 1e150")
+    # the QUBO has about n^3 pair terms while it is assembled (about 100 bytes each in Python lists)
+    check_fits(100.0 * float(n) ** 3, f"{name}: the TSP encoding of {n} cities ({n}^3 terms)",
+               "the TSP encoding is for small instances (a few hundred cities at most)")
     for flag, val in (("pin", pin), ("repair", repair)):
         if not isinstance(val, bool):
             raise CimsimError(f"{name}: {flag} must be true or false, got {val!r}")
@@ -172,12 +178,15 @@ def encode_tsp(distances, *, penalty: float | None = None, pin: bool = True, rep
     return Encoded("tsp", model, decode, "min", "length", info)
 
 
-def _tsplib(p: Path, lines: list[str]) -> np.ndarray:
+def _check_cities(p: Path, n: int, where: str) -> None:
+    check_dense_fits(n, copies=3, what=f"distance matrix ({where})")
+
+
+def _tsplib(p: Path, lines: Iterator[tuple[int, str]]) -> np.ndarray:
     spec: dict[str, str] = {}
-    k = 0
-    while k < len(lines):
-        s = lines[k].strip()
-        k += 1
+    section = ""
+    for _, line in lines:
+        s = line.strip()
         if not s or s == "EOF":
             continue
         if s.startswith(("NODE_COORD_SECTION", "EDGE_WEIGHT_SECTION")):
@@ -186,87 +195,116 @@ def _tsplib(p: Path, lines: list[str]) -> np.ndarray:
         if ":" in s:
             key, val = s.split(":", 1)
             spec[key.strip().upper()] = val.strip()
-    else:
+    if not section:
         raise CimsimError(f"{p}: TSPLIB file without NODE_COORD_SECTION or EDGE_WEIGHT_SECTION")
     try:
         n = int(spec.get("DIMENSION", ""))
+        if n < 1:
+            raise ValueError
     except ValueError:
-        raise CimsimError(f"{p}: TSPLIB DIMENSION missing or not an integer") from None
+        raise CimsimError(f"{p}: TSPLIB DIMENSION missing or not a positive integer") from None
+    _check_cities(p, n, f"DIMENSION {n}")
     kind = spec.get("EDGE_WEIGHT_TYPE", "").upper()
-    body = []
-    for kk in range(k, len(lines)):
-        s = lines[kk].strip()
-        if not s or s == "EOF" or s.endswith("SECTION"):
-            break
-        body.append((kk + 1, s.split()))
     if section == "NODE_COORD_SECTION":
         if kind not in ("EUC_2D", "CEIL_2D", "ATT"):
-            raise CimsimError(f"{p}: EDGE_WEIGHT_TYPE {kind or '(missing)'} not supported (EUC_2D, CEIL_2D, ATT, EXPLICIT)")
-        xy = np.zeros((n, 2))
-        if len(body) < n:
-            raise CimsimError(f"{p}: DIMENSION {n} but only {len(body)} coordinate lines")
-        for line, t in body[:n]:
+            raise CimsimError(f"{p}: EDGE_WEIGHT_TYPE {kind[:40] or '(missing)'} not supported (EUC_2D, CEIL_2D, ATT, EXPLICIT)")
+    elif kind != "EXPLICIT" or spec.get("EDGE_WEIGHT_FORMAT", "").upper() != "FULL_MATRIX":
+        raise CimsimError(f"{p}: only EXPLICIT FULL_MATRIX edge weights are supported")
+    xy = np.zeros((n, 2))
+    given = np.zeros(n, dtype=bool)
+    vals: list[float] = []
+    count = 0
+    for line_no, line in lines:
+        s = line.strip()
+        if not s or s == "EOF" or s.endswith("SECTION"):
+            break
+        t = s.split()
+        if section == "NODE_COORD_SECTION":
+            if count >= n:
+                break
             try:
                 i, x, y = int(t[0]), float(t[1]), float(t[2])
             except (ValueError, IndexError):
-                raise CimsimError(f"{p}: line {line}: expected 'index x y'") from None
+                raise CimsimError(f"{p}: line {line_no}: expected 'index x y'") from None
             if not 1 <= i <= n:
-                raise CimsimError(f"{p}: line {line}: node {i} out of range 1..{n}")
+                raise CimsimError(f"{p}: line {line_no}: node {i} out of range 1..{n}"[:200])
+            if given[i - 1]:
+                raise CimsimError(f"{p}: line {line_no}: node {i} given twice")
+            if not (math.isfinite(x) and math.isfinite(y) and abs(x) < 1e150 and abs(y) < 1e150):
+                raise CimsimError(f"{p}: line {line_no}: coordinates must be finite numbers below 1e150")
+            given[i - 1] = True
             xy[i - 1] = (x, y)
+            count += 1
+        else:
+            for tok in t:
+                try:
+                    vals.append(float(tok))
+                except ValueError:
+                    raise CimsimError(f"{p}: line {line_no}: expected a number, got {tok[:40]!r}") from None
+                if len(vals) > n * n:
+                    raise CimsimError(f"{p}: line {line_no}: FULL_MATRIX has more than {n * n} numbers")
+    if section == "NODE_COORD_SECTION":
+        if count < n:
+            raise CimsimError(f"{p}: DIMENSION {n} but only {count} coordinate lines")
         d = np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(-1))
         if kind == "EUC_2D":
             return np.floor(d + 0.5)
         if kind == "CEIL_2D":
             return np.ceil(d)
         r = d / math.sqrt(10.0)
-        t = np.floor(r + 0.5)
-        return np.where(t < r, t + 1, t)
-    if kind != "EXPLICIT" or spec.get("EDGE_WEIGHT_FORMAT", "").upper() != "FULL_MATRIX":
-        raise CimsimError(f"{p}: only EXPLICIT FULL_MATRIX edge weights are supported")
-    vals = []
-    for line, t in body:
-        for tok in t:
-            try:
-                vals.append(float(tok))
-            except ValueError:
-                raise CimsimError(f"{p}: line {line}: expected a number, got {tok!r}") from None
+        t2 = np.floor(r + 0.5)
+        return np.where(t2 < r, t2 + 1, t2)
     if len(vals) != n * n:
         raise CimsimError(f"{p}: FULL_MATRIX needs {n * n} numbers, found {len(vals)}")
     return np.array(vals).reshape(n, n)
 
 
 def read_tsp(path: str | Path) -> np.ndarray:
-    """Distance matrix from a plain matrix file (``N`` then N rows) or a TSPLIB file (see module docstring)."""
+    """Distance matrix from a plain matrix file (``N`` then N rows) or a TSPLIB file (see module docstring).
+
+    Read line by line; the header size is checked against the memory limit before the matrix is allocated.
+    """
     p = Path(path)
-    lines = read_text(p).lstrip("\ufeff").splitlines()
-    if any(ln.strip().upper().startswith(("DIMENSION", "NAME")) for ln in lines[:20]):
+    it = iter_lines(p)
+    head = list(itertools.islice(it, 20))
+    lines = itertools.chain(head, it)
+    if any(ln.strip().upper().startswith(("DIMENSION", "NAME")) for _, ln in head):
         return _tsplib(p, lines)
-    rows = [(k, ln.split("#", 1)[0].split()) for k, ln in enumerate(lines, start=1)]
-    rows = [(k, t) for k, t in rows if t]
-    if not rows:
-        raise CimsimError(f"{p}: no data in the file")
-    k0, head = rows[0]
-    try:
-        if len(head) != 1:
-            raise ValueError
-        n = int(head[0])
-        if n < 1:
-            raise ValueError
-    except ValueError:
-        raise CimsimError(f"{p}: line {k0}: first line must be the number of cities N, got {' '.join(head)!r}") from None
-    if len(rows) - 1 != n:
-        raise CimsimError(f"{p}: N = {n} but the file has {len(rows) - 1} matrix rows")
-    W = np.zeros((n, n))
-    for r, (k, t) in enumerate(rows[1:]):
+    n = -1
+    W = np.zeros((0, 0))
+    r = 0
+    for k, ln in lines:
+        t = ln.split("#", 1)[0].split()
+        if not t:
+            continue
+        if n < 0:
+            try:
+                if len(t) != 1:
+                    raise ValueError
+                n = int(t[0])
+                if n < 1:
+                    raise ValueError
+            except ValueError:
+                raise CimsimError(f"{p}: line {k}: first line must be the number of cities N, got {' '.join(t)[:80]!r}") from None
+            _check_cities(p, n, f"N = {n} on line {k}")
+            W = np.zeros((n, n))
+            continue
+        if r >= n:
+            raise CimsimError(f"{p}: line {k}: more than the N = {n} matrix rows")
         if len(t) != n:
             raise CimsimError(f"{p}: line {k}: expected {n} distances, got {len(t)}")
         for c, tok in enumerate(t):
             try:
                 W[r, c] = float(tok)
             except ValueError:
-                raise CimsimError(f"{p}: line {k}: expected a number, got {tok!r}") from None
+                raise CimsimError(f"{p}: line {k}: expected a number, got {tok[:40]!r}") from None
             if not (math.isfinite(W[r, c]) and W[r, c] >= 0):
-                raise CimsimError(f"{p}: line {k}: distances must be finite and non-negative, got {tok!r}")
+                raise CimsimError(f"{p}: line {k}: distances must be finite and non-negative, got {tok[:40]!r}")
+        r += 1
+    if n < 0:
+        raise CimsimError(f"{p}: no data in the file")
+    if r != n:
+        raise CimsimError(f"{p}: N = {n} but the file has {r} matrix rows")
     return W
 
 
