@@ -15,3 +15,11 @@ __all__ = [
     "RSPoint", "b_zero_point", "hessian_edge", "pastur_density",
     "rs_solve", "rs_table",
 ]
+
+# ``cimsim.landscape(...)`` is the Python twin of ``cimsim landscape`` (cimsim.api.landscape): the package is
+# made callable so that the function and this subpackage can share the name.
+import sys as _sys
+
+from ..api import CallableLandscapeModule as _Callable
+
+_sys.modules[__name__].__class__ = _Callable
