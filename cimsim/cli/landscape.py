@@ -23,7 +23,23 @@ def _check_common(n: int, tol: float) -> tuple[int, float]:
     return n, tol
 
 
-@click.command(context_settings={"show_default": True})
+LANDSCAPE_EPILOG = """\b
+Examples:
+  cimsim landscape --n 200 --a -0.5 --starts 32 --seed 1
+  cimsim landscape --n 500 --a -0.5 --instances 4 --json land.json --points pts.npz --plots figs
+  cimsim landscape --n 100 --a 0 --index 1 --starts 8 --json saddles.json
+  cimsim plot land.json --out figs          (re-render saved results)
+"""
+
+PHASE_EPILOG = """\b
+Examples:
+  cimsim phase-diagram --n 100 --a-min -2.2 --a-max 0.2 --a-steps 7 --instances 2 --starts 4 --out pd
+  cimsim phase-diagram --n 400 --n 800 --a-min -2.2 --a-max 0.2 --a-steps 13 --instances 8 --out pd --workers 2
+  cimsim plot pd --format pdf                (re-render the figures from the stored tasks)
+"""
+
+
+@click.command(context_settings={"show_default": True}, epilog=LANDSCAPE_EPILOG)
 @click.option("--n", "n", type=int, required=True, help="Number of spins N (>= 2).")
 @click.option("--a", "a", type=float, required=True, help="Pump a (project convention, physics.md 1).")
 @click.option("--instances", type=int, default=1, help="SK instances (seeded from --seed).")
@@ -35,7 +51,7 @@ def _check_common(n: int, tol: float) -> tuple[int, float]:
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, allow_dash=True), default=None, help="Write the summary and every point's statistics as JSON ('-' for stdout).")
 @click.option("--points", "points_path", type=click.Path(dir_okay=False), default=None, help="Write J, a, x, index, energy, instance as .npz.")
 @click.option("--plots", "plots_dir", type=click.Path(file_okay=False), default=None, help="Write PNG figures into this directory.")
-@click.option("--quiet", "-q", is_flag=True, help="No table on stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="No table on stdout and no progress bars on stderr.")
 def landscape(n, a, instances, starts, k, seed, tol, ensemble, json_path, points_path, plots_dir, quiet):
     """Find critical points of the SK soft-spin energy E_a and report their statistics.
 
@@ -143,7 +159,7 @@ def _print_table(p: dict) -> None:
         click.echo(f"{len(pts)} distinct points; max |g|/sqrt(N) = {gmax:.2e}; max |eps + m4/4| = {res:.2e}")
 
 
-@click.command("phase-diagram", context_settings={"show_default": True})
+@click.command("phase-diagram", context_settings={"show_default": True}, epilog=PHASE_EPILOG)
 @click.option("--n", "ns", type=int, multiple=True, required=True, help="Number of spins N (repeatable).")
 @click.option("--a-min", type=float, required=True, help="Smallest a of the random-start grid.")
 @click.option("--a-max", type=float, required=True, help="Largest a (also the end of the adiabatic path).")
@@ -159,8 +175,9 @@ def _print_table(p: dict) -> None:
 @click.option("--scheduler", default=None, help="Dask scheduler address for the sweep engine (if supported).")
 @click.option("--workers", type=int, default=None, help="Local workers for the sweep engine (if supported).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary on stdout.")
 def phase_diagram(ns, a_min, a_max, a_steps, instances, starts, path_da, seed, tol, ensemble, freeze_factor, out_dir,
-                  scheduler, workers, no_progress):
+                  scheduler, workers, no_progress, quiet):
     """Sweep a x instances x starts on SK and plot the landscape phase diagram.
 
     For each N and instance: one adiabatic path (x followed from 0 through increasing a, physics.md
@@ -189,7 +206,8 @@ def phase_diagram(ns, a_min, a_max, a_steps, instances, starts, path_da, seed, t
     if workers is not None:
         kw["workers"] = workers
     pd = run_phase_diagram(list(ns), grid, instances=instances, starts=starts, seed=seed, tol=tol, path_da=path_da,
-                           kind=ensemble, out_dir=out_dir, progress=not no_progress, freeze_factor=freeze_factor, **kw)
+                           kind=ensemble, out_dir=out_dir, progress=not (no_progress or quiet),
+                           freeze_factor=freeze_factor, **kw)
     write_json(os.path.join(out_dir, "phase.json"), {"command": "phase-diagram", "ns": list(ns), "a_grid": grid,
                                                       "instances": instances, "starts": starts, "seed": seed, "tol": tol,
                                                       "transitions": pd.transitions, "failed": pd.failed, "rows": pd.rows})
@@ -202,6 +220,8 @@ def phase_diagram(ns, a_min, a_max, a_steps, instances, starts, path_da, seed, t
     from ..plotting.landscape import plot_phase_diagram
 
     files = plot_phase_diagram(pd.raw, pd.transitions, out_dir)
+    if quiet:
+        return
     click.echo("transition estimates (mean ± sem over instances; predicted -2, -0.93, -0.45):")
     for n, est in pd.transitions["by_n"].items():
         parts = [f"{k}={v['mean']:.3f}±{v['sem']:.3f}" for k, v in est.items()]

@@ -15,7 +15,17 @@ def _format_number(x: float) -> str:
     return f"{x:.0f}" if float(x).is_integer() else f"{x:.6g}"
 
 
-@click.command(context_settings={"show_default": True})
+SOLVE_EPILOG = """\b
+Examples:
+  cimsim solve maxcut problems/G1.txt --target 11624
+  cimsim solve maxcut problems/G1.txt --solver cac --time-limit 10 --seed 1 --json g1.json
+  cimsim solve sat problems/uf20-01.cnf --solver sa --json -
+  cimsim solve vertex-cover problems/graph16.txt -o penalty=2
+  cimsim solve ising model.qubo --solver sb --variant dsb -p dt=0.5
+"""
+
+
+@click.command(context_settings={"show_default": True}, epilog=SOLVE_EPILOG)
 @click.argument("problem", type=click.Choice(sorted(PROBLEMS)), metavar="PROBLEM")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--solver", default="auto", type=click.Choice(["auto", *SOLVERS]), help="Solver; auto picks the best for the instance.")
@@ -31,7 +41,7 @@ def _format_number(x: float) -> str:
 @click.option("--schedule", default=None, help="Pump schedule (cim, adiabatic): a .json file or KIND:ARGS, KIND one of constant:A, linear:A0,A1, exp:A0,A1[,RATE], tanh:A0,A1[,K[,CENTER]], piecewise:A0@U0,A1@U1,..., adiabatic:A0,A1[,STEP][,tol=T], landscape[:A0,A1[,LO,HI[,SLOW]]]; append ',relative=1' for offsets from the threshold -lambda_max (see cimsim.schedules).")
 @click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE", help="Solver parameter (repeatable), e.g. -p dt=0.05.")
 @click.option("--option", "-o", "options", multiple=True, metavar="KEY=VALUE", help="Encoder option (repeatable), e.g. -o penalty=2.")
-@click.option("--quiet", "-q", is_flag=True, help="No summary on stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="No summary on stdout and no progress bar on stderr.")
 def solve(problem, file, solver, replicas, steps, time_limit, seed, backend, json_path, target, polish, variant, schedule, params, options, quiet):
     """Encode PROBLEM from FILE as an Ising model, solve it, and decode the answer.
 
@@ -43,7 +53,8 @@ def solve(problem, file, solver, replicas, steps, time_limit, seed, backend, jso
       sat              DIMACS CNF (MAX-SAT: maximise satisfied clauses)
       vertex-cover     edge list as for maxcut (weights ignored)
       independent-set  edge list as for maxcut (weights ignored)
-      ising            .npz with J (dense or scipy sparse) and optional h, or MatrixMarket .mtx
+      ising            .npz with J (dense or scipy sparse) and optional h, MatrixMarket .mtx,
+                       or QUBO text .qubo ('qubo N [OFFSET]' then 'i j q' lines; see cimsim.encoders.qubo)
       knapsack         'N CAPACITY' line, then 'weight value' per item (-o repair=true)
       coloring         edge list (Gset or DIMACS 'p edge'); -o colors=K
       clique           edge list; -o size=K for a K-clique, none for a maximum clique
@@ -66,17 +77,20 @@ def solve(problem, file, solver, replicas, steps, time_limit, seed, backend, jso
     name = auto_solver(model) if solver == "auto" else solver
     if seed is None:
         seed = secrets.randbits(32)
-    result = run_solver(
-        model,
-        name,
-        replicas=replicas,
-        steps=steps,
-        seed=seed,
-        time_limit=time_limit,
-        polish_result=polish,
-        backend=backend,
-        **solver_params,
-    )
+    from .progress import timed_progress
+
+    with timed_progress(f"{name} on {model.n} spins", time_limit, quiet=quiet):
+        result = run_solver(
+            model,
+            name,
+            replicas=replicas,
+            steps=steps,
+            seed=seed,
+            time_limit=time_limit,
+            polish_result=polish,
+            backend=backend,
+            **solver_params,
+        )
     sol = encoded.decode(result.spins)
     result.objective, result.feasible, result.answer = sol.objective, sol.feasible, sol.answer
     gap = None
