@@ -104,3 +104,71 @@ def test_bad_parameters_raise(params, match):
         solve(m, "sa", replicas=2, steps=3, seed=0, **params)
     with pytest.raises(CimsimError, match="steps"):
         solve(m, "sa", steps=0)
+
+
+def _lattice_model(seed: int, n: int, step: float, density: float = 0.4) -> IsingModel:
+    """Sparse model whose couplings and fields are integer multiples of ``step`` (some rows empty)."""
+    rng = np.random.default_rng(seed)
+    A = np.triu(rng.integers(-3, 4, size=(n, n)) * (rng.random((n, n)) < density), 1).astype(float)
+    A[:, :2] = 0.0
+    A[:2, :] = 0.0  # spins 0 and 1 have no couplings: empty CSR rows
+    h = rng.integers(-2, 3, size=n).astype(float) * step
+    return IsingModel.from_couplings((A + A.T) * step, h, 1.5, storage="sparse")
+
+
+def test_lattice_form_detects_the_step_and_largest_field():
+    m = _lattice_model(0, 25, 0.25)
+    wq, hq, g, dmax = sa.lattice_form(m)
+    assert g == 0.25
+    np.testing.assert_array_equal(wq * g, m.J.data)
+    np.testing.assert_array_equal(hq * g, m.h)
+    D = m.dense_couplings()
+    assert dmax == int(np.max(np.abs(m.h) + np.abs(D).sum(axis=1)) / g)
+    assert sa.run(m, replicas=1, steps=2, rng=np.random.default_rng(0)).settings["kernel"] == "csr-lattice"
+    # continuous couplings, dense storage: the float kernels
+    cont = _model(1, 20, fields=True, density=0.5, storage="sparse")
+    assert sa.lattice_form(cont) is None
+    assert sa.run(cont, replicas=1, steps=2, rng=np.random.default_rng(0)).settings["kernel"] == "csr"
+    assert sa.lattice_form(_model(1, 20, fields=False, storage="dense")) is None
+
+
+def test_lattice_kernel_takes_the_float_kernels_decisions():
+    # same seeds, schedule and start: the table lookup accepts exactly the moves exp() accepts
+    from cimsim.kernels.sa import anneal_csr, anneal_csr_lattice
+
+    m = _lattice_model(4, 60, 0.5)
+    wq, hq, g, dmax = sa.lattice_form(m)
+    rng = np.random.default_rng(2)
+    S = np.where(rng.random((3, m.n)) < 0.5, -1, 1).astype(np.int8)
+    betas = sa.beta_schedule(*sa.beta_range(m), 200)
+    seeds = rng.integers(1, 2**62, size=3).astype(np.uint64)
+    E = np.asarray(m.energies(S), dtype=np.float64)
+    S1, E1, S2, E2 = S.copy(), E.copy(), S.copy(), E.copy()
+    tr1, tr2 = np.empty((3, 200)), np.empty((3, 200))
+    f1 = anneal_csr(m.J.indptr, m.J.indices, m.J.data.astype(np.float64), m.h.astype(np.float64), S1, E1, betas, seeds, tr1)
+    f2 = anneal_csr_lattice(m.J.indptr, m.J.indices, wq, hq, g, dmax, S2, E2, betas, seeds, tr2)
+    np.testing.assert_array_equal(S1, S2)
+    np.testing.assert_array_equal(f1, f2)
+    np.testing.assert_array_equal(tr1, tr2)
+    np.testing.assert_allclose(E2, m.energies(S2), atol=1e-9)
+    assert f2.min() > 0
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_lattice_kernel_finds_exact_ground_state(seed):
+    m = _lattice_model(10 + seed, 16, 1.0, density=0.5)
+    _, e0, _ = ground_state(m)
+    r = solve(m, "sa", replicas=8, steps=4000, seed=seed, polish_result=False)
+    assert r.settings["kernel"] == "csr-lattice"
+    assert r.energy == pytest.approx(e0, abs=1e-9)
+    assert plain_energy(m.dense_couplings(), m.h, m.offset, r.spins) == pytest.approx(r.energy, abs=1e-9)
+
+
+def test_time_limit_grows_anneals_past_the_default_length():
+    # BUDGET_BATCHES: with a budget and no explicit steps, annealing batches may exceed the default
+    m = _lattice_model(5, 200, 1.0, density=0.05)
+    default_T = sa.defaults(m)["steps"]
+    r = solve(m, "sa", seed=0, time_limit=1.5)
+    assert r.settings["steps_fitted_to_budget"]
+    assert max(r.extra["batch_steps"]) > default_T
+    assert r.energy == pytest.approx(plain_energy(m.dense_couplings(), m.h, m.offset, r.spins), abs=1e-9)

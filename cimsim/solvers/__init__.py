@@ -120,7 +120,9 @@ def solve(
         Seconds. Fresh batches are run until this much wall time is used (at least one batch). When
         ``steps`` is not given, batch lengths are fitted to the budget: two short probe batches measure
         the cost per step, then each batch runs as many steps (up to the default) as the remaining time
-        allows, so a call overruns its budget by at most about one probe batch. With an explicit
+        allows, so a call overruns its budget by at most about one probe batch. A solver module that
+        sets ``BUDGET_BATCHES = k`` (annealers, whose answers keep improving with longer runs) lets
+        batches grow past the default length so that about ``k`` of them fill the budget. With an explicit
         ``steps`` every batch runs exactly that many steps and the last one may overrun.
     polish_result : bool
         Pass every replica through 1-flip local search before scoring (default True).
@@ -151,6 +153,8 @@ def solve(
     T_probe = max(10, T // 60)
     T_run = T_probe if fit else T
     probes: list[tuple[int, float]] = []
+    budget_batches = int(getattr(module, "BUDGET_BATCHES", 0) or 0)
+    T_cap: int | None = None
     overhead, per_step = 0.0, 0.0
     t0 = time.perf_counter()
     all_energies: list[np.ndarray] = []
@@ -197,7 +201,11 @@ def solve(
             affordable = int((0.9 * remaining - overhead) / per_step)
             if affordable < T_probe:
                 break  # not enough time left for even a probe-sized batch
-            T_run = min(T, affordable)
+            if budget_batches and T_cap is None:
+                # Solvers whose results keep improving with longer runs (annealers) may grow each batch
+                # past the default so the budget holds about `budget_batches` of them.
+                T_cap = max(T, affordable // budget_batches)
+            T_run = min(T_cap or T, affordable)
     elapsed = time.perf_counter() - t0
     assert best_s is not None
     energies = np.concatenate(all_energies)
