@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "anneal": "anneal:anneal",
     "landscape": "landscape:landscape",
     "phase-diagram": "landscape:phase_diagram",
+    "plot": "plot:plot",
 }
 
 

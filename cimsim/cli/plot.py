@@ -1,0 +1,241 @@
+"""``cimsim plot``: render saved results to PNG or PDF, without re-running anything.
+
+What each input is, is read from its content (file names may be anything):
+
+==============================================  ====================================================
+input                                           figures
+==============================================  ====================================================
+``anneal.json`` / ``anneal.csv`` (or its dir)   TTS vs the swept parameter in steps and in seconds
+                                                (bootstrap intervals), final-energy distributions
+``phase.json`` or a phase-diagram ``--out`` dir  the phase-diagram set (energy/radius, distinct minima,
+                                                lambda_min, amplitudes, Hessian spectra vs a), from
+                                                the stored tasks
+``landscape --points`` ``.npz``                 energy histogram, index vs energy, amplitude density
+                                                with the RS law, Hessian spectrum with the Pastur law
+``landscape --json``                            eps histogram, index/N and lambda_min vs eps
+``solve --json`` / ``Result.to_json()``         spin raster, replica energies, summary; trajectories
+                                                when the record carries them (``-p record=true``)
+==============================================  ====================================================
+"""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import click
+import numpy as np
+
+from ..errors import CimsimError
+
+PLOT_EPILOG = """\\b
+Examples:
+  cimsim plot study1                        (an anneal --out directory: TTS and energy figures)
+  cimsim plot study1/anneal.csv --format pdf --out paper/
+  cimsim plot pd                            (a phase-diagram --out directory, from its task store)
+  cimsim plot pts.npz land.json --out figs  (landscape --points and --json files)
+  cimsim solve maxcut G1.txt --json r.json && cimsim plot r.json
+"""
+
+
+def _load_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CimsimError(f"{path}: cannot read ({exc})") from None
+    except ValueError as exc:
+        raise CimsimError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(data, dict):
+        raise CimsimError(f"{path}: expected a JSON object")
+    return data
+
+
+def _floats_back(value):
+    """Undo :func:`cimsim.result.to_jsonable`'s strings for non-finite floats ("nan", "inf", "-inf")."""
+    if isinstance(value, dict):
+        return {k: _floats_back(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_floats_back(v) for v in value]
+    if value in ("nan", "inf", "-inf", "Infinity", "-Infinity", "NaN"):
+        return float(value)
+    return value
+
+
+def _cell(text: str):
+    """CSV cell back to a value: numbers (inf/nan too), true/false, JSON lists and objects, else the string."""
+    if text == "":
+        return None
+    if text in ("true", "false"):
+        return text == "true"
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    if text[:1] in "[{":
+        try:
+            return json.loads(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _anneal_from_csv(path: Path) -> tuple[list[dict], list[str]]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise CimsimError(f"{path}: empty CSV file") from None
+        rows = [{k: _cell(v) for k, v in zip(header, line)} for line in reader]
+    if "setting" not in header or "runs" not in header or "tts_steps" not in header:
+        raise CimsimError(f"{path}: not an anneal table (needs the columns setting, runs, tts_steps)")
+    # columns: setting, the swept parameters in order, steps (appended last unless it was swept), runs, ...
+    between = header[header.index("setting") + 1: header.index("runs")]
+    if between and between[-1] == "steps" and len(between) > 1 and len({repr(r.get("steps")) for r in rows}) == 1:
+        between = between[:-1]  # a fixed step count, not a swept one
+    return rows, between
+
+
+def _plot_anneal(rows: list[dict], swept: list[str], out: Path, stem: str, meta: dict) -> list[str]:
+    from ..plotting.anneal import plot_energy_distribution, plot_tts
+
+    level = float(meta.get("ci_level", 0.95))
+    tts_target = float(meta.get("tts_target", 0.99))
+    ok = [r for r in rows if r.get("status") in ("ok", "partial")]
+    if not ok:
+        raise CimsimError(f"{stem}: no finished setting to plot")
+    files = [
+        plot_tts(rows, swept, out / f"{stem}_tts_steps.png", cost="steps", level=level, tts_target=tts_target),
+        plot_tts(rows, swept, out / f"{stem}_tts_seconds.png", cost="s", level=level, tts_target=tts_target),
+        plot_energy_distribution(rows, swept, out / f"{stem}_energies.png", target_energy=meta.get("target_energy")),
+    ]
+    return [str(f) for f in files]
+
+
+def _plot_phase(directory: Path, out: Path) -> list[str]:
+    from ..landscape.phase import estimate_transitions
+    from ..plotting.landscape import plot_phase_diagram
+    from ..sweep import load_store
+
+    records = load_store(directory)
+    raw = [{**rec["params"], **rec["row"], "task_key": key} for key, rec in sorted(records.items())
+           if rec.get("status") == "ok" and isinstance(rec.get("row"), dict) and isinstance(rec.get("params"), dict)]
+    raw = [r for r in raw if r.get("kind") in ("path", "minima")]
+    if not any(r["kind"] == "path" for r in raw):
+        raise CimsimError(f"{directory}: no finished phase-diagram path task in {directory / 'tasks'}")
+    raw.sort(key=lambda r: (r["kind"], r["n"], r["instance"], r.get("a", 0.0)))
+    summary = directory / "phase.json"
+    transitions = _floats_back(_load_json(summary).get("transitions")) if summary.is_file() else None
+    if not isinstance(transitions, dict):
+        transitions = estimate_transitions(raw)
+    return plot_phase_diagram(raw, transitions, str(out))
+
+
+def _plot_points(path: Path, out: Path) -> list[str]:
+    from ..landscape.critical import classify
+    from ..plotting.landscape import plot_reporter
+
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            missing = {"J", "a", "x", "instance"} - set(z.files)
+            if missing:
+                raise CimsimError(f"{path}: not a landscape --points file (missing {', '.join(sorted(missing))})")
+            J, a, X, inst = z["J"], float(z["a"]), z["x"], z["instance"]
+    except (OSError, ValueError) as exc:
+        raise CimsimError(f"{path}: cannot read .npz ({exc})") from None
+    Js = [J] if J.ndim == 2 else list(J)
+    pts = [classify(Js[i], a, X[inst == i]) for i in range(len(Js))]
+    return plot_reporter(pts, a, str(out), prefix=f"{path.stem}")
+
+
+def _plot_solve(record: dict, out: Path, stem: str) -> list[str]:
+    from ..plotting.anneal import extract_trace, plot_trajectories
+    from ..plotting.results import plot_solve_record
+
+    files = [str(plot_solve_record(record, out / f"{stem}.png"))]
+    trace = extract_trace(record.get("extra") or {})
+    if trace is not None:
+        files.append(str(plot_trajectories([(record.get("solver", ""), trace)], out / f"{stem}_trajectories.png")))
+    return files
+
+
+def render(path: Path, out: Path | None) -> list[str]:
+    """Render one saved result (see the module docstring) into ``out`` (default: next to the input)."""
+    if not path.exists():
+        raise CimsimError(f"{path}: no such file or directory")
+    if path.is_dir():
+        target = out or path
+        if (path / "anneal.json").is_file():
+            return render(path / "anneal.json", target)
+        if (path / "phase.json").is_file() or (path / "tasks").is_dir():
+            return _plot_phase(path, target)
+        raise CimsimError(f"{path}: no anneal.json, phase.json or task store in this directory")
+    target = out or path.parent
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        return _plot_points(path, target)
+    if suffix == ".csv":
+        rows, swept = _anneal_from_csv(path)
+        return _plot_anneal(rows, swept, target, path.stem, {})
+    if suffix != ".json":
+        raise CimsimError(f"{path}: expected a .json, .csv or .npz result or a result directory")
+    data = _load_json(path)
+    if data.get("command") == "phase-diagram":
+        return _plot_phase(path.parent, target)
+    if data.get("command") == "landscape":
+        from ..plotting.results import plot_landscape_summary
+
+        return [str(plot_landscape_summary(data, target / f"{path.stem}.png"))]
+    if isinstance(data.get("rows"), list) and "swept" in data and "tts_target" in data:
+        data = _floats_back(data)
+        return _plot_anneal(data["rows"], list(data["swept"]), target, path.stem, data)
+    if "spins" in data and "energy" in data:
+        return _plot_solve(data, target, path.stem)
+    raise CimsimError(f"{path}: cannot tell which result this is (expected anneal, phase-diagram, landscape or solve JSON)")
+
+
+@click.command(context_settings={"show_default": True}, epilog=PLOT_EPILOG)
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(), metavar="RESULT...")
+@click.option("--out", "-o", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Directory for the figures [next to each input; a result directory itself].")
+@click.option("--format", "-f", "fmt", type=click.Choice(["png", "pdf"]), default="png", help="Figure file format.")
+@click.option("--quiet", "-q", is_flag=True, help="No list of written files and no progress on stderr.")
+def plot(inputs, out_dir, fmt, quiet):
+    """Render saved results to figures: anneal TTS curves and energy distributions, phase diagrams, landscape
+    Hessian spectra and statistics, solve records and their trajectories.
+
+    \b
+    RESULT is any of
+      anneal.json, anneal.csv or an 'anneal --out' directory
+      phase.json or a 'phase-diagram --out' directory (figures rebuilt from its task store)
+      a 'landscape --points' .npz (spectra recomputed from J, a and x) or a 'landscape --json' file
+      a 'solve --json' record, or Result.to_json() from Python (trajectories when recorded)
+    What a file holds is read from its content, not its name.
+
+    Exit status: 0 on success, 2 when an input cannot be read or recognised (nothing is drawn then).
+    """
+    from ..plotting.results import figure_format
+    from .progress import timed_progress
+
+    paths = [Path(p) for p in inputs]
+    out = Path(out_dir) if out_dir is not None else None
+    if out is not None:
+        if out.exists() and not out.is_dir():
+            raise CimsimError(f"{out}: exists and is not a directory")
+        out.mkdir(parents=True, exist_ok=True)
+    for p in paths:  # refuse unreadable inputs before drawing anything
+        if not p.exists():
+            raise CimsimError(f"{p}: no such file or directory")
+        if p.is_file() and p.suffix.lower() == ".json":
+            _load_json(p)
+    written: list[str] = []
+    with timed_progress("plot", None, quiet=quiet), figure_format(fmt, written):
+        for p in paths:
+            render(p, out)
+    if not quiet:
+        for f in dict.fromkeys(written):
+            click.echo(f)
