@@ -568,6 +568,8 @@ def _assemble(instances, solvers, peers, budgets, repeats, cim_status, peer_stat
                 else:
                     _fill_row(row, inst, [got.get((inst.name, fam, key, budget, k)) for k in range(repeats)],
                               budget, repeats)
+                    if inst.note:
+                        row.note = f"{inst.note}; {row.note}" if row.note else inst.note
                 inst_rows.append(row)
         _compare(inst, inst_rows)
         rows.extend(inst_rows)

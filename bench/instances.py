@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from cimsim import IsingModel
+from cimsim import CimsimError, IsingModel
 from cimsim.instances import PARISI_ENERGY, sk_model
 
 __all__ = ["Instance", "load_instance", "SUITES", "DATA", "all_instance_names"]
@@ -54,6 +54,7 @@ class Instance:
     optimum_known : True when ``best_known`` is a proven/accepted optimum usable as a TTS target
     reference : human-readable source of ``best_known``
     status : "" when loaded, else why it could not be (the harness still writes its rows)
+    note : said on every row of the instance (e.g. a truncated data file)
     energy_target : Ising energy that reaches ``best_known`` when that maps linearly (Gset), else None
     """
 
@@ -68,6 +69,7 @@ class Instance:
     status: str = ""
     energy_target: float | None = None
     info: dict = field(default_factory=dict)
+    note: str = ""
 
     def better(self, a: float, b: float) -> bool:
         """Whether objective ``a`` is strictly better than ``b``."""
@@ -102,6 +104,27 @@ def _missing(name: str, kind: str, sense: str, why: str) -> Instance:
     return Instance(name, kind, None, None, sense, None, False, "", status=why)
 
 
+def _truncated_gset(path: Path, why: str):
+    """A Gset file cut short (fewer edge lines than its header declares, every line well formed):
+    encode the edges it does hold so that cimsim and the peers still compete on the same graph, and
+    say so. Anything else wrong with the file: ``(None, why)``."""
+    from cimsim.encoders.maxcut import encode_maxcut
+
+    if "header declares" not in why:
+        return None, why
+    lines = path.read_text().split("\n")
+    n, m = (int(t) for t in lines[0].split()[:2])
+    rows = [ln.split() for ln in lines[1:] if ln.strip()]
+    if rows and len(rows[-1]) != 3:
+        rows.pop()  # the cut fell inside the last line
+    if any(len(r) != 3 for r in rows):
+        return None, why
+    edges = np.array([[int(a) - 1, int(b) - 1, float(w)] for a, b, w in rows])
+    enc = encode_maxcut(n, edges, name=str(path))
+    return enc, (f"data file truncated: {len(rows)} of the {m} edges its header declares; the best known "
+                 "cut is of the whole graph, so no ratio")
+
+
 def load_instance(name: str) -> Instance:
     """Load instance ``name`` (G<k>, SK<N>, or a SATLIB file stem); never raises for missing data."""
     if name.upper().startswith("SK") and name[2:].isdigit():
@@ -117,12 +140,19 @@ def load_instance(name: str) -> Instance:
             return _missing(name, "gset", "max", f"missing file {path}")
         from cimsim.encoders.maxcut import from_file
 
-        enc = from_file(path)
-        best = _gset_best().get(name)
+        note = ""
+        try:
+            enc = from_file(path)
+            best = _gset_best().get(name)
+        except CimsimError as exc:
+            enc, note = _truncated_gset(path, str(exc))
+            if enc is None:
+                return _missing(name, "gset", "max", str(exc))
+            best = None  # the best known cut is of the whole graph, not of what the file holds
         return Instance(
             name, "gset", enc.model, lambda s, e=enc: float(e.decode(s).objective), "max", best,
             best is not None, "best_known.csv" if best is not None else "", info=dict(enc.info),
-            energy_target=None if best is None else enc.info["total_weight"] - 2.0 * best,
+            energy_target=None if best is None else enc.info["total_weight"] - 2.0 * best, note=note,
         )
     path = DATA / "satlib" / f"{name}.cnf"
     if not path.exists():
