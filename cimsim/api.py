@@ -31,7 +31,8 @@ from .errors import CimsimError, finite_float, positive_float, positive_int
 from .model import IsingModel
 from .result import Result, to_jsonable
 
-__all__ = ["solve", "encode", "anneal", "landscape", "phase_diagram", "Landscape", "CallableLandscapeModule"]
+__all__ = ["solve", "encode", "anneal", "landscape", "phase_diagram", "Landscape", "CallableLandscapeModule",
+           "GRAPH_PROBLEMS"]
 
 
 # ---------------------------------------------------------------------------------------------- solve
@@ -43,13 +44,34 @@ def _is_bqm(obj: Any) -> bool:
     return type(obj).__module__.startswith("dimod") and hasattr(obj, "vartype")
 
 
+#: problems that accept a networkx graph in :func:`encode` / :func:`solve`
+GRAPH_PROBLEMS = ("maxcut", "bisection", "vertex-cover", "independent-set", "clique", "coloring")
+
+
+def _graph_encoding(problem: str, module: Any, graph: Any, options: dict) -> Encoded:
+    """Clique (option ``size``) and colouring (option ``colors``, required) of a networkx graph, by node label."""
+    from .encoders._labels import with_node_labels
+    from .encoders._graph import edges_from_networkx
+
+    n, edges, nodes = edges_from_networkx(graph)
+    opts = dict(options)
+    if problem == "coloring":
+        if "colors" not in opts:
+            raise CimsimError("coloring needs the number of colours: options={'colors': K}")
+        k = positive_int(opts.pop("colors"), "colors")
+        enc = module.encode_coloring(n, edges, k, **opts)
+        return with_node_labels(enc, nodes, [(v, c) for v in nodes for c in range(k)])
+    return with_node_labels(module.encode_clique(n, edges, opts.pop("size", None), **opts), nodes)
+
+
 def encode(problem: str, data: Any, **options: Any) -> Encoded:
     """Encode ``problem`` (a name of :data:`cimsim.encoders.PROBLEMS`) from ``data``.
 
     ``data`` is a file path (the problem's native format, as ``cimsim solve PROBLEM FILE``; ``options``
-    as its ``-o KEY=VALUE``), or a networkx graph for ``maxcut``, ``vertex-cover``, ``independent-set`` and
-    ``bisection`` (edge attribute ``weight``, default 1; answers name vertices by the graph's labels; option
-    ``penalty`` where the encoder has one), or the list of numbers for ``partition``.
+    as its ``-o KEY=VALUE``), or a networkx graph for any of :data:`GRAPH_PROBLEMS` (edge attribute
+    ``weight``, default 1, used by maxcut and bisection; answers name vertices by the graph's labels;
+    options ``penalty``, and ``size`` for clique, ``colors`` (required) for coloring), or the list of
+    numbers for ``partition``.
     """
     if not isinstance(problem, str):
         raise CimsimError(f"problem must be a name ({', '.join(PROBLEMS)}), got {type(problem).__name__}")
@@ -57,10 +79,11 @@ def encode(problem: str, data: Any, **options: Any) -> Encoded:
     if isinstance(data, (str, Path)):
         return module.from_file(data, **options)
     if _is_networkx(data):
-        if not hasattr(module, "from_networkx"):
-            graphs = [p for p in PROBLEMS if hasattr(get_problem(p), "from_networkx")]
-            raise CimsimError(f"{problem} cannot be built from a networkx graph; graph problems: {', '.join(graphs)}")
-        return module.from_networkx(data, **options)
+        if hasattr(module, "from_networkx"):
+            return module.from_networkx(data, **options)
+        if problem in ("clique", "coloring"):
+            return _graph_encoding(problem, module, data, options)
+        raise CimsimError(f"{problem} cannot be built from a networkx graph; graph problems: {', '.join(GRAPH_PROBLEMS)}")
     if problem == "partition" and isinstance(data, (list, tuple, np.ndarray)):
         return module.encode_partition(list(np.asarray(data).tolist()), **options)
     raise CimsimError(f"cannot encode {problem} from a {type(data).__name__}: give a file path"
@@ -90,8 +113,9 @@ def solve(
         A problem name of :data:`cimsim.encoders.PROBLEMS` and a file in its format (``options`` are the
         encoder options, the CLI's ``-o``).
     ``solve("maxcut", graph)``
-        A networkx graph (maxcut, vertex-cover, independent-set, bisection): the answer names vertices by
-        the graph's own labels, e.g. ``result.answer["sides"]`` for MaxCut.
+        A networkx graph (maxcut, bisection, vertex-cover, independent-set, clique, coloring): the answer
+        names vertices by the graph's own labels, e.g. ``result.answer["sides"]`` for MaxCut,
+        ``["cover"]``, ``["set"]``, ``["clique"]`` (lists of nodes) or ``["colors"]`` ({node: colour}).
     ``solve("partition", [3, 1, 4, 1, 5])``
         Numbers to partition.
     ``solve(encoded)``, ``solve(model, "cim")``, ``solve(bqm, "sa")``

@@ -189,3 +189,18 @@ def test_phase_diagram_api_tiny():
     assert "16" in pd.transitions["by_n"]
     with pytest.raises(CimsimError):
         cimsim.phase_diagram(16, [])
+
+
+def test_coloring_and_clique_of_a_labelled_graph():
+    G = nx.relabel_nodes(nx.cycle_graph(5), lambda v: f"v{v}")  # odd cycle: 3 colours, no 2-colouring
+    res = cimsim.solve("coloring", G, options={"colors": 3}, seed=0)
+    colors = res.answer["colors"]
+    assert set(colors) == set(G.nodes) and res.feasible
+    assert all(colors[u] != colors[v] for u, v in G.edges)
+    assert cimsim.encode("coloring", G, colors=3).model.labels[:3] == (("v0", 0), ("v0", 1), ("v0", 2))
+    assert not cimsim.solve("coloring", G, options={"colors": 2}, seed=0).feasible
+    G.add_edge("v0", "v2")
+    res = cimsim.solve("clique", G, seed=0)
+    assert sorted(res.answer["clique"]) == ["v0", "v1", "v2"] and res.objective == 3
+    with pytest.raises(CimsimError, match="colours"):
+        cimsim.solve("coloring", G)
