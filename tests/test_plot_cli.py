@@ -128,3 +128,11 @@ def test_every_command_help_shows_an_example(capsys):
         assert code == 0 and "Examples:" in out and f"cimsim {name}" in out, name
     code, out, _ = run(["--version"], capsys)
     assert code == 0 and out.startswith("cimsim ")
+
+
+def test_a_bad_input_among_good_ones_draws_nothing(anneal_dir, tmp_path, capsys):
+    (tmp_path / "junk.npz").write_text("not an archive")
+    out = tmp_path / "figs"
+    code, _, err = run(["plot", str(anneal_dir), str(tmp_path / "junk.npz"), "--out", str(out)], capsys)
+    assert code == 2 and "not a NumPy .npz archive" in err
+    assert not list(out.glob("*"))

@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Callable
 
 import click
 import numpy as np
@@ -100,7 +101,10 @@ def _anneal_from_csv(path: Path) -> tuple[list[dict], list[str]]:
     return rows, between
 
 
-def _plot_anneal(rows: list[dict], swept: list[str], out: Path, stem: str, meta: dict) -> list[str]:
+Job = Callable[[], list]
+
+
+def _plot_anneal(rows: list[dict], swept: list[str], out: Path, stem: str, meta: dict) -> Job:
     from ..plotting.anneal import plot_energy_distribution, plot_tts
 
     level = float(meta.get("ci_level", 0.95))
@@ -108,15 +112,22 @@ def _plot_anneal(rows: list[dict], swept: list[str], out: Path, stem: str, meta:
     ok = [r for r in rows if r.get("status") in ("ok", "partial")]
     if not ok:
         raise CimsimError(f"{stem}: no finished setting to plot")
-    files = [
-        plot_tts(rows, swept, out / f"{stem}_tts_steps.png", cost="steps", level=level, tts_target=tts_target),
-        plot_tts(rows, swept, out / f"{stem}_tts_seconds.png", cost="s", level=level, tts_target=tts_target),
-        plot_energy_distribution(rows, swept, out / f"{stem}_energies.png", target_energy=meta.get("target_energy")),
-    ]
-    return [str(f) for f in files]
+    missing = [c for c in ("tts_steps", "tts_steps_lo", "tts_steps_hi", "tts_s", "energy_q50") if c not in ok[0]]
+    if missing or any(k not in ok[0] for k in swept):
+        raise CimsimError(f"{stem}: anneal rows lack the columns {', '.join(missing or swept)}")
+
+    def draw() -> list:
+        return [
+            plot_tts(rows, swept, out / f"{stem}_tts_steps.png", cost="steps", level=level, tts_target=tts_target),
+            plot_tts(rows, swept, out / f"{stem}_tts_seconds.png", cost="s", level=level, tts_target=tts_target),
+            plot_energy_distribution(rows, swept, out / f"{stem}_energies.png",
+                                     target_energy=meta.get("target_energy")),
+        ]
+
+    return draw
 
 
-def _plot_phase(directory: Path, out: Path) -> list[str]:
+def _plot_phase(directory: Path, out: Path) -> Job:
     from ..landscape.phase import estimate_transitions
     from ..plotting.landscape import plot_phase_diagram
     from ..sweep import load_store
@@ -132,45 +143,61 @@ def _plot_phase(directory: Path, out: Path) -> list[str]:
     transitions = _floats_back(_load_json(summary).get("transitions")) if summary.is_file() else None
     if not isinstance(transitions, dict):
         transitions = estimate_transitions(raw)
-    return plot_phase_diagram(raw, transitions, str(out))
+    return lambda: plot_phase_diagram(raw, transitions, str(out))
 
 
-def _plot_points(path: Path, out: Path) -> list[str]:
+def _plot_points(path: Path, out: Path) -> Job:
     from ..landscape.critical import classify
     from ..plotting.landscape import plot_reporter
 
+    import zipfile
+
+    if not zipfile.is_zipfile(path):
+        raise CimsimError(f"{path}: not a NumPy .npz archive")
     try:
         with np.load(path, allow_pickle=False) as z:
             missing = {"J", "a", "x", "instance"} - set(z.files)
-            if missing:
-                raise CimsimError(f"{path}: not a landscape --points file (missing {', '.join(sorted(missing))})")
-            J, a, X, inst = z["J"], float(z["a"]), z["x"], z["instance"]
-    except (OSError, ValueError) as exc:
-        raise CimsimError(f"{path}: cannot read .npz ({exc})") from None
+            arrays = None if missing else (z["J"], float(z["a"]), z["x"], z["instance"])
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise CimsimError(f"{path}: cannot read .npz ({str(exc).splitlines()[0]})") from None
+    if arrays is None:
+        raise CimsimError(f"{path}: not a landscape --points file (missing {', '.join(sorted(missing))})")
+    J, a, X, inst = arrays
+    if X.ndim != 2 or J.shape[-1] != X.shape[1] or inst.shape != (X.shape[0],):
+        raise CimsimError(f"{path}: inconsistent shapes J {J.shape}, x {X.shape}, instance {inst.shape}")
     Js = [J] if J.ndim == 2 else list(J)
-    pts = [classify(Js[i], a, X[inst == i]) for i in range(len(Js))]
-    return plot_reporter(pts, a, str(out), prefix=f"{path.stem}")
+
+    def draw() -> list:
+        pts = [classify(Js[i], a, X[inst == i]) for i in range(len(Js))]  # spectra recomputed from J, a, x
+        return plot_reporter(pts, a, str(out), prefix=f"{path.stem}")
+
+    return draw
 
 
-def _plot_solve(record: dict, out: Path, stem: str) -> list[str]:
+def _plot_solve(record: dict, out: Path, stem: str) -> Job:
     from ..plotting.anneal import extract_trace, plot_trajectories
     from ..plotting.results import plot_solve_record
 
-    files = [str(plot_solve_record(record, out / f"{stem}.png"))]
     trace = extract_trace(record.get("extra") or {})
-    if trace is not None:
-        files.append(str(plot_trajectories([(record.get("solver", ""), trace)], out / f"{stem}_trajectories.png")))
-    return files
+
+    def draw() -> list:
+        files = [plot_solve_record(record, out / f"{stem}.png")]
+        if trace is not None:
+            files.append(plot_trajectories([(record.get("solver", ""), trace)], out / f"{stem}_trajectories.png"))
+        return files
+
+    return draw
 
 
-def render(path: Path, out: Path | None) -> list[str]:
-    """Render one saved result (see the module docstring) into ``out`` (default: next to the input)."""
+def prepare(path: Path, out: Path | None) -> Job:
+    """Read and check one saved result (see the module docstring); return the job that draws its figures into
+    ``out`` (default: next to the input). Every input is prepared before anything is drawn."""
     if not path.exists():
         raise CimsimError(f"{path}: no such file or directory")
     if path.is_dir():
         target = out or path
         if (path / "anneal.json").is_file():
-            return render(path / "anneal.json", target)
+            return prepare(path / "anneal.json", target)
         if (path / "phase.json").is_file() or (path / "tasks").is_dir():
             return _plot_phase(path, target)
         raise CimsimError(f"{path}: no anneal.json, phase.json or task store in this directory")
@@ -189,7 +216,9 @@ def render(path: Path, out: Path | None) -> list[str]:
     if data.get("command") == "landscape":
         from ..plotting.results import plot_landscape_summary
 
-        return [str(plot_landscape_summary(data, target / f"{path.stem}.png"))]
+        if not isinstance(data.get("points"), list):
+            raise CimsimError(f"{path}: landscape JSON without its 'points' list")
+        return lambda: [plot_landscape_summary(data, target / f"{path.stem}.png")]
     if isinstance(data.get("rows"), list) and "swept" in data and "tts_target" in data:
         data = _floats_back(data)
         return _plot_anneal(data["rows"], list(data["swept"]), target, path.stem, data)
@@ -227,15 +256,11 @@ def plot(inputs, out_dir, fmt, quiet):
         if out.exists() and not out.is_dir():
             raise CimsimError(f"{out}: exists and is not a directory")
         out.mkdir(parents=True, exist_ok=True)
-    for p in paths:  # refuse unreadable inputs before drawing anything
-        if not p.exists():
-            raise CimsimError(f"{p}: no such file or directory")
-        if p.is_file() and p.suffix.lower() == ".json":
-            _load_json(p)
+    jobs = [prepare(p, out) for p in paths]  # every input read and checked before anything is drawn
     written: list[str] = []
     with timed_progress("plot", None, quiet=quiet), figure_format(fmt, written):
-        for p in paths:
-            render(p, out)
+        for job in jobs:
+            job()
     if not quiet:
         for f in dict.fromkeys(written):
             click.echo(f)
