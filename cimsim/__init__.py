@@ -25,5 +25,9 @@ def __getattr__(name: str):
         return importlib.import_module(".landscape", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | {"landscape"})
+
 __all__ = ["CimsimError", "IsingModel", "Result", "SOLVERS", "anneal", "encode", "ising_to_qubo", "landscape",
            "phase_diagram", "qubo_to_ising", "solve", "__version__"]

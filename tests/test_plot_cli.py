@@ -1,7 +1,6 @@
 """`cimsim plot`: every saved result kind renders to real PNG / PDF files; bad inputs are one-line errors."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
