@@ -124,6 +124,12 @@ class CIMSampler(_sampler_base()):  # type: ignore[misc]
         Passed to the solver (``dt``, ``noise``, ``schedule``, ``variant``, ...); unknown names raise
         :class:`~cimsim.errors.CimsimError` before any work.
 
+    neal's keywords are understood, so ``SimulatedAnnealingSampler().sample(bqm, num_reads=..., num_sweeps=...,
+    beta_range=(b0, b1), beta_schedule_type="geometric", seed=...)`` works unchanged: ``num_sweeps`` is
+    ``steps``; ``beta_range`` and ``beta_schedule_type`` ("geometric" or "linear") set the ``sa`` solver's
+    ``beta_min``/``beta_max`` and ``schedule`` (the inverse temperature of the same energy dimod reports) and
+    make ``solver="auto"`` mean ``sa``.
+
     Energies in the SampleSet are computed by dimod from the BQM as given (its vartype, its offset).
     """
 
@@ -136,6 +142,9 @@ class CIMSampler(_sampler_base()):  # type: ignore[misc]
         "time_limit": [],
         "polish": [],
         "backend": [],
+        "num_sweeps": [],
+        "beta_range": [],
+        "beta_schedule_type": [],
     }
 
     def __init__(self) -> None:
@@ -159,6 +168,7 @@ class CIMSampler(_sampler_base()):  # type: ignore[misc]
 
         if not isinstance(bqm, dimod.BinaryQuadraticModel):
             raise CimsimError(f"expected a dimod.BinaryQuadraticModel, got {type(bqm).__name__}")
+        solver, steps, solver_params = _neal_keywords(solver, steps, solver_params)
         if num_reads is not None:
             num_reads = positive_int(num_reads, "num_reads")
         if steps is not None:
@@ -206,6 +216,33 @@ class CIMSampler(_sampler_base()):  # type: ignore[misc]
         ss.info.update(solver=name, settings=settings, seed=seed, batches=len(blocks), reads_per_batch=R,
                        timing={"total_s": elapsed})
         return ss
+
+
+def _neal_keywords(solver: str, steps: Any, params: dict) -> tuple[str, Any, dict]:
+    """Translate neal's ``num_sweeps``, ``beta_range``, ``beta_schedule_type`` into cimsim's ``sa`` terms."""
+    params = dict(params)
+    if "num_sweeps" in params:
+        sweeps = params.pop("num_sweeps")
+        if steps is not None:
+            raise CimsimError("give steps or num_sweeps, not both")
+        steps = sweeps
+    neal = {k: params.pop(k) for k in ("beta_range", "beta_schedule_type") if k in params}
+    if neal:
+        if solver == "auto":
+            solver = "sa"
+        if solver != "sa":
+            raise CimsimError(f"{', '.join(neal)} apply to solver='sa', not {solver!r}")
+        if "beta_range" in neal:
+            br = neal["beta_range"]
+            if not isinstance(br, (tuple, list)) or len(br) != 2:
+                raise CimsimError(f"beta_range must be a pair (beta_min, beta_max), got {br!r}")
+            params["beta_min"], params["beta_max"] = positive_float(br[0], "beta_range[0]"), positive_float(br[1], "beta_range[1]")
+        if "beta_schedule_type" in neal:
+            kind = neal["beta_schedule_type"]
+            if kind not in ("geometric", "linear"):
+                raise CimsimError(f"beta_schedule_type must be 'geometric' or 'linear', got {kind!r}")
+            params["schedule"] = kind
+    return solver, steps, params
 
 
 #: The name used before :class:`CIMSampler`; kept as an alias.

@@ -110,3 +110,21 @@ def test_bad_arguments_are_one_line_errors():
 @dimod.testing.load_sampler_bqm_tests(CIMSampler)
 class TestDimodSamplerSuite(unittest.TestCase):
     pass
+
+
+def test_neal_keywords_work_unchanged():
+    """Code written for neal.SimulatedAnnealingSampler runs as is: num_sweeps, beta_range, beta_schedule_type."""
+    bqm = dimod.generators.ran_r(1, 16, seed=3)
+    kw = dict(num_reads=4, num_sweeps=200, beta_range=(0.1, 5.0), beta_schedule_type="linear", seed=5)
+    ss = CIMSampler().sample(bqm, **kw)
+    assert ss.info["solver"] == "sa" and len(ss) == 4
+    s = ss.info["settings"]
+    assert (s["beta_min"], s["beta_max"], s["schedule"], s["steps"]) == (0.1, 5.0, "linear", 200)
+    same = CIMSampler().sample(bqm, solver="sa", num_reads=4, steps=200, beta_min=0.1, beta_max=5.0,
+                               schedule="linear", seed=5)
+    np.testing.assert_array_equal(ss.record.sample, same.record.sample)
+    assert ss.first.energy == pytest.approx(dimod.ExactSolver().sample(bqm).first.energy)
+    with pytest.raises(CimsimError, match="apply to solver='sa'"):
+        CIMSampler().sample(bqm, solver="cim", beta_range=(0.1, 1.0))
+    with pytest.raises(CimsimError, match="not both"):
+        CIMSampler().sample(bqm, steps=10, num_sweeps=10)
