@@ -3,14 +3,30 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
 import click
 
 from .. import atomic
-from ..errors import CimsimError
+from ..errors import CimsimError, CimsimWarning
 from ..result import to_jsonable
+
+_default_showwarning = warnings.showwarning
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Show a :class:`CimsimWarning` as one ``cimsim: warning: ...`` line on stderr (others as usual)."""
+    if isinstance(category, type) and issubclass(category, CimsimWarning):
+        text = " ".join(str(message).split())
+        click.echo(f"cimsim: warning: {text}", err=True)
+        return
+    _default_showwarning(message, category, filename, lineno, file, line)
+
+
+# The command modules import this one, so on the command line cimsim's own warnings are one line each.
+warnings.showwarning = _one_line_warning
 
 
 def parse_value(text: str) -> Any:

@@ -24,7 +24,7 @@ import scipy.io
 import scipy.sparse as sp
 
 from ..errors import CimsimError
-from ..model import IsingModel
+from ..model import IsingModel, check_fits
 from . import Encoded, Solution
 
 __all__ = ["encode_ising", "from_file", "load_model", "save_model", "MODEL_SUFFIXES"]
@@ -97,6 +97,32 @@ def save_model(path: str | Path, model: IsingModel, *, fmt: str | None = None) -
     return p
 
 
+def _check_mtx_size(p: Path) -> None:
+    """Refuse (before reading) a MatrixMarket file whose declared size cannot fit in memory."""
+    rows, cols, entries, fmt = scipy.io.mminfo(str(p))[:4]
+    per = 8.0 * rows * cols if fmt == "array" else 64.0 * entries + 48.0 * max(rows, cols)
+    check_fits(per, f"{p}: a {rows} x {cols} matrix with {entries} entries", "the declared size is too large")
+
+
+def _check_npz_size(p: Path) -> None:
+    """Refuse (before decompressing) an .npz whose arrays, as declared in their headers, cannot fit in memory."""
+    total = 0.0
+    with zipfile.ZipFile(p) as zf:
+        for info in zf.infolist():
+            if not info.filename.endswith(".npy"):
+                continue
+            with zf.open(info) as fh:
+                version = np.lib.format.read_magic(fh)
+                if version == (1, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
+                elif version == (2, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
+                else:
+                    continue
+                total += float(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+    check_fits(total, f"{p}: the arrays in the archive", "the archive is too large for this machine")
+
+
 def load_model(path: str | Path) -> IsingModel:
     """Read an :class:`IsingModel` from ``.npz``, ``.mtx`` or ``.qubo`` (see the module docstring)."""
     p = Path(path)
@@ -110,10 +136,12 @@ def load_model(path: str | Path) -> IsingModel:
         return load_qubo_model(p)
     try:
         if suffix == ".mtx":
+            _check_mtx_size(p)
             J = scipy.io.mmread(str(p))
             return IsingModel.from_couplings(sp.csr_matrix(J) if sp.issparse(J) else np.asarray(J))
         if suffix != ".npz":
             raise CimsimError(f"{p}: expected a .npz, .mtx or .qubo file")
+        _check_npz_size(p)
         with np.load(p, allow_pickle=False) as z:
             keys = set(z.files)
             h = z["h"] if "h" in keys else None
@@ -129,7 +157,7 @@ def load_model(path: str | Path) -> IsingModel:
                 raise CimsimError(f"{p}: no coupling matrix 'J' in the archive (found {', '.join(sorted(keys)) or 'nothing'})")
     except CimsimError:
         raise
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, IndexError, TypeError, OverflowError) as exc:
         raise CimsimError(f"{p}: cannot read {suffix} file ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
     if labels is not None and len(labels) != J.shape[0]:
         raise CimsimError(f"{p}: {len(labels)} labels for a {J.shape[0]} x {J.shape[0]} coupling matrix")

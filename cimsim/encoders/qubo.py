@@ -35,7 +35,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import CimsimError
-from ..model import IsingModel, ising_to_qubo, qubo_to_ising
+from ..model import IsingModel, check_fits, ising_to_qubo, qubo_to_ising
 from . import read_text
 
 __all__ = ["QuboData", "read_qubo", "parse_qubo", "load_qubo_model", "write_qubo", "qubo_entries", "QUBO_FORMATS"]
@@ -127,6 +127,7 @@ def parse_qubo(text: str, name: str = "<qubo>") -> QuboData:
             raise CimsimError(f"{where0}: N must be at least 1, got {n}")
         if len(head) == 3:
             offset = _number(head[2], f"{where0}: OFFSET")
+    check_fits(48.0 * n, f"{where0}: a QUBO of {n} variables", "the header count is too large for this machine")
     body = rows[1:]
     m = len(body)
     I = np.empty(m, dtype=np.int64)
