@@ -188,8 +188,11 @@ def test_cli_end_to_end_csv_json_png_and_resume(tmp_path, capsys):
     assert data["target_energy"] == pytest.approx(brute_energies(J).min(), abs=1e-9)
     assert [(r["steps"], r["noise"]) for r in data["rows"]] == [(5, 0), (5, 0.1), (200, 0), (200, 0.1)]
     assert data["sweep"]["done"] == 8
-    # the same command again does no work and gives the same table
+    # the same command again is refused (a finished study's result files are not clobbered) ...
     code, _, err = run_cli(argv + ["--no-plots", "-q"], capsys)
+    assert code == 2 and "--force" in err and len(err.strip().splitlines()) == 1, err
+    # ... and with --force it does no work and gives the same table
+    code, _, err = run_cli(argv + ["--no-plots", "-q", "--force"], capsys)
     assert code == 0, err
     assert json.loads((out / "summary.json").read_text())["done"] == 0
     again = json.loads((out / "anneal.json").read_text())

@@ -10,7 +10,7 @@ import click
 
 from ..errors import CimsimError, finite_float
 from ..solvers import SOLVERS
-from .common import parse_params, write_json
+from .common import check_finished_result, force_option, parse_params, write_json
 from .sweep_options import exit_code, run_cli_sweep, sweep_options
 
 STUDY_SOLVERS = [s for s in SOLVERS if s != "exact"]
@@ -82,8 +82,9 @@ def _record(prepared, study, seed: int, max_settings: int = 4) -> tuple[list, st
 @click.option("--plots/--no-plots", default=True, help="Write PNG figures.")
 @sweep_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table on stdout.")
+@force_option
 def anneal(problem, sk_n, instance_seed, solver, schedule, params, sweeps, steps, runs, chunk, target, target_energy,
-           tts_probability, n_boot, ci_level, seed, polish, record, plots, out, scheduler, workers, quiet):
+           tts_probability, n_boot, ci_level, seed, polish, record, plots, out, scheduler, workers, quiet, force):
     """Success probability and TTS of a solver on ONE instance while sweeping schedule or solver parameters.
 
     \b
@@ -132,6 +133,8 @@ def anneal(problem, sk_n, instance_seed, solver, schedule, params, sweeps, steps
         finite_float(target_energy, "--target-energy")
     if target is not None:
         finite_float(target, "--target")
+    # an unfinished store is resumed; a finished study's anneal.json is only overwritten with --force
+    check_finished_result(Path(out) / "anneal.json", force, lambda d: bool(d.get("complete")), "anneal study")
     prepared = prepare_study(spec, solver=solver, sweeps=swept, fixed=fixed, runs=runs, chunk=chunk, polish=polish)
     outdir = Path(out)
 

@@ -5,7 +5,7 @@ import json
 import sys
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import click
 
@@ -76,6 +76,40 @@ def write_text_atomic(path: str | Path, text: str) -> None:
     if p.parent and not p.parent.exists():
         raise CimsimError(f"{p}: directory {p.parent} does not exist")
     atomic.write_text_atomic(p, text)
+
+
+def force_option(f):
+    """``--force``: allow the command to overwrite existing result files (parameter ``force``)."""
+    return click.option("--force", is_flag=True, help="Overwrite existing result files (refused without it).")(f)
+
+
+def check_new_output(path: str | Path | None, force: bool, *, what: str = "output file") -> None:
+    """Before any work: refuse to overwrite an existing ``path`` unless ``force`` (``None`` and ``-`` pass),
+    and refuse a path whose directory does not exist. One-line :class:`CimsimError`."""
+    if path is None or str(path) == "-":
+        return
+    p = Path(path)
+    if p.is_dir():
+        raise CimsimError(f"{p}: is a directory; give a file name for the {what}")
+    if not p.parent.is_dir():
+        raise CimsimError(f"{p}: directory {p.parent} does not exist")
+    if p.exists() and not force:
+        raise CimsimError(f"{p}: {what} already exists; use --force to overwrite it")
+
+
+def check_finished_result(path: str | Path, force: bool, finished: "Callable[[dict], bool]", what: str) -> None:
+    """Refuse (unless ``force``) to overwrite the JSON result ``path`` of a *finished* sweep; an unfinished or
+    unreadable one is a resume target and passes (re-running the same command retries the missing tasks)."""
+    p = Path(path)
+    if force or not p.is_file():
+        return
+    try:
+        done = finished(json.loads(p.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError, AttributeError):
+        return
+    if done:
+        raise CimsimError(f"{p}: a finished {what} is already stored there; use --force to recompute its "
+                          "result files, or another --out directory")
 
 
 def write_json(path: str | Path, obj: Any) -> None:

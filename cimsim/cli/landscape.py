@@ -11,7 +11,7 @@ import click
 import numpy as np
 
 from ..errors import CimsimError, finite_float, positive_float, positive_int
-from .common import write_json, write_text_atomic
+from .common import check_finished_result, check_new_output, force_option, write_json, write_text_atomic
 
 
 def _check_common(n: int, tol: float) -> tuple[int, float]:
@@ -52,7 +52,8 @@ Examples:
 @click.option("--points", "points_path", type=click.Path(dir_okay=False), default=None, help="Write J, a, x, index, energy, instance as .npz.")
 @click.option("--plots", "plots_dir", type=click.Path(file_okay=False), default=None, help="Write PNG figures into this directory.")
 @click.option("--quiet", "-q", is_flag=True, help="No table on stdout and no progress bars on stderr.")
-def landscape(n, a, instances, starts, k, seed, tol, ensemble, json_path, points_path, plots_dir, quiet):
+@force_option
+def landscape(n, a, instances, starts, k, seed, tol, ensemble, json_path, points_path, plots_dir, quiet, force):
     """Find critical points of the SK soft-spin energy E_a and report their statistics.
 
     E_a(x) = sum(x^4/4 - a x^2/2) - 1/2 x^T J x, J_ij ~ N(0, 1/N) (physics.md 1). With --index 0 the
@@ -83,6 +84,12 @@ def landscape(n, a, instances, starts, k, seed, tol, ensemble, json_path, points
     for path in (points_path, json_path):
         if path and path != "-" and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
             raise CimsimError(f"{path}: directory {os.path.dirname(path) or '.'} does not exist")
+    check_new_output(json_path, force, what="JSON result")
+    check_new_output(points_path, force, what="points file")
+    if plots_dir and not force and os.path.isdir(plots_dir):
+        old = sorted(f for f in os.listdir(plots_dir) if f.startswith("landscape_") and f.endswith(".png"))
+        if old:
+            raise CimsimError(f"{plots_dir}: already holds landscape figures ({old[0]}, ...); use --force to overwrite them")
     if seed is None:
         seed = secrets.randbits(32)
     from ..landscape.phase import instance_couplings as _ic  # noqa: F401
@@ -176,8 +183,9 @@ def _print_table(p: dict) -> None:
 @click.option("--workers", type=int, default=None, help="Local workers for the sweep engine (if supported).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary on stdout.")
+@force_option
 def phase_diagram(ns, a_min, a_max, a_steps, instances, starts, path_da, seed, tol, ensemble, freeze_factor, out_dir,
-                  scheduler, workers, no_progress, quiet):
+                  scheduler, workers, no_progress, quiet, force):
     """Sweep a x instances x starts on SK and plot the landscape phase diagram.
 
     For each N and instance: one adiabatic path (x followed from 0 through increasing a, physics.md
@@ -199,6 +207,8 @@ def phase_diagram(ns, a_min, a_max, a_steps, instances, starts, path_da, seed, t
     positive_int(starts, "--starts")
     if workers is not None:
         positive_int(workers, "--workers")
+    # an unfinished store (no phase.json, or failed tasks) is resumed; a finished one needs --force
+    check_finished_result(os.path.join(out_dir, "phase.json"), force, lambda d: not d.get("failed"), "phase diagram")
     os.makedirs(out_dir, exist_ok=True)
     kw = {}
     if scheduler is not None:

@@ -8,7 +8,7 @@ import click
 from ..encoders import PROBLEMS, get_problem
 from ..errors import finite_float
 from ..solvers import SOLVERS, auto_solver, solve as run_solver
-from .common import backend_option, parse_params, write_json
+from .common import backend_option, check_new_output, force_option, parse_params, write_json
 
 
 def _format_number(x: float) -> str:
@@ -42,7 +42,8 @@ Examples:
 @click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE", help="Solver parameter (repeatable), e.g. -p dt=0.05.")
 @click.option("--option", "-o", "options", multiple=True, metavar="KEY=VALUE", help="Encoder option (repeatable), e.g. -o penalty=2.")
 @click.option("--quiet", "-q", is_flag=True, help="No summary on stdout and no progress bar on stderr.")
-def solve(problem, file, solver, replicas, steps, time_limit, seed, backend, json_path, target, polish, variant, schedule, params, options, quiet):
+@force_option
+def solve(problem, file, solver, replicas, steps, time_limit, seed, backend, json_path, target, polish, variant, schedule, params, options, quiet, force):
     """Encode PROBLEM from FILE as an Ising model, solve it, and decode the answer.
 
     \b
@@ -64,6 +65,7 @@ def solve(problem, file, solver, replicas, steps, time_limit, seed, backend, jso
 
     Exit status: 0 on success, 2 on bad input or parameters.
     """
+    check_new_output(json_path, force, what="JSON result")
     solver_params = parse_params(params)
     if variant is not None:
         solver_params["variant"] = variant
