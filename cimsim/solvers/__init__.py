@@ -27,6 +27,7 @@ from ..backends import resolve_backend
 from ..errors import CimsimError, positive_float, positive_int
 from ..model import IsingModel
 from ..result import Result
+from ..presolve import Reduction, reduce_model
 from .polish import polish
 
 __all__ = ["Batch", "SOLVERS", "solve", "get_solver", "auto_solver", "polish"]
@@ -102,6 +103,7 @@ def solve(
     time_limit: float | None = None,
     polish_result: bool = True,
     backend: str = "cpu",
+    presolve: bool | None = None,
     **params: Any,
 ) -> Result:
     """Run ``solver`` on ``model`` and return the best spins found.
@@ -127,6 +129,11 @@ def solve(
     polish_result : bool
         Pass every replica through 1-flip local search before scoring (default True).
     backend : {"cpu", "gpu", "auto"}
+    presolve : bool, optional
+        Solve the exactly reduced model of :func:`cimsim.presolve.reduce_model` (spins of degree 0, 1 and
+        field-free degree 2 eliminated; sparse models only) and expand the answers back. Default: the
+        solver's ``PRESOLVE`` attribute (on for ``sa``; off for the dynamics, whose trajectories users
+        study on the model as given). Ignored when an ``initial`` state is passed.
     **params
         Solver-specific parameters (see each solver module).
 
@@ -136,6 +143,15 @@ def solve(
         ``energy`` is recomputed from ``spins`` with :meth:`IsingModel.energies`.
     """
     module = get_solver(solver)
+    if presolve is None:
+        presolve = bool(getattr(module, "PRESOLVE", False))
+    reduction = reduce_model(model) if presolve and "initial" not in params else None
+    if reduction is not None and reduction.removed == 0:
+        reduction = None
+    if reduction is not None:
+        if reduction.model is None:  # everything eliminated: the expansion is a ground state
+            return _presolved_only(model, solver, reduction, seed)
+        full, model = model, reduction.model
     dflt = module.defaults(model)
     R = positive_int(replicas if replicas is not None else dflt["replicas"], "replicas")
     T = positive_int(steps if steps is not None else dflt["steps"], "steps")
@@ -208,6 +224,10 @@ def solve(
             T_run = min(T_cap or T, affordable)
     elapsed = time.perf_counter() - t0
     assert best_s is not None
+    if reduction is not None:
+        best_s = reduction.expand(best_s)
+        model = full
+        settings = dict(settings, presolve={"removed": reduction.removed, "reduced_n": reduction.kept})
     energies = np.concatenate(all_energies)
     settings = dict(settings)
     settings.update(polish=polish_result, backend=backend_name, time_limit=time_limit, steps_fitted_to_budget=fit)
@@ -227,3 +247,14 @@ def solve(
         settings=settings,
         extra=extra,
     )
+
+
+def _presolved_only(model: IsingModel, solver: str, reduction: Reduction, seed: int | None) -> Result:
+    """The result when presolve eliminated every spin (forests, chains): an exact ground state."""
+    t0 = time.perf_counter()
+    spins = reduction.expand(np.zeros((1, 0), dtype=np.int8))[0]
+    e = float(model.energy(spins))
+    return Result(solver=solver, spins=spins, energy=e, energies=np.array([e]), time_s=time.perf_counter() - t0,
+                  steps=0, replicas=1, batches=0, seed=seed,
+                  settings={"presolve": {"removed": reduction.removed, "reduced_n": 0}, "exact": True},
+                  extra={"time_to_best_s": 0.0, "batch_steps": []})
