@@ -54,3 +54,12 @@ def finite_float(value: object, name: str) -> float:
     if not math.isfinite(fvalue):
         raise CimsimError(f"{name} must be finite, got {value!r}")
     return fvalue
+
+
+def divergence_error(solver: str, step: int, steps: int, bad: int, replicas: int, change: str) -> CimsimError:
+    """The one-line error of a run whose amplitudes went to inf/NaN: where it happened and what to change.
+
+    ``change`` names the parameters to lower, e.g. ``"lower dt (now 5)"``.
+    """
+    return CimsimError(f"{solver}: the amplitudes diverged (inf/NaN) by step {step} of {steps} in {bad} of {replicas} "
+                       f"replica{'s' if replicas != 1 else ''}: the integration is unstable for these parameters; {change}")

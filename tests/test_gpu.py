@@ -219,9 +219,13 @@ def test_broken_xp_kernels_are_detected(monkeypatch):
     m = sk_model(24, seed=7)
     a = cim.run(m, replicas=4, steps=200, rng=np.random.default_rng(0), noise=0.0, track_best=False)
     monkeypatch.setattr(ref_steps, "cim_step", _broken_cim_step)
-    with np.errstate(all="ignore"):  # the broken cubic blows up, as it should
-        b = gpu.cim_run(m, replicas=4, steps=200, rng=np.random.default_rng(0), noise=0.0, track_best=False, device=D64)
-    assert not np.array_equal(a.extra["final_energies"], b.extra["final_energies"]) or not np.array_equal(a.spins, b.spins)
+    try:
+        with np.errstate(all="ignore"):  # the broken cubic blows up, as it should
+            b = gpu.cim_run(m, replicas=4, steps=200, rng=np.random.default_rng(0), noise=0.0, track_best=False, device=D64)
+    except CimsimError as exc:  # ... and the divergence check reports it
+        assert "diverged" in str(exc)
+    else:
+        assert not np.array_equal(a.extra["final_energies"], b.extra["final_energies"]) or not np.array_equal(a.spins, b.spins)
     prm = cac.resolve_params(m)
     kargs = cac._kernel_args(m, prm)
     X0 = np.random.default_rng(1).uniform(-5e-4, 5e-4, (2, 24))

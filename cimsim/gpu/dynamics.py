@@ -59,7 +59,7 @@ def cim_execute(model: IsingModel, p: Any, rng: np.random.Generator, device: Dev
     """Run a validated :class:`cimsim.solvers.cim.Plan` on the device; initial state, threshold, finish
     and Batch fields come from the CPU solver module."""
     from ..solvers import Batch
-    from ..solvers.cim import batch_extra, finish_descent, initial_state, merge_best
+    from ..solvers.cim import batch_extra, diverged, finish_descent, initial_state, merge_best
 
     R, T = p.replicas, p.steps
     dt, noise, feedback_noise, readout, track_best, record = (
@@ -129,6 +129,11 @@ def cim_execute(model: IsingModel, p: Any, rng: np.random.Generator, device: Dev
         dev.cim_step(kX, kY, kS, kh, at, inv, dt, sq, kXI)
         if (t + 1) % readout == 0 or t == T - 1:
             pending = at
+            # divergence check on the device, one sync every 8 readouts (and at the end)
+            if ((t + 1) % (8 * readout) == 0 or t == T - 1) and not bool(xp.isfinite(X).all()):
+                err = diverged(p, dev.to_host(X).astype(np.float64), t + 1, pump)
+                if err is not None:
+                    raise err
     if pending is not None:
         coupling.product(S, W[R:])
         score(pending)
@@ -231,7 +236,7 @@ def amplitude_simulate(model: IsingModel, X0: np.ndarray, E0: np.ndarray, steps:
     readout), the control of the previous step on (R,) device vectors (H_opt, xi, its reset, tau_a),
     then the fused kernel (which also saves an improved readout into the best spins).
     """
-    from ..solvers.cac import AmplitudeState, check_inputs, energy_tolerance
+    from ..solvers.cac import AmplitudeState, amplitude_divergence, check_inputs, energy_tolerance
 
     if model.has_fields:
         raise CimsimError("simulate needs a field-free model; use model.with_aux_spin()")
@@ -290,8 +295,9 @@ def amplitude_simulate(model: IsingModel, X0: np.ndarray, E0: np.ndarray, steps:
     BEST[...] = xp.where(IMPROVED[:, None], S, BEST)
     Xh = dev.to_host(X).astype(np.float64)
     Eh = dev.to_host(E).astype(np.float64)
-    if not (np.all(np.isfinite(Xh)) and np.all(np.isfinite(Eh))):
-        raise CimsimError("the amplitude dynamics diverged (non-finite x); reduce dt or the coupling")
+    bad = ~(np.isfinite(Xh).all(axis=1) & np.isfinite(Eh).all(axis=1))
+    if bad.any():
+        raise amplitude_divergence(int(bad.sum()), R, steps, steps, dt, coupling, x_max, mu)
     h = dev.to_host
     return AmplitudeState(Xh, Eh, h(S).astype(np.int8), h(H), h(BEST), h(HOPT), h(TAU), h(XI), h(TC), h(TBEST),
                           h(STEPS))

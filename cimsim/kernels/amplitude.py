@@ -31,6 +31,9 @@ AHC is the special case ``gamma = 0``, ``rho = 0`` (constant ``tau_a = alpha``),
 State arrays (R replicas, N spins): ``X, E`` float64 (R, N); ``S, BEST`` int8 (R, N); ``PHI`` float64
 (R, N) = J S + h; per replica ``H, HOPT, TAU, XI`` float64 (R,), ``TC, TBEST, STEPS`` int64 (R,).
 Everything is updated in place; no allocation happens inside the time loop.
+
+Divergence: a NaN amplitude or error variable stops its replica at once with ``H[r] = NaN`` (the
+Python caller raises a CimsimError naming dt and the coupling); ``x_max`` keeps x finite otherwise.
 """
 from __future__ import annotations
 
@@ -44,7 +47,8 @@ __all__ = ["step_dense", "run_csr"]
 def _euler(x, e, y, s, flip, pm1, mu, coup, xi, tau_a, dt, e_max, x_max):  # pragma: no cover - compiled
     """One fused step of (x, e) given the coupling input y = J x; returns the number of sign flips.
 
-    Indices of spins whose readout sign changed are written to ``flip[:count]``.
+    Indices of spins whose readout sign changed are written to ``flip[:count]``. Returns -1 as soon as an
+    x or e is NaN (divergence; two comparisons on branches already taken, so free in the normal case).
     """
     nf = 0
     for i in range(x.shape[0]):
@@ -56,9 +60,13 @@ def _euler(x, e, y, s, flip, pm1, mu, coup, xi, tau_a, dt, e_max, x_max):  # pra
             xn = x_max
         elif xn < -x_max:
             xn = -x_max
+        elif xn != xn:
+            return -1  # NaN: diverged (the caller marks the replica with H = NaN and stops it)
         en = eo * np.exp(-dt * xi * (x2 - tau_a))
         if en > e_max:
             en = e_max
+        elif en != en:
+            return -1
         x[i] = xn
         e[i] = en
         sn = 1 if xn >= 0.0 else -1
@@ -103,6 +111,10 @@ def step_dense(J, Y, X, E, S, PHI, BEST, FLIP, H, HOPT, TAU, XI, TC, TBEST, STEP
         phi = PHI[r]
         flip = FLIP[r]
         nf = _euler(X[r], E[r], Y[r], s, flip, pm1, mu, coup, XI[r], TAU[r], dt, e_max, x_max)
+        if nf < 0:
+            H[r] = np.nan
+            ACTIVE[r] = False
+            continue
         dH = 0.0
         for k in range(nf):
             i = flip[k]
@@ -145,6 +157,9 @@ def run_csr(indptr, indices, data, X, E, S, PHI, BEST, H, HOPT, TAU, XI, TC, TBE
                     acc += data[q] * x[indices[q]]
                 y[i] = acc
             nf = _euler(x, E[r], y, s, flip, pm1, mu, coup, XI[r], TAU[r], dt, e_max, x_max)
+            if nf < 0:
+                H[r] = np.nan  # diverged: the caller raises
+                break
             dH = 0.0
             for k in range(nf):
                 i = flip[k]
@@ -186,6 +201,9 @@ def run_dense(J, X, E, S, PHI, BEST, H, HOPT, TAU, XI, TC, TBEST, STEPS, steps,
                     acc += Ji[j] * x[j]
                 y[i] = acc
             nf = _euler(x, E[r], y, s, flip, pm1, mu, coup, XI[r], TAU[r], dt, e_max, x_max)
+            if nf < 0:
+                H[r] = np.nan  # diverged: the caller raises
+                break
             dH = 0.0
             for k in range(nf):
                 i = flip[k]

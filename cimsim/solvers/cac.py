@@ -45,7 +45,7 @@ from typing import Any, Callable
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ..errors import CimsimError, finite_float, positive_float, positive_int
+from ..errors import CimsimError, divergence_error, finite_float, positive_float, positive_int
 from ..kernels.amplitude import run_csr, run_dense, step_dense
 from ..model import IsingModel, strip_aux_spin
 from . import Batch
@@ -183,6 +183,16 @@ def check_inputs(model: IsingModel, X: np.ndarray, E: np.ndarray) -> None:
         raise CimsimError("initial x and e must be finite")
 
 
+def amplitude_divergence(bad: int, replicas: int, step: int, steps: int, dt: float, coupling: float, x_max: float,
+                         mu: float) -> CimsimError:
+    """The error of an ahc/cac run whose amplitudes or error variables went NaN/inf (shared with the GPU path)."""
+    guard = 1.0 / np.sqrt(mu * dt)
+    change = f"lower dt (now {dt:g}) or the coupling strength (now {coupling:.3g}: beta for cac, eps for ahc)"
+    if x_max > guard:
+        change += f", and keep x_max at its default 1/sqrt(mu dt) = {guard:.3g} (now {x_max:.3g})"
+    return divergence_error("amplitude dynamics (ahc/cac)", step, steps, bad, replicas, change)
+
+
 def energy_tolerance(model: IsingModel) -> float:
     """Tolerance of the incremental energy comparisons: 1e-9 max|J_ij| N."""
     J = model.J
@@ -251,13 +261,15 @@ def simulate(
         # One BLAS thread: per step the product is a few matrix-vector products, too small to gain from
         # BLAS threads, whose spin-waiting fights the numba threads (measured 20x slower on a busy box).
         with threadpool_limits(limits=1, user_api="blas"):
-            for t in range(int(steps)):
-                np.matmul(X, J, out=Y)
-                step_dense(J, Y, X, E, S, PHI, BEST, FLIP, H, HOPT, TAU, XI, TC, TBEST, STEPS, ACTIVE, t, *args)
-                if target is not None and (t & 63) == 63 and not ACTIVE.any():
-                    break
-    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(E))):
-        raise CimsimError("the amplitude dynamics diverged (non-finite x); reduce dt or the coupling")
+            with np.errstate(over="ignore", invalid="ignore"):
+                for t in range(int(steps)):
+                    np.matmul(X, J, out=Y)
+                    step_dense(J, Y, X, E, S, PHI, BEST, FLIP, H, HOPT, TAU, XI, TC, TBEST, STEPS, ACTIVE, t, *args)
+                    if (t & 63) == 63 and (np.isnan(H).any() or target is not None and not ACTIVE.any()):
+                        break  # a diverged replica (H = NaN, raised below) or every replica at the target
+    bad = np.isnan(H) | ~(np.isfinite(X).all(axis=1) & np.isfinite(E).all(axis=1))
+    if bad.any():
+        raise amplitude_divergence(int(bad.sum()), R, int(STEPS[bad].max()) + 1, int(steps), dt, coupling, x_max, mu)
     return AmplitudeState(X, E, S, H, BEST, HOPT, TAU, XI, TC, TBEST, STEPS)
 
 

@@ -36,9 +36,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import CimsimError, finite_float, positive_float, positive_int
+from ..errors import CimsimError, divergence_error, finite_float, positive_float, positive_int
 from ..kernels import descent as kd
-from ..model import IsingModel
+from ..model import IsingModel, check_batch_fits
 from ..schedules import ConstantSchedule, LinearSchedule, Schedule, parse_schedule
 from . import Batch
 
@@ -246,8 +246,21 @@ def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generato
 
     from .adiabatic import blas_limit
 
-    with blas_limit(p.replicas):
+    check_batch_fits(p.replicas, model.n, arrays=5 if p.feedback_noise > 0 else 4, what="cim amplitudes")
+    with blas_limit(p.replicas), np.errstate(over="ignore", invalid="ignore"):
         return _simulate(model, p, rng)
+
+
+def diverged(p: Plan, X: np.ndarray, step: int, pump: np.ndarray) -> CimsimError | None:
+    """The error to raise when some amplitudes in ``X`` are inf/NaN after ``step`` steps (checked at every
+    readout, O(R N), by the CPU and GPU paths), else None."""
+    bad = ~np.isfinite(X).all(axis=1)
+    if not bad.any():
+        return None
+    change = f"lower dt (now {p.dt:g}) or the pump (a reaches {float(np.max(pump[:step])):.3g})"
+    if p.noise > 0:
+        change += f", or the noise (now {p.noise:g})"
+    return divergence_error("cim", step, p.steps, int(bad.sum()), p.replicas, change)
 
 
 def _simulate(model: IsingModel, p: Plan, rng: np.random.Generator) -> Batch:
@@ -286,6 +299,9 @@ def _simulate(model: IsingModel, p: Plan, rng: np.random.Generator) -> Batch:
             rng.standard_normal(out=XI)
         kd.euler_step(X, JX, at, h, dt, sq, XI)
         if (t + 1) % readout == 0 or t == T - 1:
+            err = diverged(p, X, t + 1, pump)
+            if err is not None:
+                raise err
             S = np.where(X >= 0, 1, -1).astype(np.int8)
             E = model.energies(S)
             best_E, best_S = merge_best(best_E, best_S, E, S, track_best)

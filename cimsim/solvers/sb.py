@@ -44,7 +44,8 @@ from ..kernels.sb import sb_csr_run, sb_dense_run
 from ..model import IsingModel, check_dense_fits
 from . import Batch
 
-__all__ = ["defaults", "run", "plan", "Plan", "simulate", "VARIANTS", "a_schedule", "default_dt"]
+__all__ = ["defaults", "run", "plan", "Plan", "simulate", "VARIANTS", "a_schedule", "default_dt", "stable_dt_limit",
+           "check_stable_dt"]
 
 VARIANTS = ("dsb", "bsb")
 #: Goto et al. 2021 time step, used whenever it is stable (see default_dt).
@@ -134,8 +135,42 @@ def _check(model: IsingModel, variant: str, dt, a0, c0, readout) -> tuple[str, f
     c0 = positive_float(0.5 / model.coupling_scale() if c0 is None else c0, "c0")
     if dt is None:
         dt = default_dt(model, a0, c0)
+    else:
+        check_stable_dt(model, variant, dt, a0, c0)
     readout = positive_int(DEFAULT_READOUT[variant] if readout is None else readout, "readout")
     return variant, dt, a0, c0, readout
+
+
+def stable_dt_limit(model: IsingModel, variant: str, a0: float, c0: float) -> float:
+    """The largest stable symplectic-Euler step, ``2 / omega_max``.
+
+    bSB is linear between the walls: ``omega_max^2 = a0 + c0 |lambda_min(J)|`` at the start of the ramp.
+    dSB's coupling force ``c0 J sgn(x)`` is bounded, so only the oscillator term counts: ``omega_max^2 = a0``.
+    """
+    if variant == "dsb":
+        return 2.0 / float(np.sqrt(a0))
+    key_ok = c0 == 0.5 / model.coupling_scale() and a0 == 1.0
+    lam = _DT_CACHE.get(model) if key_ok else None
+    if lam is None:
+        lam = lambda_min(model)
+        if key_ok:
+            _DT_CACHE[model] = lam
+    return 2.0 / float(np.sqrt(a0 + c0 * max(-lam, 0.0)))
+
+
+def check_stable_dt(model: IsingModel, variant: str, dt: float, a0: float, c0: float) -> None:
+    """Refuse, before the run, a ``dt`` beyond :func:`stable_dt_limit`.
+
+    Beyond it the amplitudes grow by a factor > 1 every step (with alternating sign): the walls keep
+    them finite, but they jump from wall to wall instead of bifurcating, and the readout is noise (on
+    G1 at dt = 1.25 every x ends on the same wall, cut 0). So this is sb's divergence check: exact,
+    and free during the run.
+    """
+    limit = stable_dt_limit(model, variant, a0, c0)
+    if dt >= limit:
+        raise CimsimError(f"sb: dt = {dt:g} is beyond the stability limit 2/omega_max = {limit:.4g} of the "
+                          f"{variant} integrator on this instance (the amplitudes would diverge between the walls); "
+                          f"lower dt below {limit:.4g}, or omit it for the default {default_dt(model, a0, c0):.4g}")
 
 
 def _simulate(model, X, Y, steps, variant, dt, a0, c0, readout):
