@@ -26,6 +26,7 @@ import scipy.linalg as sla
 from scipy.optimize import minimize as _sp_minimize
 
 from ..errors import CimsimError, finite_float, positive_float, positive_int
+from ..model import check_batch_fits, check_dense_fits
 from .energy import energy, gradient, hessian
 
 __all__ = [
@@ -251,6 +252,13 @@ def _rng(seed: "np.random.Generator | np.random.SeedSequence | int | None") -> n
 
 
 @_single_threaded
+def check_hessian_fits(n: int, batch: int = 1) -> None:
+    """Refuse (CimsimError, before allocating) an N at which the dense Hessian work does not fit in memory:
+    J itself, the Hessian and the eigendecomposition's N x N workspace and eigenvectors."""
+    check_dense_fits(n, copies=4, what="Hessian with its eigendecomposition workspace")
+    check_batch_fits(max(int(batch), 1), n, arrays=4, what="critical-point state")
+
+
 def find_minima(J: np.ndarray, a: float, starts: int, seed=None, *, h: np.ndarray | None = None,
                 tol: float = DEFAULT_TOL, init_scale: float | None = None, x0: np.ndarray | None = None,
                 progress: bool = False) -> CriticalPoints:
@@ -261,9 +269,11 @@ def find_minima(J: np.ndarray, a: float, starts: int, seed=None, *, h: np.ndarra
     """
     J, a, tol = _check(J, a, tol)
     n = J.shape[0]
+    check_hessian_fits(n, 1 if x0 is None else np.shape(x0)[0])
     rng = _rng(seed)
     if x0 is None:
         starts = positive_int(starts, "starts")
+        check_batch_fits(starts, n, arrays=2, what="minimum search starts and points")
         s = math.sqrt(max(a + 2.0, 0.1)) if init_scale is None else positive_float(init_scale, "init_scale")
         x0 = s * rng.standard_normal((starts, n))
     else:
@@ -336,6 +346,7 @@ def find_saddles(J: np.ndarray, a: float, k: int, starts: int, seed=None, *, h: 
     """
     J, a, tol = _check(J, a, tol)
     n = J.shape[0]
+    check_hessian_fits(n, 1)
     if isinstance(k, bool) or int(k) != k or k < 0 or k > n:
         raise CimsimError(f"index k must be an integer in [0, N={n}], got {k!r}")
     k = int(k)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg as sla
 
-from .critical import blas_single_thread
+from .critical import blas_single_thread, check_hessian_fits
 from .energy import hessian
 from .theory import hessian_edge, pastur_density
 
@@ -21,6 +21,7 @@ __all__ = ["spectra", "index_of", "lambda_min", "SpectralDensity", "spectral_den
 def spectra(J: np.ndarray, a: float, X: np.ndarray) -> np.ndarray:
     """Sorted eigenvalues of K at each point: X (N,) -> (N,), X (K, N) -> (K, N)."""
     X = np.asarray(X, dtype=np.float64)
+    check_hessian_fits(X.shape[-1], 1)
     with blas_single_thread():
         if X.ndim == 1:
             return sla.eigvalsh(hessian(X, J, a), check_finite=False)

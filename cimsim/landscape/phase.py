@@ -31,7 +31,7 @@ import numpy as np
 from ..errors import CimsimError, finite_float, positive_float, positive_int
 from ..instances import sk_couplings
 from ..sweep import run_sweep
-from .critical import adiabatic_path, blas_single_thread, find_minima
+from .critical import adiabatic_path, blas_single_thread, check_hessian_fits, find_minima
 from .stats import amplitude_stats, summarize
 from .theory import TRANSITIONS
 
@@ -143,6 +143,7 @@ def run_phase_diagram(ns: "int | list[int]", a_grid: np.ndarray, *, instances: i
     for n in ns:
         if positive_int(n, "--n") < 2:
             raise CimsimError(f"the landscape needs N >= 2 spins, got N = {n}")
+        check_hessian_fits(int(n), starts if isinstance(starts, int) else 1)
     a_grid = np.asarray(a_grid, dtype=np.float64)
     if a_grid.ndim != 1 or a_grid.size == 0 or not np.all(np.isfinite(a_grid)):
         raise CimsimError("the a-grid must be a non-empty list of finite values")

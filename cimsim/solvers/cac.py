@@ -47,7 +47,7 @@ from threadpoolctl import threadpool_limits
 
 from ..errors import CimsimError, divergence_error, finite_float, positive_float, positive_int
 from ..kernels.amplitude import run_csr, run_dense, step_dense
-from ..model import IsingModel, strip_aux_spin
+from ..model import IsingModel, check_batch_fits, strip_aux_spin
 from . import Batch
 
 __all__ = ["defaults", "run", "plan", "AmplitudePlan", "integrate", "resolve_params", "AmplitudeState", "E_MAX",
@@ -335,6 +335,7 @@ class AmplitudePlan:
     def execute(self, model: IsingModel, rng: np.random.Generator, simulate_fn: Any = None, **extra: Any) -> Batch:
         """Run the plan: initial state from ``rng``, ``simulate_fn`` (default :func:`simulate`) on the
         field-free (auxiliary-spin) model, gauge-fixed best spins; ``extra`` is appended to ``Batch.extra``."""
+        check_batch_fits(self.replicas, model.n + 1, arrays=7, what="ahc/cac amplitudes, errors, fields and readouts")
         m = model.with_aux_spin() if model.has_fields else model
         X, E = _initial(m, self.replicas, rng, self.params["x0"])
         st = (simulate if simulate_fn is None else simulate_fn)(m, X, E, self.steps, **self.kernel_args)

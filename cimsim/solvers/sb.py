@@ -41,7 +41,7 @@ import scipy.sparse.linalg as sla
 
 from ..errors import CimsimError, positive_float, positive_int
 from ..kernels.sb import sb_csr_run, sb_dense_run
-from ..model import IsingModel, check_dense_fits
+from ..model import IsingModel, check_batch_fits, check_dense_fits
 from . import Batch
 
 __all__ = ["defaults", "run", "plan", "Plan", "simulate", "VARIANTS", "a_schedule", "default_dt", "stable_dt_limit",
@@ -239,10 +239,11 @@ def plan(
     ``readout``); raises :class:`CimsimError` before any work starts."""
     if params:
         raise CimsimError(f"unknown sb parameter(s): {', '.join(params)}; known: variant, dt, a0, c0, y0, readout")
-    variant, dt, a0, c0, readout = _check(model, variant, dt, a0, c0, readout)
-    y0 = positive_float(y0, "y0", allow_zero=True)
     R = positive_int(replicas, "replicas")
     T = positive_int(steps, "steps")
+    check_batch_fits(R, model.n, arrays=5, itemsize=4, what="sb positions, momenta, readouts and work arrays")
+    variant, dt, a0, c0, readout = _check(model, variant, dt, a0, c0, readout)
+    y0 = positive_float(y0, "y0", allow_zero=True)
     return Plan(R, T, variant, dt, a0, c0, y0, readout)
 
 
