@@ -175,6 +175,11 @@ def test_valid_gset_duplicates_merged_by_summing(graph, seed):
     assert enc.decode(s).objective == pytest.approx(cut)
     total = sum(w for _, _, w in edges)
     assert (total - enc.model.energy(s)) / 2 == pytest.approx(cut)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        bis = get_problem("bisection").from_file(p)
+    assert sum(issubclass(w.category, CimsimWarning) for w in caught) == (1 if dup else 0)
+    assert bis.decode(s).objective == pytest.approx(cut)
 
 
 @examples(60)

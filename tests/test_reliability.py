@@ -150,7 +150,7 @@ def test_sb_beyond_the_limit_is_really_unstable(sk40):
 
 # ------------------------------------------------------------------------------------ memory
 def test_dense_200k_model_refused_without_allocation(monkeypatch):
-    """A dense N = 200,000 model (320 GB) is refused with a helpful message before any allocation."""
+    """A dense N = 200,000 model (320 GB per copy) is refused with a helpful message before any allocation."""
     monkeypatch.setenv("CIMSIM_MEMORY_LIMIT", str(8 * GIB))
     n = 200_000
     empty = sp.csr_matrix((n, n))

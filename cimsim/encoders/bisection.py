@@ -39,16 +39,17 @@ vertices are fine; larger ones are refused with a memory message rather than swa
 """
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 
-from ..errors import CimsimError
+from ..errors import CimsimError, CimsimWarning
 from ..model import IsingModel, check_dense_fits
 from . import Encoded, Solution
 from ._common import check_options, penalty_weight
-from .maxcut import cut_value, edges_to_matrix, read_gset
+from .maxcut import count_duplicate_edges, cut_value, edges_to_matrix, read_gset
 
 __all__ = ["encode_bisection", "penalty_bound", "from_networkx", "from_file", "AUTO_FACTOR"]
 
@@ -88,7 +89,12 @@ def encode_bisection(n: int, edges: Iterable, *, penalty: float | None = None, n
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise CimsimError(f"{name}: a graph needs a positive integer vertex count, got {n!r}")
     n = int(n)
-    W = edges_to_matrix(n, _as_edges(edges, name), what=name)
+    arr = _as_edges(edges, name)
+    W = edges_to_matrix(n, arr, what=name)
+    duplicates = count_duplicate_edges(arr)
+    if duplicates:  # policy (docs/formats.md): merged by summing their weights, as for maxcut
+        warnings.warn(f"{name}: {duplicates} duplicate edge(s) merged by summing their weights", CimsimWarning,
+                      stacklevel=2)
     bound = penalty_bound(n, W)
     if bound > 0:
         auto = AUTO_FACTOR * bound
@@ -123,6 +129,8 @@ def encode_bisection(n: int, edges: Iterable, *, penalty: float | None = None, n
         "penalty_guaranteed": guaranteed,
         "energy": "H = A * (n1 - n0)^2 + B * cut",
     }
+    if duplicates:
+        info["duplicate_edges_merged"] = duplicates
     return Encoded("bisection", model, decode, "min", "cut", info)
 
 
