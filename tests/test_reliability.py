@@ -334,3 +334,15 @@ def test_atomic_write_keeps_the_old_file_on_failure(tmp_path):
             raise RuntimeError("killed mid-write")
     assert p.read_text() == "old"
     assert sorted(os.listdir(tmp_path)) == ["out.json"]
+
+
+def test_cli_warnings_are_one_line(capsys):
+    """On the command line a CimsimWarning (e.g. duplicate edges merged) is one 'cimsim: warning:' line."""
+    import warnings
+
+    from cimsim.cli import common
+    from cimsim.errors import CimsimWarning
+
+    common._one_line_warning(CimsimWarning("g.txt: 2 duplicate edge(s)\nmerged"), CimsimWarning, "x.py", 1)
+    err = capsys.readouterr().err
+    assert err == "cimsim: warning: g.txt: 2 duplicate edge(s) merged\n"
