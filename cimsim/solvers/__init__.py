@@ -124,7 +124,8 @@ def solve(
         the cost per step, then each batch runs as many steps (up to the default) as the remaining time
         allows, so a call overruns its budget by at most about one probe batch. A solver module that
         sets ``BUDGET_BATCHES = k`` (annealers, whose answers keep improving with longer runs) lets
-        batches grow past the default length so that about ``k`` of them fill the budget. With an explicit
+        batches grow past the default length so that about ``k`` of them fill the budget, and one that
+        defines ``budget_replicas(model)`` picks the replica count of budgeted runs. With an explicit
         ``steps`` every batch runs exactly that many steps and the last one may overrun.
     polish_result : bool
         Pass every replica through 1-flip local search before scoring (default True).
@@ -166,11 +167,14 @@ def solve(
     # steps) and third (3 T_probe steps) give a per-batch overhead and a cost per step; then each batch
     # gets as many steps (up to the default) as the remaining time allows. Probe batches are real runs.
     fit = time_limit is not None and steps is None and T >= 20 and not deterministic
+    if fit and replicas is None and hasattr(module, "budget_replicas"):
+        R = positive_int(module.budget_replicas(model), "replicas")
     T_probe = max(10, T // 60)
     T_run = T_probe if fit else T
     probes: list[tuple[int, float]] = []
     budget_batches = int(getattr(module, "BUDGET_BATCHES", 0) or 0)
     T_cap: int | None = None
+    fit_budget = 0.0
     overhead, per_step = 0.0, 0.0
     t0 = time.perf_counter()
     all_energies: list[np.ndarray] = []
@@ -214,12 +218,18 @@ def solve(
                 (n2, t2), (n3, t3) = probes[1], probes[2]
                 per_step = (t3 - t2) / (n3 - n2) if n3 > n2 and t3 > t2 else t3 / n3
                 overhead = max(0.0, t2 - per_step * n2)
+            elif T_run >= 4 * T_probe:
+                # a fitted batch: the short probes are overhead-bound, so refine the cost per step from it
+                per_step = max((now - tb - overhead) / T_run, 1e-12)
+                if budget_batches:
+                    T_cap = max(T, int((fit_budget - overhead) / per_step) // budget_batches)
             affordable = int((0.9 * remaining - overhead) / per_step)
             if affordable < T_probe:
                 break  # not enough time left for even a probe-sized batch
             if budget_batches and T_cap is None:
                 # Solvers whose results keep improving with longer runs (annealers) may grow each batch
                 # past the default so the budget holds about `budget_batches` of them.
+                fit_budget = 0.9 * remaining
                 T_cap = max(T, affordable // budget_batches)
             T_run = min(T_cap or T, affordable)
     elapsed = time.perf_counter() - t0
