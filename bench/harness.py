@@ -130,7 +130,11 @@ def _run_cimsim(label: str, model: IsingModel, budget: float, seed: int) -> tupl
     res = cimsim.solve(model, name, time_limit=budget, seed=seed, **params)
     E = np.asarray(res.energies, dtype=np.float64)
     per_batch = E.reshape(res.batches, -1).min(axis=1) if E.size == res.batches * res.replicas else E[:1]
-    updates = float(res.replicas) * model.n * res.steps * res.batches
+    # spin updates actually made: batches may differ in length (budget fitting), and with presolve the
+    # solver worked on the reduced model
+    n_work = int(res.settings.get("presolve", {}).get("reduced_n", model.n)) if isinstance(res.settings, dict) else model.n
+    steps_done = sum(res.extra.get("batch_steps", [])) or res.steps * res.batches
+    updates = float(res.replicas) * n_work * steps_done
     return np.asarray(res.spins), dict(elapsed_s=float(res.time_s), batches=int(res.batches), updates=updates,
                                        replicas=int(res.replicas), batch_energies=per_batch, setup_s=0.0)
 
