@@ -219,8 +219,10 @@ def solve(
                 per_step = (t3 - t2) / (n3 - n2) if n3 > n2 and t3 > t2 else t3 / n3
                 overhead = max(0.0, t2 - per_step * n2)
             elif T_run >= 4 * T_probe:
-                # a fitted batch: the short probes are overhead-bound, so refine the cost per step from it
-                per_step = max((now - tb - overhead) / T_run, 1e-12)
+                # A fitted batch: the short probes are overhead-bound, so refine the cost per step from it.
+                # Its whole time counts as per-step cost (subtracting a noisy overhead estimate could make
+                # the cost tiny and the next batch absurdly long); the error errs on the short side.
+                per_step = (now - tb) / T_run
                 if budget_batches:
                     T_cap = max(T, int((fit_budget - overhead) / per_step) // budget_batches)
             affordable = int((0.9 * remaining - overhead) / per_step)
