@@ -26,11 +26,15 @@ def require(condition: bool, message: str) -> None:
 def positive_int(value: object, name: str) -> int:
     """Return ``value`` as an int, refusing anything that is not a positive integer."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise CimsimError(f"{name} must be a positive integer, got {value!r}")
+        raise CimsimError(f"{name} must be a positive integer, got {value!r}"[:200])
+    if isinstance(value, int):  # exact, however large
+        if value <= 0:
+            raise CimsimError(f"{name} must be a positive integer, got {value!r}"[:200])
+        return int(value)
     try:
         fvalue = float(value)
-    except ValueError:
-        raise CimsimError(f"{name} must be a positive integer, got {value!r}") from None
+    except (ValueError, OverflowError):
+        raise CimsimError(f"{name} must be a positive integer, got {value!r}"[:200]) from None
     if not fvalue.is_integer() or fvalue <= 0:
         raise CimsimError(f"{name} must be a positive integer, got {value!r}")
     return int(fvalue)
@@ -50,9 +54,11 @@ def finite_float(value: object, name: str) -> float:
     try:
         fvalue = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise CimsimError(f"{name} must be a number, got {value!r}") from None
+        raise CimsimError(f"{name} must be a number, got {value!r}"[:200]) from None
+    except OverflowError:
+        fvalue = math.inf
     if not math.isfinite(fvalue):
-        raise CimsimError(f"{name} must be finite, got {value!r}")
+        raise CimsimError(f"{name} must be finite, got {value!r}"[:200])
     return fvalue
 
 

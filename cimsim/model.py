@@ -61,6 +61,20 @@ def memory_limit_bytes() -> int:
     return limit if limit > 0 else _available_memory_bytes() // 2
 
 
+def _big_float(x: float | int) -> float:
+    """float(x), or +inf for an integer beyond the float range (a header count of 400 digits)."""
+    try:
+        return float(x)
+    except OverflowError:
+        return float("inf")
+
+
+def _short(n: object) -> str:
+    """``n`` for a message: integers of more than 12 digits as ``1.2e+30``."""
+    t = str(n)
+    return t if len(t) <= 12 else f"{_big_float(n):.3g}"
+
+
 def check_fits(nbytes: float, what: str, hint: str = "use a sparse format or a smaller instance") -> None:
     """Refuse (:class:`CimsimError`, one line) an allocation of ``nbytes`` that exceeds :func:`memory_limit_bytes`.
 
@@ -68,6 +82,7 @@ def check_fits(nbytes: float, what: str, hint: str = "use a sparse format or a s
     to change. Called with a size estimate before anything is allocated.
     """
     limit = memory_limit_bytes()
+    nbytes = _big_float(nbytes)
     if nbytes > limit:
         raise CimsimError(f"{what} needs {nbytes / 2**30:.3g} GiB but only {limit / 2**30:.3g} GiB may be used; {hint}")
 
@@ -79,14 +94,14 @@ def check_dense_fits(n: int, *, copies: int = 2, itemsize: int = 8, what: str = 
     :class:`CimsimError` naming the size, so the caller never starts swapping. The limit can be set
     with the environment variable ``CIMSIM_MEMORY_LIMIT`` (bytes).
     """
-    need = float(n) * float(n) * itemsize * copies
-    check_fits(need, f"a dense {n} x {n} {what}", "use a sparse matrix (CSR) or a smaller instance")
+    need = _big_float(n) * _big_float(n) * itemsize * copies
+    check_fits(need, f"a dense {_short(n)} x {_short(n)} {what}", "use a sparse matrix (CSR) or a smaller instance")
 
 
 def check_batch_fits(replicas: int, n: int, *, arrays: int = 4, itemsize: int = 8, what: str = "state") -> None:
     """Refuse a batch of ``arrays`` (replicas, n) arrays of ``itemsize`` bytes that would not fit in memory."""
-    need = float(replicas) * float(n) * itemsize * arrays
-    check_fits(need, f"a batch of {replicas} replicas x {n} spins ({what}, {arrays} arrays)",
+    need = _big_float(replicas) * _big_float(n) * itemsize * arrays
+    check_fits(need, f"a batch of {_short(replicas)} replicas x {_short(n)} spins ({what}, {arrays} arrays)",
                "use fewer replicas per batch (with --time-limit for more batches) or a smaller instance")
 
 
@@ -174,7 +189,10 @@ class IsingModel:
                 raise CimsimError(f"h has shape {np.shape(h)} but J is {n} x {n}; h must have shape ({n},)")
             if not np.all(np.isfinite(hv)):
                 raise CimsimError("h contains NaN or infinite entries")
-        off = float(offset)
+        try:
+            off = float(offset)
+        except (TypeError, ValueError, OverflowError):
+            raise CimsimError(f"offset must be a finite number, got {offset!r}"[:200]) from None
         if not np.isfinite(off):
             raise CimsimError("offset must be finite")
         diag = Jv.diagonal()
@@ -182,12 +200,19 @@ class IsingModel:
             off -= 0.5 * float(np.sum(diag))
             if sp.issparse(Jv):
                 C = Jv.tocoo()
-                off = C.row != C.col
-                Jv = sp.csr_matrix((C.data[off], (C.row[off], C.col[off])), shape=C.shape)
+                keep = C.row != C.col
+                Jv = sp.csr_matrix((C.data[keep], (C.row[keep], C.col[keep])), shape=C.shape)
                 Jv.eliminate_zeros()
             else:
                 Jv = Jv.copy()
                 np.fill_diagonal(Jv, 0.0)
+        # |H(s)| <= 1/2 sum|J_ij| + sum|h_i| + |offset|: refuse a model whose energies overflow float64
+        with np.errstate(over="ignore", invalid="ignore"):
+            absj = float(np.abs(Jv.data).sum()) if sp.issparse(Jv) else float(np.abs(Jv).sum())
+            bound = 0.5 * absj + float(np.abs(hv).sum()) + abs(off)
+        if not np.isfinite(bound) or bound > 1e300:
+            raise CimsimError("the couplings, fields or offset are so large that energies overflow float64; "
+                              "rescale the model (e.g. divide J, h and the offset by a common factor)")
         if storage not in ("auto", "dense", "sparse"):
             raise CimsimError(f"storage must be auto, dense or sparse, got {storage!r}")
         if storage == "dense" and sp.issparse(Jv):

@@ -346,3 +346,22 @@ def test_cli_warnings_are_one_line(capsys):
     common._one_line_warning(CimsimWarning("g.txt: 2 duplicate edge(s)\nmerged"), CimsimWarning, "x.py", 1)
     err = capsys.readouterr().err
     assert err == "cimsim: warning: g.txt: 2 duplicate edge(s) merged\n"
+
+
+def test_sparse_diagonal_folds_into_offset():
+    """Regression (found by the fuzzing): a sparse J with a diagonal keeps a float offset -1/2 sum J_ii."""
+    J = sp.csr_matrix(np.array([[2.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, -4.0]]))
+    m = IsingModel.from_couplings(J, None, 0.5)
+    assert isinstance(m.offset, float) and m.offset == pytest.approx(0.5 - 0.5 * (2.0 - 4.0))
+    assert m.J.diagonal().tolist() == [0, 0, 0]
+    s = np.array([1, -1, 1])
+    assert m.energy(s) == pytest.approx(-0.5 * s @ J.toarray() @ s + 0.5)
+
+
+@pytest.mark.xfail(strict=True, reason="driver (cimsim/solvers/__init__.py, benchmark engineer's file): when presolve "
+                   "eliminates every spin, solve() returns before validating replicas/steps/time_limit/params")
+def test_bad_parameters_refused_even_when_presolve_solves_everything():
+    """Found by CIMSIM_FUZZ_EXAMPLES=10: 'cimsim solve maxcut' on '2 0' with --steps -3 --solver sa exits 0."""
+    m = IsingModel.from_couplings(sp.csr_matrix((2, 2)))
+    with pytest.raises(CimsimError):
+        solve(m, "sa", steps=-3, replicas=0, seed=1, time_limit=float("nan"), bogus=1)

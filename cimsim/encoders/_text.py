@@ -65,5 +65,10 @@ def iter_tokens(path: str | Path, comment: str | None = None) -> Iterator[tuple[
 
 def check_count_fits(p: Path | str, count: int, what: str, bytes_each: float, where: str = "") -> None:
     """Refuse a header that declares so many ``what`` that the model could not fit in memory."""
-    check_fits(float(count) * bytes_each, f"{p}: {where}{count} {what}",
+    try:
+        need = float(count) * bytes_each
+    except OverflowError:
+        need = float("inf")
+    shown = str(count) if len(str(count)) <= 12 else f"{need / bytes_each:.3g}"
+    check_fits(need, f"{p}: {where}{shown} {what}",
                "the header count is too large for this machine (or the file is malformed)")

@@ -34,7 +34,8 @@ def encode_coloring(n: int, edges: Iterable, colors: int, *, penalty: float | No
     """Encode k-colouring (``k = colors``) of ``n`` vertices with ``edges`` [(i, j) or (i, j, w)], 0-based."""
     k = positive_int(colors, "colors")
     E = simple_edges(n, edges, name=name)
-    check_fits(100.0 * float(n) * (float(k) * k + 2.0 * k) + 100.0 * k * E.shape[0],
+    kf = float(min(k, 10**100))
+    check_fits(100.0 * float(n) * (kf * kf + 2.0 * kf) + 100.0 * kf * E.shape[0],
                f"{name}: the colouring encoding of {n} vertices x {k} colours", "use fewer colours or a smaller graph")
     deg = np.bincount(E.ravel(), minlength=n) if E.size else np.zeros(n, dtype=np.int64)
     bound = float(int(deg.max()) // k)

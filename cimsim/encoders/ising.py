@@ -98,10 +98,58 @@ def save_model(path: str | Path, model: IsingModel, *, fmt: str | None = None) -
 
 
 def _check_mtx_size(p: Path) -> None:
-    """Refuse (before reading) a MatrixMarket file whose declared size cannot fit in memory."""
-    rows, cols, entries, fmt = scipy.io.mminfo(str(p))[:4]
-    per = 8.0 * rows * cols if fmt == "array" else 64.0 * entries + 48.0 * max(rows, cols)
-    check_fits(per, f"{p}: a {rows} x {cols} matrix with {entries} entries", "the declared size is too large")
+    """Validate a MatrixMarket file line by line before scipy reads it, and refuse a declared size that
+    cannot fit in memory. scipy's C++ reader crashes the interpreter (SIGSEGV, scipy 1.1x) on some malformed
+    bodies, e.g. a real value in an ``integer`` file or an extra value in a ``pattern`` file, so nothing
+    malformed may reach it (found by tests/test_fuzz.py)."""
+    from ._text import iter_lines
+
+    lines = iter_lines(p)
+    head = next(lines, (1, ""))[1].split()
+    if len(head) != 5 or head[0].lower() != "%%matrixmarket" or head[1].lower() != "matrix":
+        raise CimsimError(f"{p}: line 1: expected '%%MatrixMarket matrix FORMAT FIELD SYMMETRY'")
+    fmt, field, symmetry = (h.lower() for h in head[2:])
+    if fmt not in ("coordinate", "array") or field not in ("real", "integer", "pattern", "double") or \
+            symmetry not in ("general", "symmetric", "skew-symmetric") or (fmt == "array" and field == "pattern"):
+        raise CimsimError(f"{p}: line 1: unsupported MatrixMarket type {' '.join(head[2:])[:60]!r} "
+                          "(real, integer or pattern; general or symmetric)")
+    size: list[int] | None = None
+    count = 0
+    want = (2 if field == "pattern" else 3) if fmt == "coordinate" else 1
+    for k, line in lines:
+        t = line.split()
+        if not t or t[0].startswith("%"):
+            continue
+        if size is None:
+            try:
+                size = [int(x) for x in t]
+            except ValueError:
+                size = []
+            if len(size) != (3 if fmt == "coordinate" else 2) or min(size) < 0:
+                raise CimsimError(f"{p}: line {k}: expected the size line 'ROWS COLS{' ENTRIES' if fmt == 'coordinate' else ''}'")
+            rows, cols = size[0], size[1]
+            entries = size[2] if fmt == "coordinate" else rows * cols
+            need = 8.0 * rows * cols if fmt == "array" else 64.0 * entries + 48.0 * max(rows, cols)
+            check_fits(need, f"{p}: a {rows} x {cols} matrix with {entries} entries", "the declared size is too large")
+            continue
+        count += 1
+        if len(t) != want or count > entries:
+            raise CimsimError(f"{p}: line {k}: malformed MatrixMarket entry {' '.join(t)[:60]!r}")
+        try:
+            if fmt == "coordinate":
+                i, j = int(t[0]), int(t[1])
+                if not (1 <= i <= rows and 1 <= j <= cols):
+                    raise ValueError
+            if field == "integer":
+                int(t[-1])
+            elif field != "pattern":
+                float(t[-1])
+        except ValueError:
+            raise CimsimError(f"{p}: line {k}: malformed MatrixMarket entry {' '.join(t)[:60]!r}") from None
+    if size is None:
+        raise CimsimError(f"{p}: no size line")
+    if fmt == "coordinate" and count != entries:
+        raise CimsimError(f"{p}: the size line declares {entries} entries but the file has {count}")
 
 
 def _check_npz_size(p: Path) -> None:

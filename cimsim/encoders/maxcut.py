@@ -29,7 +29,8 @@ def edges_to_matrix(n: int, edges: np.ndarray, *, what: str = "graph") -> sp.csr
         E = np.asarray(edges, dtype=np.float64).reshape(-1, 3)
     except (TypeError, ValueError):
         raise CimsimError(f"{what}: edges must be numeric (i, j, w) triples") from None
-    check_fits(48.0 * float(n) + 64.0 * E.shape[0], f"{what}: a graph with {n} vertices and {E.shape[0]} edges")
+    check_fits(48.0 * float(min(n, 10**100)) + 64.0 * E.shape[0], f"{what}: a graph with {n:.3g} vertices and {E.shape[0]} edges"
+               if n > 10**12 else f"{what}: a graph with {n} vertices and {E.shape[0]} edges")
     if E.shape[0]:
         if not np.all(np.isfinite(E[:, :2])) or np.any(E[:, :2] != np.floor(E[:, :2])):
             raise CimsimError(f"{what}: vertex numbers must be integers")
