@@ -233,7 +233,9 @@ def solve(
                 # past the default so the budget holds about `budget_batches` of them.
                 fit_budget = 0.9 * remaining
                 T_cap = max(T, affordable // budget_batches)
-            T_run = min(T_cap or T, affordable)
+            # Grow at most 4x per batch beyond the default: the probes are short and noisy, and a cost
+            # estimate that is off shows up in the next measured batch before it can overrun the budget.
+            T_run = min(T_cap or T, affordable, max(T, 4 * T_run))
     elapsed = time.perf_counter() - t0
     assert best_s is not None
     if reduction is not None:
