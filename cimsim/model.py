@@ -106,6 +106,11 @@ def check_batch_fits(replicas: int, n: int, *, arrays: int = 4, itemsize: int = 
 
 
 def _validate_couplings(J: object, name: str = "J") -> "np.ndarray | sp.csr_matrix":
+    with np.errstate(over="ignore", invalid="ignore"):  # |J - J.T| may overflow for entries near 1e308
+        return _validate_couplings_(J, name)
+
+
+def _validate_couplings_(J: object, name: str) -> "np.ndarray | sp.csr_matrix":
     if sp.issparse(J):
         Jm = sp.csr_matrix(J, dtype=np.float64)
         if Jm.ndim != 2 or Jm.shape[0] != Jm.shape[1]:
@@ -197,7 +202,8 @@ class IsingModel:
             raise CimsimError("offset must be finite")
         diag = Jv.diagonal()
         if np.any(diag != 0):
-            off -= 0.5 * float(np.sum(diag))
+            with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused just below
+                off -= 0.5 * float(np.sum(diag))
             if sp.issparse(Jv):
                 C = Jv.tocoo()
                 keep = C.row != C.col
