@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
+import shutil
 import tempfile
 import warnings
 from pathlib import Path
@@ -41,6 +42,12 @@ def examples(n: int) -> settings:
 
 _DIR = Path(tempfile.mkdtemp(prefix="cimsim-fuzz-"))
 _COUNTER = itertools.count()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _remove_fuzz_dir():
+    yield
+    shutil.rmtree(_DIR, ignore_errors=True)
 
 
 def write(data: str | bytes, suffix: str = ".txt") -> Path:
