@@ -280,7 +280,9 @@ class AnnealTask:
             _warm_up(model, self.instance.ident, solver, polish, steps, p)
             rng = np.random.default_rng(ss)
             t0 = time.perf_counter()
-            res = solve(model, solver, replicas=replicas, steps=steps, rng=rng, polish_result=polish, **p)
+            # a study measures the solver on the instance as given: presolve only when swept/asked for
+            res = solve(model, solver, replicas=replicas, steps=steps, rng=rng, polish_result=polish,
+                        **{"presolve": False, **p})
             wall = time.perf_counter() - t0
         energies = np.asarray(res.energies, dtype=np.float64)
         if energies.shape != (replicas,):
@@ -331,7 +333,7 @@ def _warm_up(model: IsingModel, ident: str, solver: str, polish: bool, steps: in
         return
     from .solvers import solve
 
-    solve(model, solver, replicas=1, steps=min(steps, 2), seed=0, polish_result=polish, **params)
+    solve(model, solver, replicas=1, steps=min(steps, 2), seed=0, polish_result=polish, **{"presolve": False, **params})
     _WARM.add(key)
 
 
@@ -495,7 +497,7 @@ def prepare_study(
         for merged in full:
             p = dict(merged)
             steps = p.pop("steps")
-            solve(model, solver, replicas=1, steps=min(steps, 2), seed=0, polish_result=False, **p)
+            solve(model, solver, replicas=1, steps=min(steps, 2), seed=0, polish_result=False, **{"presolve": False, **p})
     tasks: list[dict] = []
     for merged in full:
         for c, start in enumerate(range(0, runs, chunk)):

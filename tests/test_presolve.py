@@ -96,7 +96,8 @@ def test_driver_solves_a_forest_exactly_without_running_the_solver():
                                                else nx.random_labeled_tree(18, seed=1), format="csr").astype(float)),
         m.h, 0.0, storage="sparse")
     r = solve(tree_only, "sa", seed=0)
-    assert r.batches == 0 and r.settings["presolve"]["reduced_n"] == 0
+    assert r.settings["presolve"]["reduced_n"] == 0 and r.steps == 0
+    assert r.energies.shape == (r.replicas,)
     assert r.energy == pytest.approx(_brute(tree_only), abs=1e-9)
 
 

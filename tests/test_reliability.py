@@ -358,8 +358,6 @@ def test_sparse_diagonal_folds_into_offset():
     assert m.energy(s) == pytest.approx(-0.5 * s @ J.toarray() @ s + 0.5)
 
 
-@pytest.mark.xfail(strict=True, reason="driver (cimsim/solvers/__init__.py, benchmark engineer's file): when presolve "
-                   "eliminates every spin, solve() returns before validating replicas/steps/time_limit/params")
 def test_bad_parameters_refused_even_when_presolve_solves_everything():
     """Found by CIMSIM_FUZZ_EXAMPLES=10: 'cimsim solve maxcut' on '2 0' with --steps -3 --solver sa exits 0."""
     m = IsingModel.from_couplings(sp.csr_matrix((2, 2)))

@@ -46,7 +46,7 @@ def _record(prepared, study, seed: int, max_settings: int = 4) -> tuple[list, st
         try:
             with single_thread():
                 res = solve(P.model, P.solver, replicas=min(8, P.runs), steps=t["steps"], seed=seed,
-                            polish_result=False, **params, **flag)
+                            polish_result=False, **{"presolve": False, **params}, **flag)
         except CimsimError as exc:
             return [], f"solver {P.solver} cannot record trajectories ({exc}); no trajectory figure"
         tr = extract_trace(res.extra)

@@ -149,16 +149,18 @@ def solve(
     reduction = reduce_model(model) if presolve and "initial" not in params else None
     if reduction is not None and reduction.removed == 0:
         reduction = None
-    if reduction is not None:
-        if reduction.model is None:  # everything eliminated: the expansion is a ground state
-            return _presolved_only(model, solver, reduction, seed)
-        full, model = model, reduction.model
-    dflt = module.defaults(model)
+    dflt = module.defaults(reduction.model if reduction is not None and reduction.model is not None else model)
     R = positive_int(replicas if replicas is not None else dflt["replicas"], "replicas")
     T = positive_int(steps if steps is not None else dflt["steps"], "steps")
     if time_limit is not None:
         time_limit = positive_float(time_limit, "time limit")
     backend_name = resolve_backend(backend)
+    if reduction is not None:
+        if reduction.model is None:  # everything eliminated: the expansion is a ground state
+            # the solver never runs, but its parameters are still checked (on a 2-spin model)
+            module.run(_TWO_SPINS, replicas=1, steps=1, rng=np.random.default_rng(0), backend=backend_name, **params)
+            return _presolved_only(model, solver, reduction, seed, R)
+        full, model = model, reduction.model
     if rng is None:
         rng = np.random.default_rng(seed)
     deterministic = bool(getattr(module, "DETERMINISTIC", False))
@@ -263,12 +265,16 @@ def solve(
     )
 
 
-def _presolved_only(model: IsingModel, solver: str, reduction: Reduction, seed: int | None) -> Result:
-    """The result when presolve eliminated every spin (forests, chains): an exact ground state."""
+_TWO_SPINS = IsingModel.from_couplings(np.array([[0.0, 1.0], [1.0, 0.0]]))
+
+
+def _presolved_only(model: IsingModel, solver: str, reduction: Reduction, seed: int | None, replicas: int) -> Result:
+    """The result when presolve eliminated every spin (forests, chains): an exact ground state, reported
+    for each of the ``replicas`` replicas of one batch (every replica would have found it)."""
     t0 = time.perf_counter()
     spins = reduction.expand(np.zeros((1, 0), dtype=np.int8))[0]
     e = float(model.energy(spins))
-    return Result(solver=solver, spins=spins, energy=e, energies=np.array([e]), time_s=time.perf_counter() - t0,
-                  steps=0, replicas=1, batches=0, seed=seed,
+    return Result(solver=solver, spins=spins, energy=e, energies=np.full(replicas, e), time_s=time.perf_counter() - t0,
+                  steps=0, replicas=replicas, batches=1, seed=seed,
                   settings={"presolve": {"removed": reduction.removed, "reduced_n": 0}, "exact": True},
-                  extra={"time_to_best_s": 0.0, "batch_steps": []})
+                  extra={"time_to_best_s": 0.0, "batch_steps": [0]})
