@@ -100,14 +100,12 @@ def get_problem(name: str) -> ModuleType:
 def read_text(path: str | Path) -> str:
     """The file's text, with one-line errors for a missing, unreadable, binary or empty file."""
     p = Path(path)
+    from ._text import file_error
+
     try:
         data = p.read_bytes()
-    except FileNotFoundError:
-        raise CimsimError(f"{p}: no such file") from None
-    except IsADirectoryError:
-        raise CimsimError(f"{p}: is a directory, not a file") from None
     except OSError as exc:
-        raise CimsimError(f"{p}: cannot read ({exc.strerror})") from None
+        raise file_error(p, exc) from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

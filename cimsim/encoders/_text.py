@@ -12,7 +12,16 @@ from typing import Iterator
 from ..errors import CimsimError
 from ..model import check_fits
 
-__all__ = ["iter_lines", "iter_tokens", "check_count_fits"]
+__all__ = ["iter_lines", "iter_tokens", "check_count_fits", "file_error"]
+
+
+def file_error(p: Path, exc: OSError) -> CimsimError:
+    """The one-line error for an ``OSError`` raised opening or reading ``p``."""
+    if isinstance(exc, FileNotFoundError):
+        return CimsimError(f"{p}: no such file")
+    if isinstance(exc, IsADirectoryError):
+        return CimsimError(f"{p}: is a directory, not a file")
+    return CimsimError(f"{p}: cannot read ({exc.strerror or type(exc).__name__})")
 
 
 def iter_lines(path: str | Path) -> Iterator[tuple[int, str]]:
@@ -24,12 +33,8 @@ def iter_lines(path: str | Path) -> Iterator[tuple[int, str]]:
     p = Path(path)
     try:
         fh = open(p, "r", encoding="utf-8", errors="strict", newline=None)
-    except FileNotFoundError:
-        raise CimsimError(f"{p}: no such file") from None
-    except IsADirectoryError:
-        raise CimsimError(f"{p}: is a directory, not a file") from None
     except OSError as exc:
-        raise CimsimError(f"{p}: cannot read ({exc.strerror or type(exc).__name__})") from None
+        raise file_error(p, exc) from None
     seen = False
     k = 0
     with fh:
@@ -45,10 +50,8 @@ def iter_lines(path: str | Path) -> Iterator[tuple[int, str]]:
                 yield k, line
         except UnicodeDecodeError:
             raise CimsimError(f"{p}: line {k + 1}: not a text file (invalid UTF-8)") from None
-        except IsADirectoryError:
-            raise CimsimError(f"{p}: is a directory, not a file") from None
         except OSError as exc:
-            raise CimsimError(f"{p}: cannot read ({exc.strerror or type(exc).__name__})") from None
+            raise file_error(p, exc) from None
     if not seen:
         raise CimsimError(f"{p}: empty file")
 

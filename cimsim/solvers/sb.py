@@ -116,13 +116,7 @@ def lambda_min(model: IsingModel) -> float:
 def default_dt(model: IsingModel, a0: float = 1.0, c0: float | None = None) -> float:
     """1.25 if ``1.25 omega_max <= 2 STABLE_FRACTION``, else ``1 / omega_max`` (module docstring)."""
     c0 = 0.5 / model.coupling_scale() if c0 is None else c0
-    key_ok = c0 == 0.5 / model.coupling_scale() and a0 == 1.0
-    lam = _DT_CACHE.get(model) if key_ok else None
-    if lam is None:
-        lam = lambda_min(model)
-        if key_ok:
-            _DT_CACHE[model] = lam
-    omega = float(np.sqrt(a0 + c0 * max(-lam, 0.0)))
+    omega = float(np.sqrt(a0 + c0 * max(-_lambda_min(model, a0, c0), 0.0)))
     return GOTO_DT if GOTO_DT * omega <= 2.0 * STABLE_FRACTION else 1.0 / omega
 
 
@@ -149,13 +143,18 @@ def stable_dt_limit(model: IsingModel, variant: str, a0: float, c0: float) -> fl
     """
     if variant == "dsb":
         return 2.0 / float(np.sqrt(a0))
+    return 2.0 / float(np.sqrt(a0 + c0 * max(-_lambda_min(model, a0, c0), 0.0)))
+
+
+def _lambda_min(model: IsingModel, a0: float, c0: float) -> float:
+    """lambda_min(J), cached per model for the default a0 and c0 (the common case)."""
     key_ok = c0 == 0.5 / model.coupling_scale() and a0 == 1.0
     lam = _DT_CACHE.get(model) if key_ok else None
     if lam is None:
         lam = lambda_min(model)
         if key_ok:
             _DT_CACHE[model] = lam
-    return 2.0 / float(np.sqrt(a0 + c0 * max(-lam, 0.0)))
+    return lam
 
 
 def check_stable_dt(model: IsingModel, variant: str, dt: float, a0: float, c0: float) -> None:
