@@ -26,15 +26,20 @@ _MAX_EXPONENT = 44.0
 
 
 @nb.njit(inline="always")
-def _xorshift_uniform(state):  # pragma: no cover - compiled
-    """Advance a length-1 uint64 xorshift64* state; return a uniform float64 in [0, 1)."""
+def _xorshift_bits(state):  # pragma: no cover - compiled
+    """Advance a length-1 uint64 xorshift64* state; return 53 uniform random bits as a uint64."""
     x = state[0]
     x ^= x >> np.uint64(12)
     x ^= x << np.uint64(25)
     x ^= x >> np.uint64(27)
     state[0] = x
-    z = x * np.uint64(0x2545F4914F6CDD1D)
-    return np.float64(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+    return (x * np.uint64(0x2545F4914F6CDD1D)) >> np.uint64(11)
+
+
+@nb.njit(inline="always")
+def _xorshift_uniform(state):  # pragma: no cover - compiled
+    """Advance a length-1 uint64 xorshift64* state; return a uniform float64 in [0, 1)."""
+    return np.float64(_xorshift_bits(state)) * (1.0 / 9007199254740992.0)
 
 
 @nb.njit(parallel=True, cache=True, nogil=True)
@@ -187,12 +192,7 @@ def anneal_csr_lattice(indptr, indices, wq, hq, g, dmax, S, E, betas, seeds, tra
                 if d > 0:
                     if d >= top:
                         continue
-                    x = state[0]
-                    x ^= x >> np.uint64(12)
-                    x ^= x << np.uint64(25)
-                    x ^= x >> np.uint64(27)
-                    state[0] = x
-                    if ((x * np.uint64(0x2545F4914F6CDD1D)) >> np.uint64(11)) >= thr[d]:
+                    if _xorshift_bits(state) >= thr[d]:
                         continue
                 s[i] = -s[i]
                 e += 2.0 * g * d
