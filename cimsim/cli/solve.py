@@ -122,6 +122,9 @@ def solve(problem, file, solver, replicas, steps, time_limit, seed, backend, jso
     if target is not None:
         payload["target"] = target
         payload["gap"] = gap
+    if "lower_bound" in result.extra:
+        payload["energy_lower_bound"] = float(result.extra["lower_bound"])
+        payload["proven_optimal"] = bool(result.extra.get("proven_optimal", False))
     if not quiet and json_path != "-":
         lines = [
             f"{encoded.problem} {file}: {model.n} spins, solver {name} "
@@ -132,6 +135,9 @@ def solve(problem, file, solver, replicas, steps, time_limit, seed, backend, jso
             f"  {'feasible':<12}{'yes' if sol.feasible else 'no'}",
             f"  {'time':<12}{result.time_s:.2f} s",
         ]
+        if "energy_lower_bound" in payload:
+            lines.insert(-1, f"  {'optimal':<12}" + ("yes (proven: the energy equals the matching lower bound)"
+                         if payload["proven_optimal"] else f"not proven (energy lower bound {payload['energy_lower_bound']:.10g})"))
         click.echo("\n".join(lines))
     if json_path is not None:
         write_json(json_path, payload)
