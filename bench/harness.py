@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
+import scipy.sparse as sp
 
 import cimsim
 from cimsim import CimsimError, IsingModel
@@ -52,6 +53,9 @@ __all__ = ["CIMSIM_SOLVERS", "Row", "run_bench", "run_bench_sweep", "BenchRun", 
 CIMSIM_SOLVERS: dict[str, tuple[str, dict]] = {
     "cim": ("cim", {}),
     "sa": ("sa", {}),
+    # what `cimsim solve` runs by default: matching on field-free 2-D lattices (Gset's toroidal graphs),
+    # exact for N <= 20, sa otherwise
+    "auto": ("auto", {}),
     "sb-dsb": ("sb", {"variant": "dsb"}),
     "cac": ("cac", {}),
     "ahc": ("ahc", {}),
@@ -159,7 +163,8 @@ def _run_peer_call(name: str, inst: Instance, budget: float, seed: int) -> tuple
 
 def _cimsim_unavailable(label: str) -> str | None:
     try:
-        get_solver(CIMSIM_SOLVERS[label][0])
+        name = CIMSIM_SOLVERS[label][0]
+        get_solver("sa" if name == "auto" else name)
     except CimsimError as exc:
         return str(exc)
     except Exception as exc:  # a module being written that fails to import
@@ -181,6 +186,14 @@ def _warmup_cimsim(label: str) -> str | None:
     try:
         for sparse in (False, True):
             cimsim.solve(_warm_model(sparse), name, replicas=2, steps=5, seed=0, **params)
+        if name in ("auto", "matching"):  # import PyMatching and compile the anneal it may call
+            rng = np.random.default_rng(0)
+            J = sp.random(36, 36, density=0.0, format="lil")
+            for i in range(36):
+                r, c = divmod(i, 6)
+                for j in (r * 6 + (c + 1) % 6, ((r + 1) % 6) * 6 + c):
+                    J[i, j] = J[j, i] = rng.choice([-1.0, 1.0])
+            cimsim.solve(IsingModel.from_couplings(sp.csr_matrix(J)), name, replicas=2, steps=5, seed=0, **params)
     except Exception as exc:
         return f"{type(exc).__name__}: {exc}".splitlines()[0]
     return None

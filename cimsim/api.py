@@ -126,7 +126,8 @@ def solve(
     Parameters
     ----------
     solver : str
-        ``auto`` (exact for N <= 20, simulated annealing otherwise) or a key of :data:`cimsim.SOLVERS`.
+        ``auto`` (exact for N <= 20, ``matching`` for field-free 2-D lattices, simulated annealing
+        otherwise) or a key of :data:`cimsim.SOLVERS`.
     replicas, steps : int, optional
         Replicas per batch; steps (CIM family: dynamics steps, one J-product each; sa: sweeps) per replica.
     seed : int, optional

@@ -104,9 +104,10 @@ class CIMSampler(_sampler_base()):  # type: ignore[misc]
     backend="cpu", **solver_params)``:
 
     solver : str
-        ``auto`` (exact enumeration for N <= 20, simulated annealing otherwise, as ``cimsim solve``) or any
-        key of :data:`cimsim.solvers.SOLVERS` (``cim``, ``adiabatic``, ``ahc``, ``cac``, ``sb``, ``sa``,
-        ``spectral``, ``exact``).
+        ``auto`` (exact enumeration for N <= 20, ``matching`` for field-free couplings on a 2-D square
+        lattice, simulated annealing otherwise, as ``cimsim solve``) or any key of
+        :data:`cimsim.solvers.SOLVERS` (``cim``, ``adiabatic``, ``ahc``, ``cac``, ``sb``, ``sa``,
+        ``spectral``, ``exact``, ``matching``).
     num_reads : int, optional
         Independent reads (replicas) per batch; the solver's default replica count if omitted. The
         deterministic solvers (``exact``, and ``spectral`` for its first rounding) repeat their answer.

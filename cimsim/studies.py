@@ -466,8 +466,8 @@ def prepare_study(
     """
     from .solvers import SOLVERS, get_solver, solve
 
-    if solver not in SOLVERS or solver == "exact":
-        choices = ", ".join(s for s in SOLVERS if s != "exact")
+    if solver not in SOLVERS or solver in ("exact", "matching"):
+        choices = ", ".join(s for s in SOLVERS if s not in ("exact", "matching"))
         raise CimsimError(f"unknown or unsuitable solver {solver!r} for a study; choose one of {choices}")
     module = get_solver(solver)
     runs = positive_int(runs, "--runs")

@@ -231,11 +231,22 @@ def _model_with_fields(sparse: bool) -> IsingModel:
     return IsingModel.from_couplings(sp.csr_matrix(J) if sparse else J, rng.normal(size=n) * 0.3, 1.5)
 
 
+def _torus_model(sparse: bool) -> IsingModel:
+    """A field-free 6 x 5 Gaussian torus (spin r * 5 + c), the kind of model the matching solver takes."""
+    rng = np.random.default_rng(6)
+    J = np.zeros((30, 30))
+    for i in range(30):
+        r, c = divmod(i, 5)
+        for j in (r * 5 + (c + 1) % 5, ((r + 1) % 6) * 5 + c):
+            J[i, j] = J[j, i] = rng.normal()
+    return IsingModel.from_couplings(sp.csr_matrix(J) if sparse else J)
+
+
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("name", sorted(SOLVERS))
 def test_same_seed_same_output(name, sparse):
     """Same seed, backend and batch: identical spins, energies, settings and steps (every CPU solver)."""
-    m = _model_with_fields(sparse)
+    m = _torus_model(sparse) if name == "matching" else _model_with_fields(sparse)
     if name == "exact" and m.n > 24:
         m = IsingModel.from_couplings(m.dense_couplings()[:16, :16], m.h[:16], m.offset)
     runs = [solve(m, name, replicas=4, steps=60, seed=11, polish_result=False) for _ in range(2)]
@@ -245,7 +256,8 @@ def test_same_seed_same_output(name, sparse):
     assert (a.steps, a.replicas, a.batches) == (b.steps, b.replicas, b.batches)
     assert json.dumps(a.settings, sort_keys=True, default=str) == json.dumps(b.settings, sort_keys=True, default=str)
     other = solve(m, name, replicas=4, steps=60, seed=12, polish_result=False)
-    assert other.energies.shape == a.energies.shape  # a different seed runs the same batch
+    if name != "matching":  # matching stops at its first proven ground state: fewer rows on some seeds
+        assert other.energies.shape == a.energies.shape  # a different seed runs the same batch
 
 
 # ------------------------------------------------------------------------------------ float64 energies
@@ -253,7 +265,7 @@ def test_same_seed_same_output(name, sparse):
 def test_reported_energy_recomputed_in_float64_from_spins(name):
     """Result.energy / energies are H(spins) recomputed in float64 (independent double loop here), whatever
     precision the solver's state used (sb runs float32)."""
-    m = _model_with_fields(False)
+    m = _torus_model(False) if name == "matching" else _model_with_fields(False)
     if name == "exact":
         m = IsingModel.from_couplings(m.dense_couplings()[:14, :14], m.h[:14], m.offset)
     J, h = m.dense_couplings(), m.h
