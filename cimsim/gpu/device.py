@@ -99,6 +99,28 @@ class Device:
 
         return fill_gpu
 
+    def stream_normal_source(self, rng: np.random.Generator, replicas: int) -> Callable[[Any], None]:
+        """``fill(out)``: standard normals for the CIM dynamics noise.
+
+        NumPy stand-in: the per-replica xorshift64* streams and polar-method normals of the CPU solver's
+        fused Euler step (:func:`cimsim.kernels.descent.euler_step_noisy`), seeded by the same draw of
+        ``rng``, so a seeded run reproduces the CPU trajectory exactly. GPU: as :meth:`normal_source`.
+        """
+        if not self.on_gpu:
+            from ..kernels.descent import fill_normals
+
+            streams = rng.integers(1, np.iinfo(np.int64).max, size=replicas, dtype=np.int64).astype(np.uint64)
+
+            def fill(out: np.ndarray) -> None:
+                if out.dtype == np.float64:
+                    fill_normals(out, streams)
+                else:
+                    tmp = np.empty(out.shape)
+                    fill_normals(tmp, streams)
+                    out[...] = tmp
+            return fill
+        return self.normal_source(rng)
+
     # ------------------------------------------------------------------ fused steps
     def kview(self, a: Any) -> Any:
         """The handle the step kernels take for array ``a``: on a GPU with numba.cuda kernels, a numba

@@ -86,7 +86,8 @@ def cim_execute(model: IsingModel, p: Any, rng: np.random.Generator, device: Dev
     XI = xp.empty((R, n), dtype=dtype) if noise > 0 else xp.empty((1, 1), dtype=dtype)
     h_hat = dev.asarray(model.h / scale, dtype=np.float64)
     h_raw = dev.asarray(model.h, dtype=np.float64) if model.has_fields else None
-    normal = dev.normal_source(rng)
+    normal = dev.normal_source(rng)  # measurement noise: drawn from rng per step, as the CPU solver
+    dynamics_normal = dev.stream_normal_source(rng, R)  # dynamics noise: the CPU solver's streams
     sq = noise * np.sqrt(dt)
     inv = 1.0 / scale
     coupling.product(S, W[R:])
@@ -125,7 +126,7 @@ def cim_execute(model: IsingModel, p: Any, rng: np.random.Generator, device: Dev
         else:
             coupling.product(U, W[:R])
         if sq > 0:
-            normal(XI)
+            dynamics_normal(XI)
         dev.cim_step(kX, kY, kS, kh, at, inv, dt, sq, kXI)
         if (t + 1) % readout == 0 or t == T - 1:
             pending = at

@@ -247,6 +247,65 @@ def soft_gradient(X, JX, a, h, G, gmax):  # pragma: no cover - compiled
         gmax[r] = g_inf
 
 
+@nb.njit(inline="always")
+def _uniform(state, r):  # pragma: no cover - compiled
+    """Advance replica r's xorshift64* state ``state[r]``; return a uniform float64 in [0, 1)."""
+    x = state[r]
+    x ^= x >> np.uint64(12)
+    x ^= x << np.uint64(25)
+    x ^= x >> np.uint64(27)
+    state[r] = x
+    return np.float64((x * np.uint64(0x2545F4914F6CDD1D)) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@nb.njit(cache=True, nogil=True)
+def euler_step_noisy(X, JX, a, h, dt, noise_sq, state):  # pragma: no cover - compiled
+    """In place: X += dt (a X - X^3 + JX + h) + noise_sq * xi with xi ~ N(0, 1) drawn here, fused.
+
+    Normals come in pairs from the Marsaglia polar method on per-replica xorshift64* streams ``state``
+    (R,) uint64 (non-zero; seeded from the caller's Generator), so a step makes one pass over X and no
+    (R, N) noise array: about 3x cheaper than ``Generator.standard_normal`` plus a separate pass.
+    """
+    R, N = X.shape
+    for r in range(R):
+        j = 0
+        while j < N:
+            while True:
+                u = 2.0 * _uniform(state, r) - 1.0
+                v = 2.0 * _uniform(state, r) - 1.0
+                q = u * u + v * v
+                if 0.0 < q < 1.0:
+                    break
+            f = np.sqrt(-2.0 * np.log(q) / q)
+            x = X[r, j]
+            X[r, j] = x + dt * (a * x - x * x * x + JX[r, j] + h[j]) + noise_sq * (u * f)
+            if j + 1 < N:
+                x = X[r, j + 1]
+                X[r, j + 1] = x + dt * (a * x - x * x * x + JX[r, j + 1] + h[j + 1]) + noise_sq * (v * f)
+            j += 2
+
+
+@nb.njit(cache=True, nogil=True)
+def fill_normals(out, state):  # pragma: no cover - compiled
+    """``out`` (R, N) <- the standard normals :func:`euler_step_noisy` would draw from ``state`` (advanced
+    the same way): the NumPy stand-in of the GPU path uses it to reproduce the CPU trajectory."""
+    R, N = out.shape
+    for r in range(R):
+        j = 0
+        while j < N:
+            while True:
+                u = 2.0 * _uniform(state, r) - 1.0
+                v = 2.0 * _uniform(state, r) - 1.0
+                q = u * u + v * v
+                if 0.0 < q < 1.0:
+                    break
+            f = np.sqrt(-2.0 * np.log(q) / q)
+            out[r, j] = u * f
+            if j + 1 < N:
+                out[r, j + 1] = v * f
+            j += 2
+
+
 @nb.njit(cache=True, nogil=True)
 def euler_step(X, JX, a, h, dt, noise_sq, xi):  # pragma: no cover - compiled
     """In place: X += dt (a X - X^3 + JX + h) + noise_sq * xi (xi may be an empty (0, 0) array)."""
