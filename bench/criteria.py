@@ -1,6 +1,6 @@
 """Check the benchmark issue's acceptance rules against a result store, and say plainly where cimsim is behind.
 
-    python bench/criteria.py [--out bench/results/full] [--budget 10] [--solver sa] [--write FILE]
+    python bench/criteria.py [--out bench/results/full] [--budget 10] [--solver auto] [--write FILE]
 
 Reads every finished call in ``DIR/tasks`` (see bench/README.md) and, at the given budget:
 
@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.harness import BUDGET_SLACK  # noqa: E402
 from bench.instances import load_instance  # noqa: E402
 from bench.peers import PEERS  # noqa: E402
+from cimsim.solvers import auto_solver  # noqa: E402
 
 __all__ = ["load_calls", "report"]
 
@@ -62,6 +63,7 @@ def report(store: Path, budget: float, solver: str) -> str:
     ge = above = counted = 0
     ratios: list[tuple[str, float]] = []
     behind: list[str] = []
+    picked: list[tuple[str, str]] = []  # what `auto` runs on each graph
     for g in gset:
         mine = calls.get((g, solver, budget))
         if not mine:
@@ -87,6 +89,8 @@ def report(store: Path, budget: float, solver: str) -> str:
             who = ", ".join(p for p, v in theirs.items() if v > m)
             behind.append(f"{g}: {solver} median {m:g} < {who} ({best_peer:g})")
         verdict = "ahead" if m > best_peer else ("tied" if m == best_peer else "BEHIND")
+        if solver == "auto":
+            picked.append((g, auto_solver(inst.model)))
         if inst.best_known:
             ratios.append((g, m / inst.best_known))
         bk = f"{inst.best_known:g}" if inst.best_known else "n/a (truncated file)"
@@ -101,6 +105,11 @@ def report(store: Path, budget: float, solver: str) -> str:
         out.append(f"- Mean ratio of the median cut to the best known over the {len(ratios)} graphs with a valid "
                    f"best known: **{mr:.5f}** (rule: >= 0.999); lowest: {lowest}.")
         out.append("- Behind: " + ("; ".join(behind) if behind else "nowhere") + ".")
+        if picked:
+            by: dict[str, list[str]] = defaultdict(list)
+            for g, name in picked:
+                by[name].append(g)
+            out.append("- `auto` ran " + "; ".join(f"`{k}` on {', '.join(v)}" for k, v in sorted(by.items())) + ".")
     sk = [i for i in instances if i.startswith("SK")]
     if sk:
         out += ["", "| SK | " + f"{solver} mean e/N | " + " | ".join(f"{p} mean e/N" for p in peers) + " |",
@@ -120,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default="bench/results/full", help="result store (default bench/results/full)")
     ap.add_argument("--budget", type=float, default=10.0)
-    ap.add_argument("--solver", default="sa", help="cimsim solver label (default sa)")
+    ap.add_argument("--solver", default="auto", help="cimsim solver label (default auto: what `cimsim solve` runs)")
     ap.add_argument("--write", default=None, help="also write the report to this file")
     a = ap.parse_args(argv)
     store = Path(a.out)

@@ -258,6 +258,19 @@ def _uniform(state, r):  # pragma: no cover - compiled
     return np.float64((x * np.uint64(0x2545F4914F6CDD1D)) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
+@nb.njit(inline="always")
+def _normal_pair(state, r):  # pragma: no cover - compiled
+    """Two independent standard normals from replica r's stream (Marsaglia's polar method)."""
+    while True:
+        u = 2.0 * _uniform(state, r) - 1.0
+        v = 2.0 * _uniform(state, r) - 1.0
+        q = u * u + v * v
+        if 0.0 < q < 1.0:
+            break
+    f = np.sqrt(-2.0 * np.log(q) / q)
+    return u * f, v * f
+
+
 @nb.njit(cache=True, nogil=True)
 def euler_step_noisy(X, JX, a, h, dt, noise_sq, state):  # pragma: no cover - compiled
     """In place: X += dt (a X - X^3 + JX + h) + noise_sq * xi with xi ~ N(0, 1) drawn here, fused.
@@ -268,21 +281,13 @@ def euler_step_noisy(X, JX, a, h, dt, noise_sq, state):  # pragma: no cover - co
     """
     R, N = X.shape
     for r in range(R):
-        j = 0
-        while j < N:
-            while True:
-                u = 2.0 * _uniform(state, r) - 1.0
-                v = 2.0 * _uniform(state, r) - 1.0
-                q = u * u + v * v
-                if 0.0 < q < 1.0:
-                    break
-            f = np.sqrt(-2.0 * np.log(q) / q)
+        for j in range(0, N, 2):
+            g1, g2 = _normal_pair(state, r)
             x = X[r, j]
-            X[r, j] = x + dt * (a * x - x * x * x + JX[r, j] + h[j]) + noise_sq * (u * f)
+            X[r, j] = x + dt * (a * x - x * x * x + JX[r, j] + h[j]) + noise_sq * g1
             if j + 1 < N:
                 x = X[r, j + 1]
-                X[r, j + 1] = x + dt * (a * x - x * x * x + JX[r, j + 1] + h[j + 1]) + noise_sq * (v * f)
-            j += 2
+                X[r, j + 1] = x + dt * (a * x - x * x * x + JX[r, j + 1] + h[j + 1]) + noise_sq * g2
 
 
 @nb.njit(cache=True, nogil=True)
@@ -291,19 +296,11 @@ def fill_normals(out, state):  # pragma: no cover - compiled
     the same way): the NumPy stand-in of the GPU path uses it to reproduce the CPU trajectory."""
     R, N = out.shape
     for r in range(R):
-        j = 0
-        while j < N:
-            while True:
-                u = 2.0 * _uniform(state, r) - 1.0
-                v = 2.0 * _uniform(state, r) - 1.0
-                q = u * u + v * v
-                if 0.0 < q < 1.0:
-                    break
-            f = np.sqrt(-2.0 * np.log(q) / q)
-            out[r, j] = u * f
+        for j in range(0, N, 2):
+            g1, g2 = _normal_pair(state, r)
+            out[r, j] = g1
             if j + 1 < N:
-                out[r, j + 1] = v * f
-            j += 2
+                out[r, j + 1] = g2
 
 
 @nb.njit(cache=True, nogil=True)
