@@ -164,33 +164,42 @@ def _dual(Jh: np.ndarray, Jv: np.ndarray) -> tuple[sp.csc_matrix, np.ndarray, np
     return inc, weights, syndrome, bonds
 
 
-def min_join(Jh: np.ndarray, Jv: np.ndarray, rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
+def min_join(Jh: np.ndarray, Jv: np.ndarray, rng: np.random.Generator | None = None,
+             dual: tuple | None = None) -> tuple[np.ndarray, np.ndarray]:
     """A minimum-|J| set of bonds whose dual edges join the frustrated plaquettes in pairs.
 
     Returns ``(Uh, Uv)``, (L1, L2) bool arrays over the bonds of :func:`lattice_bonds`. With ``rng`` the
-    plaquettes and bonds are relabelled at random first, so that ties among minimum joins are broken at
-    random (PyMatching breaks them by label order)."""
+    dual nodes and bonds are relabelled at random first, so that ties among minimum joins are broken at
+    random (PyMatching breaks them by label order). ``dual``: :func:`_dual`'s result, to reuse.
+    """
     import pymatching
 
     L1, L2 = Jh.shape
-    inc, weights, syndrome, bonds = _dual(Jh, Jv)
-    k = weights.size
+    inc, weights, syndrome, bonds = dual if dual is not None else _dual(Jh, Jv)
+    nodes, k = inc.shape
+    ends = inc.indices.reshape(k, 2)  # the two nodes of each kept bond (csc: two entries per column)
+    keys = ends.min(axis=1) * nodes + ends.max(axis=1)
+    order = np.argsort(keys)
     if rng is not None:
-        prow = rng.permutation(inc.shape[0])  # new label of each node
+        prow = rng.permutation(nodes)  # new label of each node
         pcol = rng.permutation(k)  # column order: pcol[q] is the kept bond placed in column q
-        inc = sp.csc_matrix(inc[:, pcol])
-        inc = sp.csc_matrix((inc.data, prow[inc.indices], inc.indptr), shape=inc.shape)
+        e2 = prow[ends[pcol]]
+        inc = sp.csc_matrix((np.ones(2 * k, dtype=np.uint8), e2.ravel(), np.arange(0, 2 * k + 1, 2)), shape=(nodes, k))
         weights = weights[pcol]
         syn = np.zeros_like(syndrome)
         syn[prow] = syndrome
         syndrome = syn
+        back = np.argsort(prow)  # original label of each new label
     else:
-        pcol = np.arange(k)
-    faults = sp.identity(k, dtype=np.uint8, format="csc")
-    matcher = pymatching.Matching.from_check_matrix(inc, weights=weights, faults_matrix=faults)
-    chosen = np.asarray(matcher.decode(syndrome), dtype=bool)
+        back = np.arange(nodes)
+    matcher = pymatching.Matching.from_check_matrix(inc, weights=weights)
+    pairs = back[np.asarray(matcher.decode_to_edges_array(syndrome), dtype=np.int64).reshape(-1, 2)]
+    found = np.minimum(pairs[:, 0], pairs[:, 1]) * nodes + np.maximum(pairs[:, 0], pairs[:, 1])
+    pos = np.searchsorted(keys[order], found)
+    if pairs.size and (np.any(pos >= k) or np.any(keys[order][np.minimum(pos, k - 1)] != found)):
+        raise RuntimeError("matching: PyMatching returned an edge that is not a bond of the dual lattice")
     U = np.zeros(2 * L1 * L2, dtype=bool)
-    U[bonds[pcol[chosen]]] = True
+    U[bonds[order[pos]]] = True
     return U[: L1 * L2].reshape(L1, L2), U[L1 * L2:].reshape(L1, L2)
 
 
@@ -456,8 +465,9 @@ def run(
     repaired: list[np.ndarray] = []
     joins: list[tuple[np.ndarray, np.ndarray]] = []
     proven: np.ndarray | None = None
+    dual = _dual(Jh, Jv)
     for k in range(replicas):
-        Uh, Uv = min_join(Jh, Jv, rng if k else None)
+        Uh, Uv = min_join(Jh, Jv, rng if k else None, dual)
         lower = min(lower, _join_energy(Jh, Jv, Uh, Uv, offset))
         parities.append(list(join_parity(Jh, Jv, Uh, Uv)))
         Rh, Rv = repair_join(Jh, Jv, Uh, Uv)  # a no-op for a join of parity (0, 0)
