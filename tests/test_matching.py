@@ -19,7 +19,7 @@ from cimsim.errors import CimsimError
 from cimsim.solvers import auto_solver, solve
 from cimsim.solvers import matching as M
 
-from .conftest import SHARED, all_spin_vectors, plain_energy
+from .conftest import PROBLEMS, SHARED, all_spin_vectors, plain_energy
 
 
 def lattice(L1: int, L2: int, rng: np.random.Generator, kind: str = "pm", periodic: tuple[bool, bool] = (True, True),
@@ -185,6 +185,6 @@ def test_cli_reports_proof_and_refuses_non_lattices(tmp_path, capsys):
     model = IsingModel.from_couplings(sp.csr_matrix(J))
     assert model.energy(np.array(d["spins"])) == pytest.approx(d["energy"])
     with pytest.raises(SystemExit) as exc:
-        main(["solve", "maxcut", str(SHARED.parent.parent / "main" / "problems" / "G1.txt"), "--solver", "matching"])
+        main(["solve", "maxcut", str(PROBLEMS / "G1.txt"), "--solver", "matching"])
     out, err = capsys.readouterr()
     assert exc.value.code == 2 and len(err.strip().splitlines()) == 1 and "square lattice" in err
