@@ -25,7 +25,7 @@ the answer is always exact.
 Parameters (``solve(model, "matching", ...)``): ``replicas`` randomised matchings per batch (default 4);
 ``steps`` sweeps of the repairing anneal (default 2000); ``beta_min``/``beta_max`` of that anneal
 (default: ``ln 10 / (4 g)`` with ``g`` the median |J|, to the automatic cold end of :mod:`.sa`);
-``shape`` ``(L1, L2)`` to skip detection.
+``shape`` ``(L1, L2)`` (or ``"L1xL2"``, as in ``-p shape=200x100``) to skip detection.
 
 Requires PyMatching (a dependency of cimsim). Models with fields, or couplings off a square lattice, are
 refused with a one-line error naming the reason.
@@ -449,8 +449,11 @@ def run(
                               "(spin r * L2 + c bonded only to its lattice neighbours, L1, L2 >= 3); use sa")
     else:
         try:
-            shape = (int(shape[0]), int(shape[1]))  # type: ignore[index]
-        except (TypeError, ValueError, IndexError):
+            parts = shape.lower().replace("x", ",").split(",") if isinstance(shape, str) else list(shape)  # type: ignore[arg-type]
+            if len(parts) != 2:
+                raise ValueError
+            shape = (int(parts[0]), int(parts[1]))
+        except (TypeError, ValueError):
             raise CimsimError(f"matching: shape must be two integers (L1, L2), got {shape!r}") from None
     try:
         import pymatching  # noqa: F401
