@@ -53,6 +53,7 @@ __all__ = ["CIMSIM_SOLVERS", "Row", "run_bench", "run_bench_sweep", "BenchRun", 
 CIMSIM_SOLVERS: dict[str, tuple[str, dict]] = {
     "cim": ("cim", {}),
     "sa": ("sa", {}),
+    "tabu": ("tabu", {}),
     # what `cimsim solve` runs by default: matching on field-free 2-D lattices (Gset's toroidal graphs),
     # exact for N <= 20, sa otherwise
     "auto": ("auto", {}),

@@ -40,6 +40,7 @@ SOLVERS: dict[str, str] = {
     "cac": "chaotic amplitude control (Leleu et al. 2021)",
     "sb": "simulated bifurcation, ballistic or discrete (Goto et al. 2021)",
     "sa": "simulated annealing, Metropolis single-spin flips, geometric beta schedule",
+    "tabu": "tabu search: best non-tabu 1-flip moves with breakout restarts from the best state",
     "spectral": "top eigenvector of J + sign rounding (best of several roundings)",
     "exact": "Gray-code brute force, N <= 24",
     "matching": "2-D lattice spin glasses: frustrated plaquettes paired by minimum-weight matching (proven ground states)",
