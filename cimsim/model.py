@@ -359,6 +359,19 @@ def as_spin_batch(spins: object, n: int, *, allow_real: bool = False) -> np.ndar
     return S
 
 
+def start_spins(initial: object | None, replicas: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    """(replicas, n) int8 start spins of a spin-flip solver: ``initial`` ((n,) or (replicas, n) +-1;
+    one row is repeated for every replica) or, when it is None, uniformly random spins drawn from ``rng``."""
+    if initial is None:
+        return np.where(rng.random((replicas, n)) < 0.5, -1, 1).astype(np.int8)
+    S0 = as_spin_batch(initial, n)
+    if S0.shape[0] == 1:
+        S0 = np.repeat(S0, replicas, axis=0)
+    elif S0.shape[0] != replicas:
+        raise CimsimError(f"initial has {S0.shape[0]} rows but replicas = {replicas}")
+    return np.ascontiguousarray(S0, dtype=np.int8)
+
+
 # ---------------------------------------------------------------------- QUBO <-> Ising
 def _split_qubo(Q: object) -> tuple["np.ndarray | sp.csr_matrix", np.ndarray]:
     """Symmetrise Q and move its diagonal into the linear term (x_i**2 == x_i)."""

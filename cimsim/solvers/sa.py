@@ -29,7 +29,7 @@ import numpy as np
 
 from ..errors import CimsimError, positive_float, positive_int
 from ..kernels.sa import anneal_csr, anneal_csr_lattice, anneal_dense
-from ..model import IsingModel, as_spin_batch, check_dense_fits
+from ..model import IsingModel, check_dense_fits, start_spins
 from . import Batch
 
 __all__ = ["defaults", "budget_replicas", "run", "beta_range", "beta_schedule", "lattice_form", "COLD_FRACTION"]
@@ -182,15 +182,7 @@ def run(
     if b0 > b1:
         raise CimsimError(f"beta_min ({b0:g}) must not exceed beta_max ({b1:g})")
     n = model.n
-    if initial is not None:
-        S0 = as_spin_batch(initial, n)
-        if S0.shape[0] == 1:
-            S0 = np.repeat(S0, R, axis=0)
-        elif S0.shape[0] != R:
-            raise CimsimError(f"initial has {S0.shape[0]} rows but replicas = {R}")
-        S = np.ascontiguousarray(S0, dtype=np.int8)
-    else:
-        S = np.where(rng.random((R, n)) < 0.5, -1, 1).astype(np.int8)
+    S = start_spins(initial, R, n, rng)
     if not model.is_sparse:
         check_dense_fits(n, copies=1, itemsize=4, what="float32 copy of J")
     betas = beta_schedule(b0, b1, T, schedule)

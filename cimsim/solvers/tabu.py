@@ -25,7 +25,7 @@ import numpy as np
 
 from ..errors import CimsimError, positive_int
 from ..kernels.tabu import tabu_csr, tabu_dense
-from ..model import IsingModel, as_spin_batch
+from ..model import IsingModel, start_spins
 from . import Batch
 from .sa import lattice_form
 
@@ -88,15 +88,7 @@ def run(
     if n < 2:
         raise CimsimError("tabu search needs at least 2 spins")
     p = parameters(n, tenure, tenure_rand, stall, kick)
-    if initial is not None:
-        S0 = as_spin_batch(initial, n)
-        if S0.shape[0] == 1:
-            S0 = np.repeat(S0, R, axis=0)
-        elif S0.shape[0] != R:
-            raise CimsimError(f"initial has {S0.shape[0]} rows but replicas = {R}")
-        S = np.ascontiguousarray(S0, dtype=np.int8)
-    else:
-        S = np.where(rng.random((R, n)) < 0.5, -1, 1).astype(np.int8)
+    S = start_spins(initial, R, n, rng)
     seeds = rng.integers(1, np.iinfo(np.int64).max, size=R, dtype=np.int64).astype(np.uint64)
     E = np.asarray(model.energies(S), dtype=np.float64).copy()
     scale = float(np.max(np.abs(model.h), initial=0.0))
