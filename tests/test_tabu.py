@@ -91,3 +91,9 @@ def test_bad_parameters_raise(params, match):
     m = _model(0, 30, fields=False, storage="sparse")
     with pytest.raises(CimsimError, match=match):
         solve(m, "tabu", replicas=1, steps=10, seed=0, **params)
+
+
+def test_cpu_only():
+    m = _model(0, 30, fields=False, storage="sparse")
+    with pytest.raises(CimsimError, match="CPU only"):
+        tabu.run(m, replicas=1, steps=10, rng=np.random.default_rng(0), backend="gpu")

@@ -82,6 +82,8 @@ def run(
     """Run ``replicas`` independent tabu searches of ``steps`` flips; returns each one's best spins."""
     if params:
         raise CimsimError(f"unknown tabu parameter(s): {', '.join(params)}; known: tenure, tenure_rand, stall, kick, initial")
+    if backend != "cpu":
+        raise CimsimError("the tabu solver runs on the CPU only (--backend cpu)")
     R = positive_int(replicas, "replicas")
     T = positive_int(steps, "steps")
     n = model.n
