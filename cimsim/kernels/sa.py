@@ -42,6 +42,16 @@ def _xorshift_uniform(state):  # pragma: no cover - compiled
     return np.float64(_xorshift_bits(state)) * (1.0 / 9007199254740992.0)
 
 
+@nb.njit(inline="always")
+def csr_fields(indptr, indices, w, hv, s, out):  # pragma: no cover - compiled
+    """``out = w s + hv`` for CSR ``(indptr, indices, w)`` and spins ``s`` (in ``out``'s dtype)."""
+    for j in range(s.shape[0]):
+        acc = hv[j]
+        for k in range(indptr[j], indptr[j + 1]):
+            acc += w[k] * s[indices[k]]
+        out[j] = acc
+
+
 @nb.njit(parallel=True, cache=True, nogil=True)
 def anneal_dense(J32, J64, h, offset, S, E, betas, seeds, resync, trace):  # pragma: no cover - compiled
     """Anneal every replica of ``S`` through ``betas`` with dense couplings.
@@ -116,11 +126,7 @@ def anneal_csr(indptr, indices, data, h, S, E, betas, seeds, trace):  # pragma: 
         state = np.empty(1, dtype=np.uint64)
         state[0] = seeds[r]
         phi = np.empty(N, dtype=np.float64)
-        for j in range(N):
-            acc = h[j]
-            for k in range(indptr[j], indptr[j + 1]):
-                acc += data[k] * s[indices[k]]
-            phi[j] = acc
+        csr_fields(indptr, indices, data, h, s, phi)
         e = E[r]
         nflip = 0
         for t in range(T):
@@ -171,11 +177,7 @@ def anneal_csr_lattice(indptr, indices, wq, hq, g, dmax, S, E, betas, seeds, tra
         state[0] = seeds[r]
         q = np.empty(N, dtype=np.int32)
         thr = np.empty(dmax + 1, dtype=np.uint64)
-        for j in range(N):
-            acc = hq[j]
-            for k in range(indptr[j], indptr[j + 1]):
-                acc += wq[k] * s[indices[k]]
-            q[j] = acc
+        csr_fields(indptr, indices, wq, hq, s, q)
         e = E[r]
         nflip = 0
         for t in range(T):

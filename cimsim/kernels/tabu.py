@@ -24,7 +24,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .sa import _xorshift_bits
+from .sa import _xorshift_bits, csr_fields
 
 
 @nb.njit(inline="always")
@@ -47,6 +47,67 @@ def _pick(s, q, until, it, e, best_e, g, tol, start):  # pragma: no cover - comp
     return bi
 
 
+@nb.njit(inline="always")
+def _flip_csr(cpl, i, s, q):  # pragma: no cover - compiled
+    """Flip spin i and update the fields of its neighbours; ``cpl = (indptr, indices, w)``."""
+    indptr, indices, w = cpl
+    s[i] = -s[i]
+    two_s = 2 * s[i]
+    for k in range(indptr[i], indptr[i + 1]):
+        q[indices[k]] += two_s * w[k]
+
+
+@nb.njit(inline="always")
+def _flip_dense(cpl, i, s, q):  # pragma: no cover - compiled
+    """Flip spin i and update every field; ``cpl = (J,)`` with J (N, N) float64."""
+    s[i] = -s[i]
+    two_s = 2.0 * s[i]
+    Ji = cpl[0][i]
+    for k in range(q.shape[0]):
+        q[k] += two_s * Ji[k]
+
+
+@nb.njit(inline="always")
+def _search(flip, cpl, best, q, e, g, seed, iters, tenure, tenure_rand, stall, kick, tol):  # pragma: no cover - compiled
+    """One replica's search from ``best`` (its start spins, overwritten with its best state) whose
+    fields are ``q`` and energy ``e``; ``flip(cpl, i, s, q)`` flips a spin and updates the fields.
+    Returns ``(best energy, iteration of the best)``."""
+    N = best.shape[0]
+    s = best.copy()
+    state = np.empty(1, dtype=np.uint64)
+    state[0] = seed
+    best_q = q.copy()
+    until = np.zeros(N, dtype=np.int64)
+    best_e = e
+    found = 0
+    last = 0
+    for it in range(iters):
+        i = _pick(s, q, until, it, e, best_e, g, tol, np.int64(_xorshift_bits(state) % np.uint64(N)))
+        if i >= 0:
+            e += 2.0 * g * (s[i] * q[i])
+            flip(cpl, i, s, q)
+            until[i] = it + 1 + tenure + np.int64(_xorshift_bits(state) % np.uint64(tenure_rand + 1))
+            if e < best_e - tol:
+                best_e = e
+                best[:] = s
+                best_q[:] = q
+                found = it + 1
+                last = it
+                continue
+        if it - last >= stall:
+            # breakout: back to the best state, flip `kick` random spins, forget the tabu list
+            s[:] = best
+            q[:] = best_q
+            e = best_e
+            for _ in range(kick):
+                j = np.int64(_xorshift_bits(state) % np.uint64(N))
+                e += 2.0 * g * (s[j] * q[j])
+                flip(cpl, j, s, q)
+            until[:] = 0
+            last = it
+    return best_e, found
+
+
 @nb.njit(parallel=True, cache=True, nogil=True)
 def tabu_csr(indptr, indices, w, hv, g, S, E, iters, tenure, tenure_rand, stall, kick, tol, seeds):  # pragma: no cover - compiled
     """Tabu search with CSR couplings ``J = g * w`` (symmetric) and fields ``h = g * hv``.
@@ -58,53 +119,12 @@ def tabu_csr(indptr, indices, w, hv, g, S, E, iters, tenure, tenure_rand, stall,
     """
     R, N = S.shape
     found = np.zeros(R, dtype=np.int64)
+    cpl = (indptr, indices, w)
     for r in nb.prange(R):
-        best = S[r]
-        s = best.copy()
-        state = np.empty(1, dtype=np.uint64)
-        state[0] = seeds[r]
+        s = S[r]
         q = np.empty(N, dtype=w.dtype)
-        for j in range(N):
-            acc = hv[j]
-            for k in range(indptr[j], indptr[j + 1]):
-                acc += w[k] * s[indices[k]]
-            q[j] = acc
-        best_q = q.copy()
-        until = np.zeros(N, dtype=np.int64)
-        e = E[r]
-        best_e = e
-        last = 0
-        for it in range(iters):
-            i = _pick(s, q, until, it, e, best_e, g, tol, np.int64(_xorshift_bits(state) % np.uint64(N)))
-            if i >= 0:
-                e += 2.0 * g * (s[i] * q[i])
-                s[i] = -s[i]
-                two_s = 2 * s[i]
-                for k in range(indptr[i], indptr[i + 1]):
-                    q[indices[k]] += two_s * w[k]
-                until[i] = it + 1 + tenure + np.int64(_xorshift_bits(state) % np.uint64(tenure_rand + 1))
-                if e < best_e - tol:
-                    best_e = e
-                    best[:] = s
-                    best_q[:] = q
-                    found[r] = it + 1
-                    last = it
-                    continue
-            if it - last >= stall:
-                # breakout: back to the best state, flip `kick` random spins, forget the tabu list
-                s[:] = best
-                q[:] = best_q
-                e = best_e
-                for _ in range(kick):
-                    j = np.int64(_xorshift_bits(state) % np.uint64(N))
-                    e += 2.0 * g * (s[j] * q[j])
-                    s[j] = -s[j]
-                    two_s = 2 * s[j]
-                    for k in range(indptr[j], indptr[j + 1]):
-                        q[indices[k]] += two_s * w[k]
-                until[:] = 0
-                last = it
-        E[r] = best_e
+        csr_fields(indptr, indices, w, hv, s, q)
+        E[r], found[r] = _search(_flip_csr, cpl, s, q, E[r], g, seeds[r], iters, tenure, tenure_rand, stall, kick, tol)
     return found
 
 
@@ -113,11 +133,9 @@ def tabu_dense(J, h, S, E, iters, tenure, tenure_rand, stall, kick, tol, seeds):
     """Dense version of :func:`tabu_csr`: ``J`` (N, N) float64 symmetric with zero diagonal, ``h`` (N,)."""
     R, N = S.shape
     found = np.zeros(R, dtype=np.int64)
+    cpl = (J,)
     for r in nb.prange(R):
-        best = S[r]
-        s = best.copy()
-        state = np.empty(1, dtype=np.uint64)
-        state[0] = seeds[r]
+        s = S[r]
         q = np.empty(N, dtype=np.float64)
         for j in range(N):
             acc = h[j]
@@ -125,41 +143,5 @@ def tabu_dense(J, h, S, E, iters, tenure, tenure_rand, stall, kick, tol, seeds):
             for k in range(N):
                 acc += Jj[k] * s[k]
             q[j] = acc
-        best_q = q.copy()
-        until = np.zeros(N, dtype=np.int64)
-        e = E[r]
-        best_e = e
-        last = 0
-        for it in range(iters):
-            i = _pick(s, q, until, it, e, best_e, 1.0, tol, np.int64(_xorshift_bits(state) % np.uint64(N)))
-            if i >= 0:
-                e += 2.0 * (s[i] * q[i])
-                s[i] = -s[i]
-                two_s = 2.0 * s[i]
-                Ji = J[i]
-                for k in range(N):
-                    q[k] += two_s * Ji[k]
-                until[i] = it + 1 + tenure + np.int64(_xorshift_bits(state) % np.uint64(tenure_rand + 1))
-                if e < best_e - tol:
-                    best_e = e
-                    best[:] = s
-                    best_q[:] = q
-                    found[r] = it + 1
-                    last = it
-                    continue
-            if it - last >= stall:
-                s[:] = best
-                q[:] = best_q
-                e = best_e
-                for _ in range(kick):
-                    j = np.int64(_xorshift_bits(state) % np.uint64(N))
-                    e += 2.0 * (s[j] * q[j])
-                    s[j] = -s[j]
-                    two_s = 2.0 * s[j]
-                    Jj = J[j]
-                    for k in range(N):
-                        q[k] += two_s * Jj[k]
-                until[:] = 0
-                last = it
-        E[r] = best_e
+        E[r], found[r] = _search(_flip_dense, cpl, s, q, E[r], 1.0, seeds[r], iters, tenure, tenure_rand, stall, kick, tol)
     return found

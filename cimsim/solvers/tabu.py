@@ -93,27 +93,26 @@ def run(
     S = start_spins(initial, R, n, rng)
     seeds = rng.integers(1, np.iinfo(np.int64).max, size=R, dtype=np.int64).astype(np.uint64)
     E = np.asarray(model.energies(S), dtype=np.float64).copy()
-    scale = float(np.max(np.abs(model.h), initial=0.0))
     args = (T, p["tenure"], p["tenure_rand"], p["stall"], p["kick"])
-    if model.is_sparse:
-        Jc = model.J
-        lattice = lattice_form(model)
-        if lattice is not None:
-            wq, hq, g, _ = lattice
-            kernel = "csr-lattice"
-            tol = 0.5 * g
-            found = tabu_csr(Jc.indptr, Jc.indices, wq, hq, g, S, E, *args, tol, seeds)
-        else:
-            kernel = "csr"
-            scale = max(scale, float(np.max(np.abs(Jc.data), initial=0.0)))
-            tol = 1e-9 * max(scale, 1e-300)
-            found = tabu_csr(Jc.indptr, Jc.indices, Jc.data.astype(np.float64, copy=False),
-                             np.ascontiguousarray(model.h, dtype=np.float64), 1.0, S, E, *args, tol, seeds)
+    h = np.ascontiguousarray(model.h, dtype=np.float64)
+    lattice = lattice_form(model) if model.is_sparse else None
+    if lattice is not None:
+        wq, hq, g, _ = lattice
+        kernel = "csr-lattice"
+        found = tabu_csr(model.J.indptr, model.J.indices, wq, hq, g, S, E, *args, 0.5 * g, seeds)
+    elif model.is_sparse:
+        kernel = "csr"
+        data = model.J.data.astype(np.float64, copy=False)
+        found = tabu_csr(model.J.indptr, model.J.indices, data, h, 1.0, S, E, *args, _tolerance(data, h), seeds)
     else:
         kernel = "dense"
         J = np.ascontiguousarray(model.J, dtype=np.float64)
-        scale = max(scale, float(np.max(np.abs(J), initial=0.0)))
-        tol = 1e-9 * max(scale, 1e-300)
-        found = tabu_dense(J, np.ascontiguousarray(model.h, dtype=np.float64), S, E, *args, tol, seeds)
+        found = tabu_dense(J, h, S, E, *args, _tolerance(J, h), seeds)
     settings = dict(p, iterations=T, kernel=kernel)
-    return Batch(S, T, settings, {"best_found_at": found.astype(np.int64), "final_energies": E})
+    return Batch(S, T, settings, {"best_found_at": found, "final_energies": E})
+
+
+def _tolerance(couplings: np.ndarray, h: np.ndarray) -> float:
+    """Energy tolerance of the float kernels' comparisons: 1e-9 of the largest coupling or field."""
+    scale = max(float(np.max(np.abs(couplings), initial=0.0)), float(np.max(np.abs(h), initial=0.0)))
+    return 1e-9 * max(scale, 1e-300)
