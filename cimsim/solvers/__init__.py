@@ -30,7 +30,7 @@ from ..result import Result
 from ..presolve import Reduction, reduce_model
 from .polish import polish
 
-__all__ = ["Batch", "SOLVERS", "solve", "get_solver", "auto_solver", "polish"]
+__all__ = ["Batch", "SOLVERS", "EXECUTORS", "check_backend", "solve", "get_solver", "auto_solver", "polish"]
 
 #: name -> one-line description. The module ``cimsim.solvers.<name>`` implements it.
 SOLVERS: dict[str, str] = {
@@ -45,6 +45,35 @@ SOLVERS: dict[str, str] = {
     "exact": "Gray-code brute force, N <= 24",
     "matching": "2-D lattice spin glasses: frustrated plaquettes paired by minimum-weight matching (proven ground states)",
 }
+
+
+#: solver name -> the backends it has executors for: "cpu" (``cimsim/kernels/``, NumPy/BLAS) and "gpu"
+#: (``cimsim/gpu/``). A solver without a device executor refuses ``backend="gpu"`` (:func:`check_backend`).
+EXECUTORS: dict[str, tuple[str, ...]] = {
+    "cim": ("cpu", "gpu"),
+    "adiabatic": ("cpu",),
+    "ahc": ("cpu", "gpu"),
+    "cac": ("cpu", "gpu"),
+    "sb": ("cpu", "gpu"),
+    "sa": ("cpu",),
+    "tabu": ("cpu",),
+    "spectral": ("cpu", "gpu"),
+    "exact": ("cpu",),
+    "matching": ("cpu",),
+}
+
+
+def check_backend(solver: str, backend: str) -> str:
+    """The backend ``solver`` runs on for the requested ``backend`` (``auto``, ``cpu`` or ``gpu``).
+
+    ``auto`` picks the device only when the solver has a device executor and a device is usable; ``gpu``
+    for a solver without one is a one-line :class:`CimsimError` (before anything checks for a device)."""
+    have = EXECUTORS.get(solver, ("cpu",))
+    if backend == "gpu" and "gpu" not in have:
+        raise CimsimError(f"solver {solver!r} has no GPU executor (it runs on the CPU only); use --backend cpu")
+    if backend == "auto" and "gpu" not in have:
+        return "cpu"
+    return resolve_backend(backend)
 
 
 @dataclass
