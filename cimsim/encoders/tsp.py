@@ -23,6 +23,17 @@ j with a missing city v lowers the penalty by ``2A`` and raises the cost by at m
 A 1-flip local minimum need not be a tour (moving a city takes several flips); ``repair=true`` makes the
 decoder complete it by cheapest insertion (raw decoding in ``answer["raw"]``).
 
+**Which solvers suit it.** Tabu search and simulated annealing move between permutations one flip at a
+time and return tours; the amplitude dynamics (cim, ahc, cac, sb) and spectral rounding do not: their
+continuous relaxation of each one-hot row and column is minimised by the symmetric state x = 1/m, so the
+readout sign(x) assigns no city. ``Encoded.info`` says so (``auto_solver``, ``suited_solvers``,
+``polish``) and the solve pipeline follows it. Even tabu's tours are far from 2-opt's beyond about 20
+cities (bench/tsp.py): the penalty encoding is a study object, not a competitive TSP heuristic.
+
+**Size.** The model has ``(n - 1)^2`` spins and about ``2 n^3`` coupled pairs; it is assembled with array
+operations straight into CSR (300 cities: 89,401 spins, 1.1e8 stored couplings, about 4 GB at peak),
+after the estimate is checked against the memory limit.
+
 File formats: a plain distance matrix (first line ``N``, then N rows of N numbers; ``#`` comments), or
 TSPLIB with ``EDGE_WEIGHT_TYPE: EUC_2D`` / ``CEIL_2D`` / ``ATT`` coordinates, or ``EXPLICIT`` with
 ``FULL_MATRIX``.
@@ -35,11 +46,12 @@ from pathlib import Path
 from typing import Iterator
 
 import numpy as np
+import scipy.sparse as sp
 
 from ..errors import CimsimError
-from ..model import check_dense_fits, check_fits
+from ..model import SPARSE_MIN_N, IsingModel, check_dense_fits, check_fits
 from . import Encoded, Solution
-from ._common import QuboBuilder, check_options, penalty_weight
+from ._common import STORAGES, check_options, penalty_weight
 from ._text import iter_lines
 
 __all__ = ["encode_tsp", "repair_tour", "tour_length", "brute_force_tour", "read_tsp", "from_file", "AUTO_FACTOR"]
@@ -76,6 +88,70 @@ def repair_tour(tour: list[int], W: np.ndarray) -> list[int]:
     return cycle
 
 
+def _pair_count(n: int, pin: bool) -> int:
+    """Coupled pairs (before merging duplicates) of the TSP QUBO: one-hot rows and columns, and the
+    successor costs between consecutive positions."""
+    m = n - 1 if pin else n
+    onehot = 2 * m * (m * (m - 1) // 2)
+    successor = (m - 1) * m * m if pin else n * m * m
+    return onehot + successor
+
+
+def _assembly_bytes(n: int, pin: bool) -> float:
+    """Peak bytes of :func:`_tsp_model`: COO triplets (16 bytes a pair), the symmetric CSR (2 x 12 bytes)
+    and one more CSR-sized copy while the model is validated."""
+    return 72.0 * float(_pair_count(n, pin)) + 64.0 * float(n) ** 2
+
+
+def _tsp_model(W: np.ndarray, A: float, B: float, pin: bool, storage: str):
+    """The Ising model of the TSP QUBO (module docstring), assembled with array operations.
+
+    ``f(x) = sum_pairs w x_i x_j + c^T x + k`` maps to ``H(s)`` with ``s = 2x - 1`` through
+    ``J_ij = J_ji = -w/4``, ``h_i = -(c_i/2 + sum_j w_ij/4)`` and ``offset = k + sum c/2 + sum w/4``.
+    Nothing of size (spins x spins) is ever dense unless ``storage="dense"`` asks for it.
+    """
+    n = W.shape[0]
+    m = n - 1 if pin else n
+    nv = m * m
+    itype = np.int32 if nv < 2**31 - 1 else np.int64
+    grid = np.arange(nv, dtype=itype).reshape(m, m)  # grid[a, b]: city a (of the kept ones) at slot b
+    iu, ju = np.triu_indices(m, 1)
+    rows = [grid[:, iu].ravel(), grid[iu, :].ravel()]  # same city, two slots / same slot, two cities
+    cols = [grid[:, ju].ravel(), grid[ju, :].ravel()]
+    vals = [np.full(rows[0].size + rows[1].size, 2.0 * A)]
+    c = np.full(nv, -2.0 * A)  # -A from the city's row, -A from the slot's column
+    k = 2.0 * m * A
+    cost = B * W
+    np.fill_diagonal(cost, A)  # a city following itself pays the one-hot penalty (Lucas)
+    kept = np.arange(1, n) if pin else np.arange(n)
+    sub = cost[np.ix_(kept, kept)].ravel()
+    for b in range(m - 1 if pin else m):
+        nb = b + 1 if pin else (b + 1) % m
+        rows.append(np.repeat(grid[:, b], m))
+        cols.append(np.tile(grid[:, nb], m))
+        vals.append(sub)
+    if pin:  # city 0 sits at position 0: its successor and predecessor costs are linear
+        c[grid[:, 0]] += cost[0, kept]
+        c[grid[:, m - 1]] += cost[kept, 0]
+    r = np.concatenate(rows)
+    q = np.concatenate(cols)
+    w = np.concatenate(vals)
+    del rows, cols, vals
+    keep = w != 0
+    if not keep.all():
+        r, q, w = r[keep], q[keep], w[keep]
+    h = -0.5 * c - 0.25 * (np.bincount(r, weights=w, minlength=nv) + np.bincount(q, weights=w, minlength=nv))
+    offset = k + 0.5 * float(c.sum()) + 0.25 * float(w.sum())
+    J = sp.coo_matrix((np.concatenate([w, w]) * -0.25, (np.concatenate([r, q]), np.concatenate([q, r]))),
+                      shape=(nv, nv)).tocsr()
+    del r, q, w
+    J.sum_duplicates()
+    if storage == "dense" or (storage == "auto" and nv < SPARSE_MIN_N):
+        check_dense_fits(nv, copies=3)
+        return IsingModel.from_couplings(J.toarray(), h, offset, storage="dense")
+    return IsingModel.from_couplings(J, h, offset, storage="sparse")
+
+
 def encode_tsp(distances, *, penalty: float | None = None, pin: bool = True, repair: bool = False,
                storage: str = "auto", name: str = "tsp") -> Encoded:
     """Encode the TSP for an (n, n) matrix of non-negative finite ``distances`` (n >= 3; diagonal ignored).
@@ -95,53 +171,19 @@ def encode_tsp(distances, *, penalty: float | None = None, pin: bool = True, rep
     np.fill_diagonal(W, 0.0)
     if not np.all(np.isfinite(W)) or np.any(W < 0) or (W.size and W.max() > 1e150):
         raise CimsimError(f"{name}: distances must be finite, non-negative and below 1e150")
-    # the QUBO has about n^3 pair terms while it is assembled (about 100 bytes each in Python lists)
-    check_fits(100.0 * float(n) ** 3, f"{name}: the TSP encoding of {n} cities ({n}^3 terms)",
-               "the TSP encoding is for small instances (a few hundred cities at most)")
     for flag, val in (("pin", pin), ("repair", repair)):
         if not isinstance(val, bool):
             raise CimsimError(f"{name}: {flag} must be true or false, got {val!r}")
+    if storage not in STORAGES:
+        raise CimsimError(f"{name}: storage must be one of {', '.join(STORAGES)}, got {storage!r}")
     B = 1.0
     bound = B * float(np.max(W.max(axis=0) + W.max(axis=1))) / 2.0
     A, guaranteed = penalty_weight(penalty, AUTO_FACTOR * bound if bound > 0 else 1.0, bound)
     cities = list(range(1, n)) if pin else list(range(n))
-    slots = list(range(1, n)) if pin else list(range(n))
     m = len(cities)
-
-    def var(v: int, j: int) -> int:
-        return (v - 1) * m + (j - 1) if pin else v * n + j
-
-    qb = QuboBuilder(m * m)
-    for group in ([[(v, j) for j in slots] for v in cities] + [[(v, j) for v in cities] for j in slots]):
-        # A (1 - sum x)^2 = A - A sum x + 2A sum_{a<b} x_a x_b
-        qb.add_constant(A)
-        idx = [var(v, j) for v, j in group]
-        for a in range(len(idx)):
-            qb.add_linear(idx[a], -A)
-            for b in range(a + 1, len(idx)):
-                qb.add_quadratic(idx[a], idx[b], 2.0 * A)
-    cost = B * W
-    np.fill_diagonal(cost, A)
-    for j in range(n):
-        k = (j + 1) % n
-        for u in range(n):
-            for v in range(n):
-                c = cost[u, v]
-                if c == 0:
-                    continue
-                if pin and (u == 0 or v == 0):
-                    if u == 0 and v == 0:
-                        continue  # city 0 only sits at position 0, never at two consecutive ones
-                    if u == 0 and j == 0:  # x_{0,0} = 1: linear in x_{v,1}
-                        qb.add_linear(var(v, k), c)
-                    elif v == 0 and k == 0:  # x_{u,n-1} x_{0,0}
-                        qb.add_linear(var(u, j), c)
-                    continue
-                if pin and (j == 0 or k == 0):
-                    continue  # position 0 holds city 0 only
-                qb.add_quadratic(var(u, j), var(v, k), c)
-    model = qb.model(storage)
-
+    check_fits(_assembly_bytes(n, pin), f"{name}: the TSP encoding of {n} cities ({m * m} spins, "
+               f"{_pair_count(n, pin):,} coupled pairs)", "the TSP encoding is for small instances")
+    model = _tsp_model(W, A, B, pin, storage)
     def decode(spins: np.ndarray) -> Solution:
         X = (np.asarray(spins) > 0).reshape(m, m)
         rows_ok = bool(np.all(X.sum(axis=1) == 1))
@@ -174,6 +216,15 @@ def encode_tsp(distances, *, penalty: float | None = None, pin: bool = True, rep
         "penalty_guaranteed": guaranteed,
         "repair": repair,
         "energy": "H = B * length on valid tours",
+        # Which solvers suit this encoding (bench/tsp.py): the soft-spin dynamics (cim, ahc, cac, sb) and
+        # spectral rounding relax each one-hot constraint to its symmetric point x = 1/m, whose readout
+        # assigns no city at all; discrete single-flip search keeps permutations. The pipeline runs `auto`
+        # as `auto_solver`, warns for solvers outside `suited_solvers`, and does not 1-flip polish by
+        # default (polishing an empty assignment fills the identity tour, which hides that the solver
+        # produced no tour).
+        "auto_solver": "tabu",
+        "suited_solvers": ["tabu", "sa", "exact"],
+        "polish": False,
     }
     return Encoded("tsp", model, decode, "min", "length", info)
 

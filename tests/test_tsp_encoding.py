@@ -1,0 +1,84 @@
+"""The TSP encoding: exact energies from an independent formula, sparse assembly, memory refusal."""
+from __future__ import annotations
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from cimsim.encoders.tsp import encode_tsp
+from cimsim.errors import CimsimError
+
+
+def _penalty_energy(W: np.ndarray, A: float, X: np.ndarray) -> float:
+    """H of the module docstring for a full (n, n) 0/1 assignment X[city, position]."""
+    n = W.shape[0]
+    c = W.copy()
+    np.fill_diagonal(c, A)
+    H = A * ((1 - X.sum(axis=1)) ** 2).sum() + A * ((1 - X.sum(axis=0)) ** 2).sum()
+    for j in range(n):
+        H += X[:, j] @ c @ X[:, (j + 1) % n]
+    return float(H)
+
+
+@pytest.mark.parametrize("n", [3, 4, 6])
+@pytest.mark.parametrize("pin", [True, False])
+def test_energy_equals_penalty_formula(n: int, pin: bool) -> None:
+    rng = np.random.default_rng(n + 10 * pin)
+    W = rng.integers(1, 30, (n, n)).astype(float)
+    enc = encode_tsp(W, pin=pin)
+    A = enc.info["penalty"]
+    m = n - 1 if pin else n
+    S = rng.choice(np.array([-1, 1], dtype=np.int8), size=(64, m * m))
+    for s, e in zip(S, enc.model.energies(S)):
+        x = (s > 0).reshape(m, m).astype(float)
+        X = x
+        if pin:
+            X = np.zeros((n, n))
+            X[0, 0] = 1.0
+            X[1:, 1:] = x
+        assert e == pytest.approx(_penalty_energy(W, A, X), rel=1e-12, abs=1e-9)
+
+
+def test_valid_tour_energy_is_its_length() -> None:
+    rng = np.random.default_rng(3)
+    xy = rng.random((7, 2))
+    W = np.sqrt(((xy[:, None] - xy[None]) ** 2).sum(-1))
+    enc = encode_tsp(W)
+    tour = [0, 3, 1, 6, 2, 5, 4]
+    x = np.zeros((6, 6))
+    for pos, city in enumerate(tour[1:]):
+        x[city - 1, pos] = 1.0
+    s = np.where(x.ravel() > 0, 1, -1).astype(np.int8)
+    sol = enc.decode(s)
+    length = sum(W[tour[k], tour[(k + 1) % 7]] for k in range(7))
+    assert sol.feasible and sol.objective == pytest.approx(length)
+    assert enc.model.energy(s) == pytest.approx(length)
+
+
+def test_large_instance_is_sparse() -> None:
+    rng = np.random.default_rng(0)
+    W = rng.integers(1, 100, (40, 40)).astype(float)
+    model = encode_tsp(W).model
+    assert model.is_sparse and model.n == 39 * 39
+    # one-hot partners (2 (m - 1)) plus successor and predecessor costs (2 m) per spin, at most
+    assert model.csr_couplings().nnz <= model.n * 4 * 39
+
+
+def test_refused_with_estimate_before_allocation(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CIMSIM_MEMORY_LIMIT", str(50 << 20))
+    W = np.ones((120, 120))
+    tracemalloc.start()
+    try:
+        with pytest.raises(CimsimError, match=r"120 cities .* needs [0-9.]+ GiB"):
+            encode_tsp(W)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < (20 << 20)
+
+
+def test_solver_advice_in_info() -> None:
+    enc = encode_tsp(np.ones((5, 5)))
+    assert enc.info["auto_solver"] in enc.info["suited_solvers"]
+    assert enc.info["polish"] is False
