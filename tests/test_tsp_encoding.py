@@ -82,3 +82,18 @@ def test_solver_advice_in_info() -> None:
     enc = encode_tsp(np.ones((5, 5)))
     assert enc.info["auto_solver"] in enc.info["suited_solvers"]
     assert enc.info["polish"] is False
+
+
+def test_tsplib_geo_distances_give_the_published_optima() -> None:
+    """TSPLIB GEO distances: the published optimal tours of burma14 and ulysses16 have lengths 3323 and 6859."""
+    from pathlib import Path
+
+    from cimsim.encoders.tsp import read_tsp, tour_length
+
+    root = Path(__file__).resolve().parent.parent / "problems" / "tsplib"
+    for name, tour, length in (
+        ("burma14", [1, 2, 14, 3, 4, 5, 6, 12, 7, 13, 8, 11, 9, 10], 3323.0),
+        ("ulysses16", [1, 14, 13, 12, 7, 6, 15, 5, 11, 9, 10, 16, 3, 2, 4, 8], 6859.0),
+    ):
+        W = read_tsp(root / f"{name}.tsp")
+        assert np.array_equal(W, W.T) and tour_length(W, [v - 1 for v in tour]) == length

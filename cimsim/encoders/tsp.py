@@ -35,7 +35,7 @@ operations straight into CSR (300 cities: 89,401 spins, 1.1e8 stored couplings, 
 after the estimate is checked against the memory limit.
 
 File formats: a plain distance matrix (first line ``N``, then N rows of N numbers; ``#`` comments), or
-TSPLIB with ``EDGE_WEIGHT_TYPE: EUC_2D`` / ``CEIL_2D`` / ``ATT`` coordinates, or ``EXPLICIT`` with
+TSPLIB with ``EDGE_WEIGHT_TYPE: EUC_2D`` / ``CEIL_2D`` / ``ATT`` / ``GEO`` coordinates, or ``EXPLICIT`` with
 ``FULL_MATRIX``.
 """
 from __future__ import annotations
@@ -257,8 +257,9 @@ def _tsplib(p: Path, lines: Iterator[tuple[int, str]]) -> np.ndarray:
     _check_cities(p, n, f"DIMENSION {n}")
     kind = spec.get("EDGE_WEIGHT_TYPE", "").upper()
     if section == "NODE_COORD_SECTION":
-        if kind not in ("EUC_2D", "CEIL_2D", "ATT"):
-            raise CimsimError(f"{p}: EDGE_WEIGHT_TYPE {kind[:40] or '(missing)'} not supported (EUC_2D, CEIL_2D, ATT, EXPLICIT)")
+        if kind not in ("EUC_2D", "CEIL_2D", "ATT", "GEO"):
+            raise CimsimError(f"{p}: EDGE_WEIGHT_TYPE {kind[:40] or '(missing)'} not supported "
+                              "(EUC_2D, CEIL_2D, ATT, GEO, EXPLICIT)")
     elif kind != "EXPLICIT" or spec.get("EDGE_WEIGHT_FORMAT", "").upper() != "FULL_MATRIX":
         raise CimsimError(f"{p}: only EXPLICIT FULL_MATRIX edge weights are supported")
     xy = np.zeros((n, 2))
@@ -297,6 +298,8 @@ def _tsplib(p: Path, lines: Iterator[tuple[int, str]]) -> np.ndarray:
     if section == "NODE_COORD_SECTION":
         if count < n:
             raise CimsimError(f"{p}: DIMENSION {n} but only {count} coordinate lines")
+        if kind == "GEO":
+            return _geo_distances(xy)
         d = np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(-1))
         if kind == "EUC_2D":
             return np.floor(d + 0.5)
@@ -308,6 +311,21 @@ def _tsplib(p: Path, lines: Iterator[tuple[int, str]]) -> np.ndarray:
     if len(vals) != n * n:
         raise CimsimError(f"{p}: FULL_MATRIX needs {n * n} numbers, found {len(vals)}")
     return np.array(vals).reshape(n, n)
+
+
+def _geo_distances(xy: np.ndarray) -> np.ndarray:
+    """TSPLIB ``GEO`` distances (integer kilometres on the TSPLIB sphere) for (n, 2) coordinates given as
+    DDD.MM latitude and longitude (degrees, then minutes after the point), as the TSPLIB format defines them."""
+    deg = np.trunc(xy)
+    rad = np.pi * (deg + 5.0 * (xy - deg) / 3.0) / 180.0  # TSPLIB uses pi = 3.141592; the difference is below 1e-6
+    lat, lon = rad[:, 0], rad[:, 1]
+    q1 = np.cos(lon[:, None] - lon[None, :])
+    q2 = np.cos(lat[:, None] - lat[None, :])
+    q3 = np.cos(lat[:, None] + lat[None, :])
+    arg = np.clip(0.5 * ((1.0 + q1) * q2 - (1.0 - q1) * q3), -1.0, 1.0)
+    d = np.trunc(6378.388 * np.arccos(arg) + 1.0)
+    np.fill_diagonal(d, 0.0)
+    return d
 
 
 def read_tsp(path: str | Path) -> np.ndarray:
