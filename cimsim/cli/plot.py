@@ -29,7 +29,7 @@ import numpy as np
 
 from ..errors import CimsimError
 
-PLOT_EPILOG = """\\b
+PLOT_EPILOG = """\b
 Examples:
   cimsim plot study1                        (an anneal --out directory: TTS and energy figures)
   cimsim plot study1/anneal.csv --format pdf --out paper/
