@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from .api import anneal, encode, phase_diagram, solve
 from .errors import CimsimError
-from .model import IsingModel, ising_to_qubo, qubo_to_ising
+from .model import IsingModel
+from .qubo import ising_to_qubo, qubo_to_ising
 from .result import Result
 from .solvers import SOLVERS
 

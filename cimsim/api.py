@@ -384,7 +384,7 @@ def landscape(
     from .landscape.phase import instance_couplings
     from .landscape.stats import summarize
     from .landscape.theory import rs_solve
-    from .model import check_dense_fits
+    from .memory import check_dense_fits
 
     a = finite_float(a, "a")
     tol = positive_float(tol, "tol")

@@ -17,12 +17,6 @@ class CimsimWarning(UserWarning):
     """Input that cimsim accepted after a documented repair (e.g. duplicate edges merged), in one line."""
 
 
-def require(condition: bool, message: str) -> None:
-    """Raise :class:`CimsimError` with ``message`` unless ``condition`` holds."""
-    if not condition:
-        raise CimsimError(message)
-
-
 def positive_int(value: object, name: str) -> int:
     """Return ``value`` as an int, refusing anything that is not a positive integer."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):

@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import CimsimError
-from .model import IsingModel, check_dense_fits
+from .memory import check_dense_fits
+from .model import IsingModel
 
 __all__ = ["sk_couplings", "sk_model", "PARISI_ENERGY"]
 

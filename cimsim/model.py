@@ -8,11 +8,11 @@ Convention (``physics.md`` section 1), for spins ``s`` in {-1, +1}^N::
 ``scipy.sparse.csr_matrix``. A diagonal given on input is folded into ``offset`` (``s_i**2 == 1``).
 A sparse ``J`` is never densified unless the caller asks for it with :meth:`IsingModel.dense_couplings`.
 
-QUBO convention: ``f(x) = x^T Q x + c^T x + k`` with ``x`` in {0, 1}^N and ``s = 2x - 1``.
+Related modules: :mod:`cimsim.qubo` (QUBO <-> Ising conversion), :mod:`cimsim.spins` (spin checks and
+batches), :mod:`cimsim.memory` (the memory guards used before allocating).
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -20,89 +20,15 @@ import numpy as np
 import scipy.sparse as sp
 
 from .errors import CimsimError
+from .memory import check_dense_fits
+from .spins import as_spin_batch, check_spins
 
-__all__ = [
-    "IsingModel",
-    "qubo_to_ising",
-    "ising_to_qubo",
-    "qubo_energies",
-    "as_spin_batch",
-    "check_dense_fits",
-    "check_fits",
-    "check_batch_fits",
-    "memory_limit_bytes",
-]
+__all__ = ["IsingModel", "SPARSE_MIN_N", "SPARSE_DENSITY"]
 
 
 #: Above this many spins, a dense input whose fill is below ``SPARSE_DENSITY`` is stored as CSR.
 SPARSE_MIN_N = 512
 SPARSE_DENSITY = 0.10
-
-
-def _available_memory_bytes() -> int:
-    """Physical memory currently available (Linux ``MemAvailable``), or 8 GiB if unknown."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 8 << 30
-
-
-def memory_limit_bytes() -> int:
-    """Bytes one operation may allocate: ``CIMSIM_MEMORY_LIMIT`` (bytes) if set, else half the available memory."""
-    env = os.environ.get("CIMSIM_MEMORY_LIMIT", "").strip()
-    try:
-        limit = int(float(env)) if env else 0
-    except ValueError:
-        raise CimsimError(f"CIMSIM_MEMORY_LIMIT must be a number of bytes, got {env!r}") from None
-    return limit if limit > 0 else _available_memory_bytes() // 2
-
-
-def _big_float(x: float | int) -> float:
-    """float(x), or +inf for an integer beyond the float range (a header count of 400 digits)."""
-    try:
-        return float(x)
-    except OverflowError:
-        return float("inf")
-
-
-def _short(n: object) -> str:
-    """``n`` for a message: integers of more than 12 digits as ``1.2e+30``."""
-    t = str(n)
-    return t if len(t) <= 12 else f"{_big_float(n):.3g}"
-
-
-def check_fits(nbytes: float, what: str, hint: str = "use a sparse format or a smaller instance") -> None:
-    """Refuse (:class:`CimsimError`, one line) an allocation of ``nbytes`` that exceeds :func:`memory_limit_bytes`.
-
-    ``what`` names the allocation (e.g. ``"a batch of 64 x 100000 float64 amplitudes"``); ``hint`` says what
-    to change. Called with a size estimate before anything is allocated.
-    """
-    limit = memory_limit_bytes()
-    nbytes = _big_float(nbytes)
-    if nbytes > limit:
-        raise CimsimError(f"{what} needs {nbytes / 2**30:.3g} GiB but only {limit / 2**30:.3g} GiB may be used; {hint}")
-
-
-def check_dense_fits(n: int, *, copies: int = 2, itemsize: int = 8, what: str = "coupling matrix") -> None:
-    """Refuse an ``n x n`` dense array that would not fit in half the available memory.
-
-    ``copies`` counts the dense ``n x n`` arrays the operation holds at once. Raises
-    :class:`CimsimError` naming the size, so the caller never starts swapping. The limit can be set
-    with the environment variable ``CIMSIM_MEMORY_LIMIT`` (bytes).
-    """
-    need = _big_float(n) * _big_float(n) * itemsize * copies
-    check_fits(need, f"a dense {_short(n)} x {_short(n)} {what}", "use a sparse matrix (CSR) or a smaller instance")
-
-
-def check_batch_fits(replicas: int, n: int, *, arrays: int = 4, itemsize: int = 8, what: str = "state") -> None:
-    """Refuse a batch of ``arrays`` (replicas, n) arrays of ``itemsize`` bytes that would not fit in memory."""
-    need = _big_float(replicas) * _big_float(n) * itemsize * arrays
-    check_fits(need, f"a batch of {_short(replicas)} replicas x {_short(n)} spins ({what}, {arrays} arrays)",
-               "use fewer replicas per batch (with --time-limit for more batches) or a smaller instance")
 
 
 def _validate_couplings(J: object, name: str = "J") -> "np.ndarray | sp.csr_matrix":
@@ -279,8 +205,8 @@ class IsingModel:
 
     # ------------------------------------------------------------------ energies
     def local_fields(self, spins: np.ndarray) -> np.ndarray:
-        """phi = J s + h for a batch ``spins`` of shape (R, N) (or (N,)), float64."""
-        S = np.asarray(spins, dtype=np.float64)
+        """phi = J s + h for a batch ``spins`` of shape (R, N) (or (N,)) of +-1 values, float64."""
+        S = check_spins(spins, self.n).astype(np.float64)
         if self.is_sparse:
             out = (self.J @ S.T).T if S.ndim == 2 else self.J @ S
         else:
@@ -290,9 +216,10 @@ class IsingModel:
     def energies(self, spins: np.ndarray) -> np.ndarray:
         """H(s) for each row of ``spins`` (shape (R, N) -> (R,); (N,) -> scalar array), float64.
 
-        Any real entries are accepted; for Ising energies pass +-1 values.
+        Entries must be +1 or -1 (any numeric dtype); anything else (0, NaN, 2, 0.5) raises
+        :class:`CimsimError` (:func:`cimsim.spins.check_spins`).
         """
-        S = as_spin_batch(spins, self.n, allow_real=True)
+        S = as_spin_batch(spins, self.n)
         if self.is_sparse:
             JS = np.asarray((self.J @ S.T).T)
         else:
@@ -313,7 +240,7 @@ class IsingModel:
         """Field-free (N+1)-spin model: spin 0 is an auxiliary s0 with J_0i = h_i.
 
         ``H_aux(s0, s) = H(s0 * s)`` so a ground state of the auxiliary model, gauge-fixed with
-        :func:`strip_aux_spin`, is a ground state of this model (physics.md 5.1).
+        :func:`cimsim.spins.strip_aux_spin`, is a ground state of this model (physics.md 5.1).
         """
         n = self.n
         if self.is_sparse:
@@ -337,109 +264,3 @@ class IsingModel:
             "offset": self.offset,
             "has_fields": self.has_fields,
         }
-
-
-def strip_aux_spin(spins: np.ndarray) -> np.ndarray:
-    """Gauge-fix spins of :meth:`IsingModel.with_aux_spin` (column 0 auxiliary) back to N spins."""
-    S = np.asarray(spins)
-    if S.ndim == 1:
-        return (S[1:] * S[0]).astype(np.int8)
-    return (S[:, 1:] * S[:, :1]).astype(np.int8)
-
-
-def as_spin_batch(spins: object, n: int, *, allow_real: bool = False) -> np.ndarray:
-    """Return ``spins`` as a float64 (R, N) array, checking the width and (unless ``allow_real``) +-1 values."""
-    S = np.asarray(spins, dtype=np.float64)
-    if S.ndim == 1:
-        S = S.reshape(1, -1)
-    if S.ndim != 2 or S.shape[1] != n:
-        raise CimsimError(f"spins must have shape (R, {n}) or ({n},), got {np.shape(spins)}")
-    if not allow_real and not np.all(np.abs(S) == 1):
-        raise CimsimError("spins must be +1 or -1")
-    return S
-
-
-def start_spins(initial: object | None, replicas: int, n: int, rng: np.random.Generator) -> np.ndarray:
-    """(replicas, n) int8 start spins of a spin-flip solver: ``initial`` ((n,) or (replicas, n) +-1;
-    one row is repeated for every replica) or, when it is None, uniformly random spins drawn from ``rng``."""
-    if initial is None:
-        return np.where(rng.random((replicas, n)) < 0.5, -1, 1).astype(np.int8)
-    S0 = as_spin_batch(initial, n)
-    if S0.shape[0] == 1:
-        S0 = np.repeat(S0, replicas, axis=0)
-    elif S0.shape[0] != replicas:
-        raise CimsimError(f"initial has {S0.shape[0]} rows but replicas = {replicas}")
-    return np.ascontiguousarray(S0, dtype=np.int8)
-
-
-# ---------------------------------------------------------------------- QUBO <-> Ising
-def _split_qubo(Q: object) -> tuple["np.ndarray | sp.csr_matrix", np.ndarray]:
-    """Symmetrise Q and move its diagonal into the linear term (x_i**2 == x_i)."""
-    if sp.issparse(Q):
-        Qm = sp.csr_matrix(Q, dtype=np.float64)
-        if Qm.shape[0] != Qm.shape[1]:
-            raise CimsimError(f"Q must be square, got shape {Qm.shape}")
-        if not np.all(np.isfinite(Qm.data)):
-            raise CimsimError("Q contains NaN or infinite entries")
-        d = Qm.diagonal().copy()
-        Qs = ((Qm + Qm.T) * 0.5).tocoo()
-        off = Qs.row != Qs.col  # drop the diagonal without a LIL round trip (O(nnz), not O(N) Python work)
-        Qs = sp.csr_matrix((Qs.data[off], (Qs.row[off], Qs.col[off])), shape=Qs.shape)
-        return Qs, d
-    Qa = np.asarray(Q, dtype=np.float64)
-    if Qa.ndim != 2 or Qa.shape[0] != Qa.shape[1]:
-        raise CimsimError(f"Q must be a square matrix, got shape {Qa.shape}")
-    if not np.all(np.isfinite(Qa)):
-        raise CimsimError("Q contains NaN or infinite entries")
-    d = np.diag(Qa).copy()
-    Qs = 0.5 * (Qa + Qa.T)
-    np.fill_diagonal(Qs, 0.0)
-    return Qs, d
-
-
-def qubo_to_ising(Q: object, c: object | None = None, k: float = 0.0, **kwargs: object) -> IsingModel:
-    """Exact map of ``f(x) = x^T Q x + c^T x + k`` (x in {0,1}) to an :class:`IsingModel`.
-
-    ``Q`` may be any square matrix (upper-triangular form included): it is symmetrised and its
-    diagonal folded into ``c``. With ``s = 2x - 1`` (physics.md 5.1)::
-
-        J = -Q/2,  h = -(Q 1 + c)/2,  offset = 1/4 1^T Q 1 + 1/2 c^T 1 + k
-
-    so that ``f(x) == H(s)`` for every x. Extra keyword arguments go to :meth:`IsingModel.from_couplings`.
-    """
-    Qs, d = _split_qubo(Q)
-    n = Qs.shape[0]
-    cv = np.zeros(n) if c is None else np.asarray(c, dtype=np.float64).reshape(-1)
-    if cv.shape != (n,):
-        raise CimsimError(f"c has {cv.size} entries but Q is {n} x {n}")
-    if not np.all(np.isfinite(cv)):
-        raise CimsimError("c contains NaN or infinite entries")
-    cv = cv + d
-    row = np.asarray(Qs.sum(axis=1)).reshape(-1)
-    J = -0.5 * Qs
-    h = -0.5 * (row + cv)
-    offset = 0.25 * float(row.sum()) + 0.5 * float(cv.sum()) + float(k)
-    return IsingModel.from_couplings(J, h, offset, **kwargs)  # type: ignore[arg-type]
-
-
-def ising_to_qubo(model: IsingModel) -> tuple["np.ndarray | sp.csr_matrix", np.ndarray, float]:
-    """Exact inverse of :func:`qubo_to_ising`: returns ``(Q, c, k)`` with Q symmetric, zero diagonal.
-
-    ``Q = -2J``, ``c = 2 J 1 - 2h``, ``k = -1/2 1^T J 1 + h^T 1 + offset``.
-    """
-    J = model.J
-    row = np.asarray(J.sum(axis=1)).reshape(-1)
-    Q = -2.0 * J
-    c = 2.0 * row - 2.0 * model.h
-    k = -0.5 * float(row.sum()) + float(model.h.sum()) + model.offset
-    return Q, c, k
-
-
-def qubo_energies(Q: object, c: object | None, k: float, x: np.ndarray) -> np.ndarray:
-    """f(x) = x^T Q x + c^T x + k for each row of the 0/1 batch ``x`` (R, N); Q used as given."""
-    X = np.atleast_2d(np.asarray(x, dtype=np.float64))
-    QX = np.asarray((Q @ X.T).T) if sp.issparse(Q) else X @ np.asarray(Q, dtype=np.float64).T
-    e = np.einsum("ij,ij->i", X, QX) + float(k)
-    if c is not None:
-        e = e + X @ np.asarray(c, dtype=np.float64)
-    return e

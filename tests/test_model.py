@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cimsim import CimsimError, IsingModel, ising_to_qubo, qubo_to_ising
-from cimsim.model import qubo_energies, strip_aux_spin
+from cimsim.qubo import qubo_energies
+from cimsim.spins import strip_aux_spin
 
 from .conftest import all_spin_vectors, plain_energy, random_couplings
 

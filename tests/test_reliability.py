@@ -16,7 +16,8 @@ import scipy.sparse as sp
 
 from cimsim.errors import CimsimError
 from cimsim.instances import sk_model
-from cimsim.model import IsingModel, check_dense_fits
+from cimsim.memory import check_dense_fits
+from cimsim.model import IsingModel
 from cimsim.solvers import SOLVERS, get_solver, solve
 
 from .conftest import plain_energy

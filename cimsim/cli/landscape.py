@@ -94,7 +94,7 @@ def landscape(n, a, instances, starts, k, seed, tol, ensemble, json_path, points
         seed = secrets.randbits(32)
     from ..landscape.phase import instance_couplings as _ic  # noqa: F401
     from ..instances import sk_couplings  # noqa: F401
-    from ..model import check_dense_fits
+    from ..memory import check_dense_fits
 
     check_dense_fits(n, copies=3, what="Hessian")
     Js, found, summaries = [], [], []

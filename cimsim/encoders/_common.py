@@ -7,7 +7,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import CimsimError, positive_float
-from ..model import SPARSE_DENSITY, SPARSE_MIN_N, IsingModel, check_dense_fits, qubo_to_ising
+from ..memory import check_dense_fits
+from ..model import SPARSE_DENSITY, SPARSE_MIN_N, IsingModel
+from ..qubo import qubo_to_ising
 
 __all__ = ["check_options", "penalty_weight", "QuboBuilder", "STORAGES"]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import CimsimError
-from ..model import check_fits
+from ..memory import check_fits
 
 __all__ = ["iter_lines", "iter_tokens", "check_count_fits", "file_error"]
 

@@ -46,7 +46,8 @@ from typing import Iterable
 import numpy as np
 
 from ..errors import CimsimError, CimsimWarning
-from ..model import IsingModel, check_dense_fits
+from ..memory import check_dense_fits
+from ..model import IsingModel
 from . import Encoded, Solution
 from ._common import check_options, penalty_weight
 from .maxcut import count_duplicate_edges, cut_value, edges_to_matrix, read_gset

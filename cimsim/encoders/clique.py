@@ -27,7 +27,7 @@ from typing import Iterable
 import numpy as np
 
 from ..errors import CimsimError, positive_int
-from ..model import check_fits
+from ..memory import check_fits
 from . import Encoded, Solution
 from ._common import QuboBuilder, check_options, penalty_weight
 from ._graph import DEFAULT_PENALTY, read_graph, simple_edges

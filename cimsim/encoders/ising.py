@@ -24,7 +24,8 @@ import scipy.io
 import scipy.sparse as sp
 
 from ..errors import CimsimError
-from ..model import IsingModel, check_fits
+from ..memory import check_fits
+from ..model import IsingModel
 from . import Encoded, Solution
 
 __all__ = ["encode_ising", "from_file", "load_model", "save_model", "MODEL_SUFFIXES"]

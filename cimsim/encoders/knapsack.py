@@ -29,7 +29,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import CimsimError
-from ..model import check_dense_fits
+from ..memory import check_dense_fits
 from . import Encoded, Solution
 from ._common import QuboBuilder, check_options, penalty_weight
 from ._text import iter_tokens

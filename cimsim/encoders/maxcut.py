@@ -15,7 +15,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import CimsimError, CimsimWarning
-from ..model import IsingModel, check_fits
+from ..memory import check_fits
+from ..model import IsingModel
 from . import Encoded, Solution
 from ._text import check_count_fits, iter_tokens
 

@@ -23,7 +23,8 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import CimsimError
-from ..model import IsingModel, check_dense_fits
+from ..memory import check_dense_fits
+from ..model import IsingModel
 from . import Encoded, Solution
 from ._common import check_options
 from ._text import iter_tokens

@@ -35,7 +35,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import CimsimError
-from ..model import IsingModel, check_fits, ising_to_qubo, qubo_to_ising
+from ..memory import check_fits
+from ..model import IsingModel
+from ..qubo import ising_to_qubo, qubo_to_ising
 from . import read_text
 
 __all__ = ["QuboData", "read_qubo", "parse_qubo", "load_qubo_model", "write_qubo", "qubo_entries", "QUBO_FORMATS"]

@@ -49,7 +49,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import CimsimError
-from ..model import SPARSE_MIN_N, IsingModel, check_dense_fits, check_fits
+from ..memory import check_dense_fits, check_fits
+from ..model import SPARSE_MIN_N, IsingModel
 from . import Encoded, Solution
 from ._common import STORAGES, check_options, penalty_weight
 from ._text import iter_lines

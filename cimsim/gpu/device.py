@@ -27,7 +27,8 @@ import scipy.sparse as sp
 
 from ..backends import resolve_backend
 from ..errors import CimsimError
-from ..model import IsingModel, check_dense_fits
+from ..memory import check_dense_fits
+from ..model import IsingModel
 from . import steps as ref
 
 __all__ = ["Device", "Coupling", "coupling_for", "gpu_device", "numpy_device"]

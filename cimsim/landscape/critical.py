@@ -26,7 +26,7 @@ import scipy.linalg as sla
 from scipy.optimize import minimize as _sp_minimize
 
 from ..errors import CimsimError, finite_float, positive_float, positive_int
-from ..model import check_batch_fits, check_dense_fits
+from ..memory import check_batch_fits, check_dense_fits
 from .energy import energy, gradient, hessian
 
 __all__ = [

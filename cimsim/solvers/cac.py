@@ -47,7 +47,9 @@ from threadpoolctl import threadpool_limits
 
 from ..errors import CimsimError, divergence_error, finite_float, positive_float, positive_int
 from ..kernels.amplitude import run_csr, run_dense, step_dense
-from ..model import IsingModel, check_batch_fits, check_dense_fits, strip_aux_spin
+from ..memory import check_batch_fits, check_dense_fits
+from ..model import IsingModel
+from ..spins import strip_aux_spin
 from . import Batch
 
 __all__ = ["defaults", "run", "plan", "AmplitudePlan", "integrate", "resolve_params", "AmplitudeState", "E_MAX",

@@ -38,7 +38,8 @@ import numpy as np
 
 from ..errors import CimsimError, divergence_error, finite_float, positive_float, positive_int
 from ..kernels import descent as kd
-from ..model import IsingModel, check_batch_fits, check_dense_fits
+from ..memory import check_batch_fits, check_dense_fits
+from ..model import IsingModel
 from ..schedules import ConstantSchedule, LinearSchedule, Schedule, parse_schedule
 from . import Batch
 

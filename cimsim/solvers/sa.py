@@ -29,7 +29,9 @@ import numpy as np
 
 from ..errors import CimsimError, positive_float, positive_int
 from ..kernels.sa import anneal_csr, anneal_csr_lattice, anneal_dense
-from ..model import IsingModel, check_dense_fits, start_spins
+from ..memory import check_dense_fits
+from ..model import IsingModel
+from ..spins import start_spins
 from . import Batch
 
 __all__ = ["defaults", "budget_replicas", "run", "beta_range", "beta_schedule", "lattice_form", "COLD_FRACTION"]

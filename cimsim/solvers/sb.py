@@ -41,7 +41,8 @@ import scipy.sparse.linalg as sla
 
 from ..errors import CimsimError, positive_float, positive_int
 from ..kernels.sb import sb_csr_run, sb_dense_run
-from ..model import IsingModel, check_batch_fits, check_dense_fits
+from ..memory import check_batch_fits, check_dense_fits
+from ..model import IsingModel
 from . import Batch
 
 __all__ = ["defaults", "run", "plan", "Plan", "simulate", "VARIANTS", "a_schedule", "default_dt", "stable_dt_limit",

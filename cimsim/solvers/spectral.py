@@ -12,7 +12,8 @@ import scipy.linalg as sla
 import scipy.sparse.linalg as sla_sparse
 
 from ..errors import CimsimError, positive_int
-from ..model import IsingModel, strip_aux_spin
+from ..model import IsingModel
+from ..spins import strip_aux_spin
 from . import Batch
 
 DENSE_EIGH_MAX_N = 400

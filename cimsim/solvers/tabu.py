@@ -25,7 +25,8 @@ import numpy as np
 
 from ..errors import CimsimError, positive_int
 from ..kernels.tabu import tabu_csr, tabu_dense
-from ..model import IsingModel, start_spins
+from ..model import IsingModel
+from ..spins import start_spins
 from . import Batch
 from .sa import lattice_form
 
