@@ -65,7 +65,7 @@ def start_spins(initial: object | None, replicas: int, n: int, rng: np.random.Ge
     one row is repeated for every replica) or, when it is None, uniformly random spins drawn from ``rng``."""
     if initial is None:
         return np.where(rng.random((replicas, n)) < 0.5, -1, 1).astype(np.int8)
-    S0 = check_spins(initial, n, name="initial")
+    S0 = check_spins(initial, n, name="initial spins")
     if S0.ndim == 1:
         S0 = S0.reshape(1, -1)
     if S0.shape[0] == 1:

@@ -35,13 +35,14 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import CimsimError, divergence_error
+from ..errors import CimsimError
 from ..kernels.dopo import add_measurement_noise, dopo_step
 from ..memory import check_batch_fits
 from ..model import IsingModel
 from ..params import Param, validate
 from ..schedules import Schedule, parse_schedule
 from . import Batch
+from .machine import Readout, pump_values
 
 __all__ = ["PARAMS", "defaults", "run", "plan", "Plan", "project_units", "simulate"]
 
@@ -131,17 +132,6 @@ def project_units(*, eps: float, g2: float, p: Any = None, c: Any = None, t: Any
     return out
 
 
-def _pump_values(model: IsingModel, p: Plan, rng: np.random.Generator) -> tuple[np.ndarray, float | None]:
-    """(T,) pump values and the threshold lambda_max of J_hat (when a relative schedule needed it)."""
-    sched, lam = p.schedule, None
-    if getattr(sched, "relative", False):
-        from .adiabatic import top_eigenpair
-
-        lam = top_eigenpair(model, rng)[0]
-        sched = sched.absolute(p.eps * lam - 1.0)  # offsets from p_th = 1 - eps lambda_max
-    return (sched.values(p.steps) if p.steps > 1 else np.array([float(sched(0.0))])), lam
-
-
 def _initial(R: int, n: int, p: Plan, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Vacuum Wigner samples (variance g^2/4 per quadrature), or noiseless small in-phase amplitudes."""
     C = np.empty((R, n))
@@ -196,46 +186,26 @@ def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generato
     p = plan(replicas=replicas, steps=steps, **params)
     R, n = p.replicas, model.n
     check_batch_fits(R, n, arrays=6 if p.coupling == "delay-line" else 4, what="dopo amplitudes")
-    pump, lam = _pump_values(model, p, rng)
+    pump, lam = pump_values(model, p.schedule, p.eps, p.steps, rng)
     C, S = _initial(R, n, p, rng)
-    best_S = np.where(C >= 0, 1, -1).astype(np.int8)
-    best_E = model.energies(best_S)
-    n_rec = (p.steps + p.readout - 1) // p.readout if p.record else 0
-    rec_p, rec_c, rec_e = np.zeros(n_rec), np.zeros((n_rec, n)), np.zeros((n_rec, R))
-    k_rec = [0]
+    record = (p.steps + p.readout - 1) // p.readout if p.record else 0
+    readout = Readout(model, C, solver="dopo", steps=p.steps, track_best=p.track_best, record=record)
 
     def score(t: int, Ct: np.ndarray) -> None:
-        nonlocal best_E
-        if not np.isfinite(Ct.sum()):
-            raise divergence_error("dopo", t + 1, p.steps, int((~np.isfinite(Ct).all(axis=1)).sum()), R,
-                                   f"lower dt (now {p.dt:g}) or the pump (p reaches {float(np.max(pump[:t + 1])):.3g})")
-        Sg = np.where(Ct >= 0, 1, -1).astype(np.int8)
-        E = model.energies(Sg)
-        if p.track_best:
-            better = E < best_E
-            best_S[better] = Sg[better]
-            best_E = np.where(better, E, best_E)
-        else:
-            best_S[...] = Sg
-            best_E = E
-        if k_rec[0] < n_rec:
-            rec_p[k_rec[0]], rec_c[k_rec[0]], rec_e[k_rec[0]] = pump[t], Ct[0], E
-            k_rec[0] += 1
+        change = f"lower dt (now {p.dt:g}) or the pump (p reaches {float(np.max(pump[:t + 1])):.3g})"
+        readout(t, Ct, float(pump[t]), change)
 
     with np.errstate(over="ignore", invalid="ignore"):
         C, S = simulate(model, C, S, pump, p, rng, score)
-    final = model.energies(np.where(C >= 0, 1, -1).astype(np.int8))
     extra: dict[str, Any] = {
-        "final_energies": final,
+        "final_energies": model.energies(np.where(C >= 0, 1, -1).astype(np.int8)),
         "threshold": lam,
         "time_kappa": p.steps * p.dt,
         "round_trips": p.steps * p.dt / p.round_trip,
         "photon_number": float(np.mean(C * C + S * S)) / p.g2 - 0.5 if p.quantum_noise else None,
         "units": project_units(eps=p.eps, g2=p.g2),
+        **readout.trace(),
     }
-    if p.record:
-        k = k_rec[0]
-        extra.update(trace_pump=rec_p[:k], trace_x=rec_c[:k], trace_energy=rec_e[:k])
     settings = {f.name: getattr(p, f.name) for f in fields(Plan) if f.name not in ("replicas", "steps")}
     settings["schedule"] = p.schedule.to_dict()
-    return Batch(best_S, p.steps, settings, extra)
+    return Batch(readout.spins, p.steps, settings, extra)
