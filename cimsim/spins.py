@@ -27,10 +27,10 @@ def check_spins(spins: object, n: int | None = None, *, name: str = "spins") -> 
     """
     try:
         S = np.asarray(spins)
-        if S.dtype.kind not in "iuf":  # bool, object, str, complex: only a clean numeric conversion will do
-            if S.dtype.kind in "bc":
-                raise TypeError
+        if S.dtype.kind == "O":  # e.g. Fractions: numbers only if each converts to float
             S = S.astype(np.float64)
+        elif S.dtype.kind not in "iuf":  # bool, str, complex: not spins
+            raise TypeError
     except (TypeError, ValueError):
         raise CimsimError(f"{name} must be an array of numbers +1 or -1, got a {type(spins).__name__} that is not") from None
     if S.ndim not in (1, 2) or (n is not None and S.shape[-1] != n):

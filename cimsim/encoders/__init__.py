@@ -23,6 +23,7 @@ import numpy as np
 
 from ..errors import CimsimError
 from ..model import IsingModel
+from ..spins import check_spins
 
 __all__ = ["Encoded", "Solution", "PROBLEMS", "get_problem", "read_text"]
 
@@ -84,10 +85,11 @@ class Encoded:
     info: dict = field(default_factory=dict)
 
     def decode(self, spins: np.ndarray) -> Solution:
+        """The answer of one spin vector; entries other than +1/-1 are refused (:func:`cimsim.spins.check_spins`)."""
         s = np.asarray(spins).reshape(-1)
         if s.shape[0] != self.model.n:
             raise CimsimError(f"expected {self.model.n} spins, got {s.shape[0]}")
-        return self.decoder(np.where(s >= 0, 1, -1).astype(np.int8))
+        return self.decoder(check_spins(s, self.model.n))
 
 
 def get_problem(name: str) -> ModuleType:
