@@ -1,0 +1,217 @@
+"""The measurement-feedback CIM as a round-trip map (physics.md 8.5), truncated-Wigner samples.
+
+One step is one round trip of the ring. Every pulse, a Wigner sample (X, P) in c-units (vacuum variance
+v0 = g^2/4), passes
+
+1. the crystal: phase-sensitive gain X e^{p dT}, P e^{-p dT}, then saturation -dT (X^2 + P^2) (X, P) and
+   the pump's back-conversion noise g sqrt((X^2 + P^2) dT);
+2. the background loss L (vacuum mixed in);
+3. the extraction tap of reflectivity ``tap``, whose output is homodyned with efficiency ``eta``:
+   the measured amplitude c~ = y / sqrt(eta tap) carries the vacuum noise of the tap and the detector;
+4. the digital feedback, computed from the measured values of all pulses:
+   f_i = Q_DAC(dT [eps sum_j Q_J(J_hat_ij) Q_ADC(c~_j) + eps^(3/2) h_hat_i]), with ``adc_bits``, ``j_bits``
+   and ``dac_bits`` quantisers (symmetric mid-tread; unquantised when not given) and optionally the
+   values of the previous round trip (``latency=true``);
+5. the injection coupler of reflectivity ``r_inj``, which adds f_i.
+
+The round-trip time dT (units of the signal decay time 1/kappa) is set by the total round-trip power
+loss ``loss_db``: e^{-2 dT} = 10^{-loss_db/10}; the background loss L is what the tap and the injection
+coupler leave of it, (1 - L)(1 - tap)(1 - r_inj) = e^{-2 dT}. The pump p (units of the solitary
+threshold) follows a schedule over round trips; ``relative=1`` gives offsets from the network threshold
+1 - eps lambda_max(J_hat). The Ising readout sign(c~) is scored every round trip with the unquantised J;
+every replica returns the best state it measured. Results count time in round trips and, given
+``rep_rate`` (pulses per second, one slot per spin), in seconds.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import Any, Callable
+
+import numpy as np
+
+from ..errors import CimsimError, positive_int
+from ..kernels.mfb import inject, propagate, quantise
+from ..memory import check_batch_fits, check_dense_fits
+from ..model import IsingModel
+from ..params import Param, validate
+from ..schedules import Schedule, parse_schedule
+from . import Batch
+from .machine import Readout, pump_values
+
+__all__ = ["PARAMS", "defaults", "run", "plan", "Plan", "simulate", "quantiser", "round_trip_time"]
+
+PARAMS: tuple[Param, ...] = (
+    Param("schedule", "str", "linear:-0.04,0.3,relative=1",
+          "pump p over the round trips; relative=1: offsets from the network threshold 1 - eps lambda_max"),
+    Param("eps", "float", 0.2, "feedback gain: xi = eps J / coupling_scale()", low=0.0, low_open=True),
+    Param("g2", "float", 1e-4, "saturation parameter g^2 (sets the vacuum noise, v0 = g^2/4)", low=0.0, high=1.0,
+          low_open=True),
+    Param("loss_db", "float", 1.0, "total round-trip power loss in dB (background, tap and injection coupler)",
+          low=0.0, low_open=True),
+    Param("tap", "float", 0.1, "extraction beam-splitter reflectivity (to the homodyne detector)", low=0.0,
+          high=1.0, low_open=True, high_open=True),
+    Param("r_inj", "float", 0.02, "injection coupler reflectivity", low=0.0, high=1.0, high_open=True),
+    Param("eta", "float", 1.0, "homodyne detection efficiency", low=0.0, high=1.0, low_open=True),
+    Param("adc_bits", "int", None, "ADC resolution of the measured amplitudes (unquantised if not given)",
+          low=1, high=52, optional=True),
+    Param("adc_range", "float", 1.0, "ADC full scale in c-units (values beyond it clip)", low=0.0, low_open=True),
+    Param("j_bits", "int", None, "resolution of the stored couplings (full scale max|J|)", low=1, high=52,
+          optional=True),
+    Param("dac_bits", "int", None, "DAC resolution of the feedback (full scale: the largest possible feedback)",
+          low=1, high=52, optional=True),
+    Param("latency", "bool", False, "feed back the values measured one round trip earlier"),
+    Param("rep_rate", "float", None, "pulse repetition rate in Hz (reports time in seconds)", low=0.0,
+          low_open=True, optional=True),
+    Param("track_best", "bool", True, "return each replica's best measured state (false: its last one)"),
+    Param("record", "bool", False, "store replica 0's measured amplitudes at every round trip in extra"),
+)
+
+
+def defaults(model: IsingModel) -> dict:
+    return {"replicas": 32, "steps": 2000}
+
+
+def round_trip_time(loss_db: float) -> float:
+    """dT in units of 1/kappa for a total round-trip power loss of ``loss_db`` dB: e^{-2 dT} = 10^{-loss_db/10}."""
+    return loss_db * math.log(10.0) / 20.0
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Validated parameters of one mfb batch (built by :func:`plan`)."""
+
+    replicas: int
+    steps: int
+    schedule: Schedule
+    eps: float
+    g2: float
+    loss_db: float
+    tap: float
+    r_inj: float
+    eta: float
+    adc_bits: int | None
+    adc_range: float
+    j_bits: int | None
+    dac_bits: int | None
+    latency: bool
+    rep_rate: float | None
+    track_best: bool
+    record: bool
+
+    @property
+    def dT(self) -> float:
+        return round_trip_time(self.loss_db)
+
+    @property
+    def background_loss(self) -> float:
+        """L from (1 - L)(1 - tap)(1 - r_inj) = e^{-2 dT}."""
+        return 1.0 - math.exp(-2.0 * self.dT) / ((1.0 - self.tap) * (1.0 - self.r_inj))
+
+
+def plan(*, replicas: int, steps: int, **params: Any) -> Plan:
+    """Validate the mfb parameters (:data:`PARAMS`), including that the round-trip loss covers the tap and
+    the injection coupler, before any work starts."""
+    v = validate(PARAMS, params, "mfb")
+    sched = parse_schedule(v.pop("schedule"))
+    p = Plan(positive_int(replicas, "replicas"), positive_int(steps, "steps"), sched, **v)
+    if p.background_loss < 0:
+        need = -10.0 * math.log10((1.0 - p.tap) * (1.0 - p.r_inj))
+        raise CimsimError(f"mfb: loss_db = {p.loss_db:g} dB is less than the tap and the injection coupler alone "
+                          f"remove ({need:.3g} dB); raise loss_db or lower tap / r_inj")
+    return p
+
+
+def quantiser(bits: int | None, full_scale: float) -> Callable[[np.ndarray], np.ndarray]:
+    """``Q(u)`` of ``bits`` bits and full scale ``full_scale`` (identity when ``bits`` is None)."""
+    if bits is None:
+        return lambda u: u
+
+    def q(u: np.ndarray) -> np.ndarray:
+        flat = np.ascontiguousarray(u, dtype=np.float64).reshape(-1)
+        out = np.empty_like(flat)
+        quantise(flat, float(full_scale), int(bits), out)
+        return out.reshape(np.shape(u))
+
+    return q
+
+
+def _feedback_matvec(model: IsingModel, j_bits: int | None) -> tuple[Callable[[np.ndarray], np.ndarray], float]:
+    """``(matvec, row_bound)``: U -> U Q_J(J_hat)^T for (R, N) U, and max_i sum_j |Q_J(J_hat)_ij|."""
+    scale = model.coupling_scale()
+    if model.is_sparse:
+        Jh = (model.J * (1.0 / scale)).tocsr()
+        if j_bits is not None and Jh.nnz:
+            Jh.data = quantiser(j_bits, float(np.abs(Jh.data).max()))(Jh.data)
+        bound = float(np.abs(Jh).sum(axis=1).max()) if Jh.nnz else 0.0
+        return (lambda U: np.asarray((Jh @ U.T).T)), bound
+    check_dense_fits(model.n, copies=1, what="feedback coupling matrix")
+    Jh = np.asarray(model.J) * (1.0 / scale)
+    if j_bits is not None and model.n > 1:
+        Jh = quantiser(j_bits, float(np.abs(Jh).max()))(Jh)
+    bound = float(np.abs(Jh).sum(axis=1).max()) if model.n else 0.0
+    return (lambda U: U @ Jh), bound
+
+
+def simulate(model: IsingModel, X: np.ndarray, P: np.ndarray, pump: np.ndarray, p: Plan, rng: np.random.Generator,
+             readout_fn: Callable[[int, np.ndarray], None] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Run ``len(pump)`` round trips from the (R, N) Wigner samples ``X``, ``P`` (in place); after each,
+    ``readout_fn(k, measured)`` sees the (R, N) measured amplitudes. Returns ``(X, P, measured)`` of the
+    last round trip."""
+    R, n = X.shape
+    g = math.sqrt(p.g2)
+    dT, L = p.dT, p.background_loss
+    matvec, row_bound = _feedback_matvec(model, p.j_bits)
+    field = (model.h / model.coupling_scale()) * p.eps**1.5
+    adc = quantiser(p.adc_bits, p.adc_range)
+    dac_scale = dT * (p.eps * row_bound * p.adc_range + float(np.abs(field).max(initial=0.0)))
+    dac = quantiser(p.dac_bits, dac_scale if dac_scale > 0 else 1.0)
+    streams = rng.integers(1, np.iinfo(np.int64).max, size=R, dtype=np.int64).astype(np.uint64)
+    Y = np.zeros((R, n))
+    fed = np.zeros((R, n))  # the quantised measurement the feedback uses (previous one with latency)
+    for k in range(pump.shape[0]):
+        propagate(X, P, Y, float(pump[k]), dT, g, L, p.tap, p.eta, streams)
+        if not p.latency:
+            fed = adc(Y)
+        F = dac(dT * (p.eps * matvec(fed) + field))
+        inject(X, P, np.ascontiguousarray(F), p.r_inj, g, streams)
+        if p.latency:
+            fed = adc(Y)
+        if readout_fn is not None:
+            readout_fn(k, Y)
+    return X, P, Y
+
+
+def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "cpu",
+        **params: Any) -> Batch:
+    """Solver contract: ``replicas`` machine runs of ``steps`` round trips each."""
+    if backend == "gpu":
+        raise CimsimError("solver 'mfb' has no GPU executor (it runs on the CPU only); use --backend cpu")
+    p = plan(replicas=replicas, steps=steps, **params)
+    R, n = p.replicas, model.n
+    check_batch_fits(R, n, arrays=6, what="mfb pulse samples")
+    pump, lam = pump_values(model, p.schedule, p.eps, p.steps, rng)
+    v = 0.5 * math.sqrt(p.g2)
+    X = rng.standard_normal((R, n)) * v  # the ring starts in vacuum
+    P = rng.standard_normal((R, n)) * v
+    readout = Readout(model, X, solver="mfb", steps=p.steps, track_best=p.track_best,
+                      record=p.steps if p.record else 0)
+
+    def score(k: int, Y: np.ndarray) -> None:
+        readout(k, Y, float(pump[k]), f"lower the pump (p reaches {float(np.max(pump[:k + 1])):.3g}) or eps")
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        X, P, Y = simulate(model, X, P, pump, p, rng, score)
+    extra: dict[str, Any] = {
+        "final_energies": model.energies(np.where(Y >= 0, 1, -1).astype(np.int8)),
+        "threshold": lam,
+        "round_trips": p.steps,
+        "machine_time_s": p.steps * n / p.rep_rate if p.rep_rate else None,
+        "round_trip_time_kappa": p.dT,
+        "background_loss": p.background_loss,
+        "photon_number": float(np.mean(X * X + P * P)) / p.g2 - 0.5,
+        **readout.trace(),
+    }
+    settings = {f.name: getattr(p, f.name) for f in fields(Plan) if f.name not in ("replicas", "steps")}
+    settings["schedule"] = p.schedule.to_dict()
+    return Batch(readout.spins, p.steps, settings, extra)
