@@ -3,7 +3,8 @@
 ========================  ===============================  ========================================
 format                    read                             write
 ========================  ===============================  ========================================
-Gset / rudy edge list     :func:`read_gset`                :func:`write_gset` (1-based ``i j w``)
+Gset / rudy edge list     :func:`read_gset`                :func:`write_gset` (1-based ``i j w``, labels)
+any graph file            :func:`read_graph_file`          (edgelist, adjlist, GraphML, GML, DIMACS, .mtx)
 DIMACS CNF / WCNF         :func:`read_cnf`                 :func:`write_cnf`
 Ising ``.npz``            :func:`load_model`               :func:`save_model` (dense or CSR, h, offset)
 MatrixMarket ``.mtx``     :func:`load_model`               :func:`save_model` (J only)
@@ -27,12 +28,13 @@ import scipy.sparse as sp
 
 from .atomic import write_text_atomic
 from .encoders.ising import load_model, save_model
+from .encoders.graph_formats import gset_label_lines, read_graph_file
 from .encoders.maxcut import read_gset
 from .encoders.qubo import read_qubo, write_qubo
 from .encoders.sat import read_cnf
 from .errors import CimsimError
 
-__all__ = ["read_gset", "write_gset", "read_cnf", "write_cnf", "load_model", "save_model", "read_qubo",
+__all__ = ["read_gset", "read_graph_file", "write_gset", "read_cnf", "write_cnf", "load_model", "save_model", "read_qubo",
            "write_qubo", "graph_edges"]
 
 
@@ -60,16 +62,27 @@ def graph_edges(graph) -> tuple[int, np.ndarray, list]:
     return len(nodes), np.asarray(rows, dtype=np.float64).reshape(-1, 3), nodes
 
 
-def write_gset(path: str | Path, n: int | object, edges: Iterable | None = None, *, comment: str | None = None) -> Path:
+def write_gset(path: str | Path, n: int | object, edges: Iterable | None = None, *, comment: str | None = None,
+               labels: Sequence | bool | None = None) -> Path:
     """Write a Gset/rudy edge list: header ``N E``, then one ``i j w`` line per edge (1-based vertices).
 
     Either ``write_gset(path, n, edges)`` with 0-based ``(i, j)`` or ``(i, j, w)`` edges, or
     ``write_gset(path, graph)`` with a networkx graph or a symmetric weight matrix (vertices in
-    ``list(graph.nodes)`` order; the labels themselves are not stored). ``comment`` lines are written as
-    ``#`` lines before the header (the reader skips them). Integer weights are written as integers.
+    ``list(graph.nodes)`` order). ``comment`` lines are written as ``#`` lines before the header (the
+    reader skips them). Integer weights are written as integers.
+
+    Node labels: a networkx graph's labels are kept (``labels=False`` drops them), or ``labels`` gives one
+    per vertex. They are written after the header as ``#label K JSON`` lines (vertex K, 1-based; strings,
+    integers and tuples keep their type, other labels become their ``str``), which Gset readers skip as
+    comments and :func:`cimsim.encoders.graph_formats.read_graph_file` (so ``cimsim solve``) reads back:
+    the answer names vertices by label again.
     """
+    names = None
     if edges is None:
-        n, E, _ = graph_edges(n)
+        matrix = sp.issparse(n) or isinstance(n, np.ndarray)
+        n, E, nodes = graph_edges(n)
+        if (labels is None and not matrix) or labels is True:
+            names = nodes
     else:
         E = np.asarray(list(edges) if not isinstance(edges, np.ndarray) else edges, dtype=np.float64)
         E = E.reshape(-1, E.shape[-1] if E.ndim == 2 else 3) if E.size else np.zeros((0, 3))
@@ -87,8 +100,17 @@ def write_gset(path: str | Path, n: int | object, edges: Iterable | None = None,
             raise CimsimError("self-loops cannot be written to a Gset file")
         if not np.all(np.isfinite(E[:, 2])):
             raise CimsimError("edge weights must be finite")
+    if labels is not None and not isinstance(labels, bool):
+        names = list(labels)
+    if names is not None:
+        if len(names) != n:
+            raise CimsimError(f"{len(names)} labels for {n} vertices")
+        if len(set(names)) != n:
+            raise CimsimError("labels must be distinct")
     lines = [f"# {c}" for c in (comment.splitlines() if comment else [])]
     lines.append(f"{int(n)} {E.shape[0]}")
+    if names is not None:
+        lines.extend(gset_label_lines(names))
     lines.extend(f"{int(i) + 1} {int(j) + 1} {_weight_text(w)}" for i, j, w in E)
     p = _target(path)
     write_text_atomic(p, "\n".join(lines) + "\n")

@@ -101,7 +101,7 @@ BAD_GSET = {
 
 @pytest.mark.parametrize("name", sorted(BAD_GSET))
 def test_bad_gset_input_one_line_exit_2(tmp_path, capsys, name):
-    path = tmp_path / f"{name}.txt"
+    path = tmp_path / f"{name}.gset"  # Gset by extension ('1 2 1' alone is a valid weighted edge list)
     path.write_text(BAD_GSET[name])
     code, out, err = run_cli(["solve", "maxcut", path], capsys)
     assert code == 2

@@ -170,7 +170,7 @@ def test_valid_gset_duplicates_merged_by_summing(graph, seed):
     """Policy: duplicate edges (either orientation) are merged by summing their weights, with a warning."""
     n, edges = graph
     text = f"{n} {len(edges)}\n" + "".join(f"{i} {j} {w}\n" for i, j, w in edges)
-    p = write(text)
+    p = write(text, ".gset")  # by extension: an edgeless 'n 0' also reads as a one-edge edge list
     keys = [tuple(sorted((i, j))) for i, j, _ in edges]
     dup = len(keys) - len(set(keys))
     with warnings.catch_warnings(record=True) as caught:
@@ -453,7 +453,7 @@ def test_cli_valid_gset_exact_optimum(graph):
     import json
 
     n, edges = graph
-    p = write(f"{n} {len(edges)}\n" + "".join(f"{i} {j} {w}\n" for i, j, w in edges))
+    p = write(f"{n} {len(edges)}\n" + "".join(f"{i} {j} {w}\n" for i, j, w in edges), ".gset")
     out = p.with_suffix(".json")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CimsimWarning)  # duplicates: shown as one line, tested in test_reliability

@@ -1,7 +1,7 @@
 """Code shared by the unweighted graph encoders (vertex cover, independent set).
 
-Both read the same Gset/rudy edge list as MaxCut (:func:`cimsim.encoders.maxcut.read_gset`) or a
-DIMACS graph (``p edge N E``, ``e u v``; :func:`read_dimacs_graph`), sniffed by :func:`read_graph`; they
+Both read every graph file format MaxCut reads (:mod:`cimsim.encoders.graph_formats`: Gset, networkx
+edge and adjacency lists, GraphML, GML, DIMACS, MatrixMarket; by ``format=``, extension or content); they
 ignore weights, merge parallel edges, and use the Lucas Hamiltonians of physics.md 5.2 with objective weight
 ``B = 1`` and penalty ``A`` (default :data:`DEFAULT_PENALTY`). ``A > B`` is the sufficient (and, on a
 triangle, necessary) condition for every ground state to be feasible:
@@ -17,7 +17,6 @@ vertex is in the set / cover.
 """
 from __future__ import annotations
 
-from array import array
 from pathlib import Path
 from typing import Iterable
 
@@ -26,8 +25,7 @@ import numpy as np
 from ..errors import CimsimError
 from . import Encoded, Solution
 from ._common import QuboBuilder, check_options, penalty_weight
-from ._text import check_count_fits, iter_tokens
-from .maxcut import read_gset
+from .graph_formats import label_encoding, read_graph_file
 
 __all__ = [
     "DEFAULT_PENALTY", "read_graph", "read_dimacs_graph", "simple_edges", "encode_graph_problem",
@@ -78,68 +76,16 @@ def read_dimacs_graph(path: str | Path) -> tuple[int, np.ndarray]:
     (unweighted) encoders. The edge count ``E`` must match the ``e`` lines, or be half or twice their
     number (published files differ on whether both directions are counted). Errors name the line.
     """
-    p = Path(path)
-    n: int | None = None
-    m = 0
-    uu: array = array("q")
-    vv: array = array("q")
-    head = 0
-    for k, t in iter_tokens(p):
-        if t[0] == "c":
-            continue
-        if t[0] == "p":
-            if n is not None:
-                raise CimsimError(f"{p}: line {k}: second 'p' header")
-            try:
-                if len(t) != 4 or t[1] not in ("edge", "edges", "col"):
-                    raise ValueError
-                n, m = int(t[2]), int(t[3])
-                if n < 1 or m < 0:
-                    raise ValueError
-            except ValueError:
-                raise CimsimError(f"{p}: line {k}: header must be 'p edge N E' with N >= 1, got {' '.join(t)[:80]!r}") from None
-            check_count_fits(p, n, "vertices", 48.0, f"line {k}: header declares ")
-            head = k
-        elif t[0] == "e":
-            if n is None:
-                raise CimsimError(f"{p}: line {k}: edge before the 'p edge N E' header")
-            try:
-                if len(t) != 3:
-                    raise ValueError
-                u, v = int(t[1]), int(t[2])
-            except ValueError:
-                raise CimsimError(f"{p}: line {k}: expected 'e u v' with integer vertices, got {' '.join(t)[:80]!r}") from None
-            if not (1 <= u <= n and 1 <= v <= n):
-                raise CimsimError(f"{p}: line {k}: vertex out of range 1..{n}: {u} {v}"[:200])
-            if u == v:
-                raise CimsimError(f"{p}: line {k}: self-loop on vertex {u}")
-            if len(uu) >= 2 * m:
-                raise CimsimError(f"{p}: line {k}: header (line {head}) declares {m} edges but the file has {len(uu) + 1} or more")
-            uu.append(u - 1)
-            vv.append(v - 1)
-        else:
-            raise CimsimError(f"{p}: line {k}: expected a 'c', 'p' or 'e' line, got {' '.join(t)[:80]!r}")
-    if n is None:
-        raise CimsimError(f"{p}: missing 'p edge N E' header")
-    count = len(uu)
-    if count != m:
-        # many published DIMACS files list each edge once but count both directions, or vice versa
-        if not (count * 2 == m or m * 2 == count):
-            raise CimsimError(f"{p}: line {head}: header declares {m} edges but the file has {count}")
-    edges = np.ones((count, 3))
-    if count:
-        edges[:, 0] = np.frombuffer(uu, dtype=np.int64)
-        edges[:, 1] = np.frombuffer(vv, dtype=np.int64)
-    return n, edges
+    g = read_graph_file(path, format="dimacs")
+    return g.n, g.edges
 
 
-def read_graph(path: str | Path) -> tuple[int, np.ndarray]:
-    """``(n, edges)`` from a Gset/rudy edge list or a DIMACS graph (``p edge`` header), sniffed from the
-    first line that is not a comment (the file is read line by line)."""
-    for _, t in iter_tokens(path):
-        if t[0] not in ("c", "#", "%"):
-            return read_dimacs_graph(path) if t[0] in ("p", "e") else read_gset(path)
-    return read_gset(path)
+def read_graph(path: str | Path, format: str | None = None) -> tuple[int, np.ndarray]:
+    """``(n, edges)`` from a graph file in any format of :mod:`cimsim.encoders.graph_formats` (``format``
+    as there: explicit, else by extension, else by content). Labels are dropped; use
+    :func:`~cimsim.encoders.graph_formats.read_graph_file` to keep them."""
+    g = read_graph_file(path, format=format)
+    return g.n, g.edges
 
 
 def edges_from_networkx(graph) -> tuple[int, np.ndarray, list]:
@@ -197,8 +143,11 @@ def encode_graph_problem(kind: str, n: int, edges: Iterable, *, penalty: float |
 
 
 def graph_from_file(kind: str, path: str | Path, options: dict) -> Encoded:
-    """``from_file`` for the graph problems: Gset or DIMACS graph (weights ignored); options ``penalty``, ``storage``."""
-    check_options(kind, options, ("penalty", "storage"))
-    n, edges = read_graph(path)
-    return encode_graph_problem(kind, n, edges, penalty=options.get("penalty"),
-                                storage=options.get("storage", "auto"), name=str(path))
+    """``from_file`` for vertex cover and independent set: a graph file in any format of
+    :mod:`cimsim.encoders.graph_formats` (weights ignored); options ``penalty``, ``storage``, ``format``.
+    Files with node labels answer in them."""
+    check_options(kind, options, ("penalty", "storage", "format"))
+    g = read_graph_file(path, format=options.get("format"))
+    enc = encode_graph_problem(kind, g.n, g.edges, penalty=options.get("penalty"),
+                               storage=options.get("storage", "auto"), name=g.name)
+    return label_encoding(enc, g)

@@ -24,15 +24,17 @@ def file_error(p: Path, exc: OSError) -> CimsimError:
     return CimsimError(f"{p}: cannot read ({exc.strerror or type(exc).__name__})")
 
 
-def iter_lines(path: str | Path) -> Iterator[tuple[int, str]]:
+def iter_lines(path: str | Path, name: str | None = None) -> Iterator[tuple[int, str]]:
     """Yield ``(line_number, line)`` (1-based, newline stripped, a leading BOM removed) of a UTF-8 text file.
 
     Raises :class:`CimsimError` for a missing or unreadable file, a directory, bytes that are not UTF-8,
-    NUL bytes (binary data), and a file with nothing but white space.
+    NUL bytes (binary data), and a file with nothing but white space. Messages name the file ``name``
+    (default: ``path``; e.g. ``<stdin>`` for a copy of standard input).
     """
-    p = Path(path)
+    path = Path(path)
+    p = Path(name) if name is not None else path
     try:
-        fh = open(p, "r", encoding="utf-8", errors="strict", newline=None)
+        fh = open(path, "r", encoding="utf-8", errors="strict", newline=None)
     except OSError as exc:
         raise file_error(p, exc) from None
     seen = False

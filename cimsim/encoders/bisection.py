@@ -50,7 +50,7 @@ from ..memory import check_dense_fits
 from ..model import IsingModel
 from . import Encoded, Solution
 from ._common import check_options, penalty_weight
-from .maxcut import count_duplicate_edges, cut_value, edges_to_matrix, read_gset
+from .maxcut import count_duplicate_edges, cut_value, edges_to_matrix
 
 __all__ = ["encode_bisection", "penalty_bound", "from_networkx", "from_file", "AUTO_FACTOR"]
 
@@ -147,7 +147,10 @@ def from_networkx(graph, *, weight: str = "weight", default_weight: float = 1.0,
 
 
 def from_file(path: str | Path, **options) -> Encoded:
-    """Gset/rudy weighted edge list. Option: ``penalty`` (A with B = 1; default 1.25 x the bound)."""
-    check_options("bisection", options, ("penalty",))
-    n, edges = read_gset(path)
-    return encode_bisection(n, edges, penalty=options.get("penalty"), name=str(path))
+    """A weighted graph file in any format of :mod:`cimsim.encoders.graph_formats` (as for maxcut). Options:
+    ``penalty`` (A with B = 1; default 1.25 x the bound), ``format``. Files with node labels answer in them."""
+    from .graph_formats import label_encoding, read_graph_file
+
+    check_options("bisection", options, ("penalty", "format"))
+    g = read_graph_file(path, format=options.get("format"))
+    return label_encoding(encode_bisection(g.n, g.edges, penalty=options.get("penalty"), name=g.name), g)

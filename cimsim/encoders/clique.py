@@ -30,7 +30,8 @@ from ..errors import CimsimError, positive_int
 from ..memory import check_fits
 from . import Encoded, Solution
 from ._common import QuboBuilder, check_options, penalty_weight
-from ._graph import DEFAULT_PENALTY, read_graph, simple_edges
+from ._graph import DEFAULT_PENALTY, simple_edges
+from .graph_formats import label_encoding, read_graph_file
 
 __all__ = ["encode_clique", "from_file"]
 
@@ -99,8 +100,10 @@ def encode_clique(n: int, edges: Iterable, size: int | None = None, *, penalty: 
 
 
 def from_file(path: str | Path, **options) -> Encoded:
-    """Gset edge list or DIMACS graph (``p edge N E`` / ``e u v``; weights ignored). Options: ``size`` (K; omit for a maximum clique), ``penalty``, ``storage``."""
-    check_options("clique", options, ("size", "penalty", "storage"))
-    n, edges = read_graph(path)
-    return encode_clique(n, edges, options.get("size"), penalty=options.get("penalty"),
-                         storage=options.get("storage", "auto"), name=str(path))
+    """A graph file in any format of :mod:`cimsim.encoders.graph_formats` (weights ignored). Options: ``size``
+    (K; omit for a maximum clique), ``penalty``, ``storage``, ``format``. Files with node labels answer in them."""
+    check_options("clique", options, ("size", "penalty", "storage", "format"))
+    g = read_graph_file(path, format=options.get("format"))
+    enc = encode_clique(g.n, g.edges, options.get("size"), penalty=options.get("penalty"),
+                        storage=options.get("storage", "auto"), name=g.name)
+    return label_encoding(enc, g)

@@ -24,7 +24,8 @@ from ..errors import CimsimError, positive_int
 from ..memory import check_fits
 from . import Encoded, Solution
 from ._common import QuboBuilder, check_options, penalty_weight
-from ._graph import read_graph, simple_edges
+from ._graph import simple_edges
+from .graph_formats import label_encoding, read_graph_file
 
 __all__ = ["encode_coloring", "from_file"]
 
@@ -78,10 +79,13 @@ def encode_coloring(n: int, edges: Iterable, colors: int, *, penalty: float | No
 
 
 def from_file(path: str | Path, **options) -> Encoded:
-    """Gset edge list or DIMACS graph (``p edge N E`` / ``e u v``; weights ignored). Options: ``colors`` (required), ``penalty``, ``storage``."""
-    check_options("coloring", options, ("colors", "penalty", "storage"))
+    """A graph file in any format of :mod:`cimsim.encoders.graph_formats` (weights ignored). Options: ``colors``
+    (required), ``penalty``, ``storage``, ``format``. Files with node labels answer in them (``colors`` by label,
+    spin ``v k + c`` labelled ``(label, c)``)."""
+    check_options("coloring", options, ("colors", "penalty", "storage", "format"))
     if "colors" not in options:
         raise CimsimError("coloring: give the number of colours with -o colors=K")
-    n, edges = read_graph(path)
-    return encode_coloring(n, edges, options["colors"], penalty=options.get("penalty"),
-                           storage=options.get("storage", "auto"), name=str(path))
+    g = read_graph_file(path, format=options.get("format"))
+    enc = encode_coloring(g.n, g.edges, options["colors"], penalty=options.get("penalty"),
+                          storage=options.get("storage", "auto"), name=g.name)
+    return label_encoding(enc, g, enc.model.n // g.n)

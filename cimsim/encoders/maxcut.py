@@ -5,9 +5,7 @@ Negative weights are allowed. Vertices are numbered 0..N-1 internally; the Gset/
 """
 from __future__ import annotations
 
-import math
 import warnings
-from array import array
 from pathlib import Path
 from typing import Iterable
 
@@ -18,7 +16,6 @@ from ..errors import CimsimError, CimsimWarning
 from ..memory import check_fits
 from ..model import IsingModel
 from . import Encoded, Solution
-from ._text import check_count_fits, iter_tokens
 
 __all__ = ["encode_maxcut", "from_networkx", "from_file", "read_gset", "cut_value", "edges_to_matrix",
            "count_duplicate_edges"]
@@ -114,8 +111,9 @@ def read_gset(path: str | Path) -> tuple[int, np.ndarray]:
     """Read a Gset/rudy edge list: header ``N E`` (trailing text ignored), then ``E`` lines ``i j [w]``.
 
     Vertices are 1-based in the file and returned 0-based; a missing weight is 1. Blank lines and lines
-    starting with ``#``, ``c`` or ``%`` are skipped. Returns ``(n, edges)`` with ``edges`` an (E, 3)
-    float array, in file order. The file is read line by line (never whole).
+    starting with ``#``, ``c`` or ``%`` are skipped (``#label K JSON`` lines name vertices; see
+    :func:`cimsim.encoders.graph_formats.read_graph_file`, which returns them). Returns ``(n, edges)`` with
+    ``edges`` an (E, 3) float array, in file order. The file is read line by line (never whole).
 
     Policy (see docs/formats.md): a **self-loop** ``i i w`` is refused (it cannot be cut, and in a Gset
     file it means the file is not what it claims); **duplicate edges** (``i j`` twice, or ``i j`` and
@@ -124,59 +122,10 @@ def read_gset(path: str | Path) -> tuple[int, np.ndarray]:
     vertex numbers must lie in 1..N; the number of edge lines must equal ``E``. Every violation raises
     :class:`CimsimError` naming the file and line.
     """
-    p = Path(path)
-    n = m = -1
-    k0 = 0
-    count = 0
-    ii: array = array("q")
-    jj: array = array("q")
-    ww: array = array("d")
-    for k, t in iter_tokens(p):
-        if t[0].startswith(("#", "c", "%")):
-            continue
-        if n < 0:
-            try:
-                if len(t) < 2:
-                    raise ValueError
-                n, m = int(t[0]), int(t[1])
-            except ValueError:
-                raise CimsimError(f"{p}: line {k}: header must be 'N E' (vertex and edge counts), got {' '.join(t)[:80]!r}") from None
-            if n < 1 or m < 0:
-                raise CimsimError(f"{p}: line {k}: header needs N >= 1 and E >= 0, got N = {n}, E = {m}")
-            check_count_fits(p, n, "vertices", 48.0, f"line {k}: header declares ")
-            k0 = k
-            continue
-        count += 1
-        if count > m:
-            raise CimsimError(f"{p}: line {k}: header (line {k0}) declares {m} edges but the file has {m + 1} or more edge lines")
-        if len(t) not in (2, 3):
-            raise CimsimError(f"{p}: line {k}: expected 'i j w', got {' '.join(t)[:80]!r}")
-        try:
-            i, j = int(t[0]), int(t[1])
-        except ValueError:
-            raise CimsimError(f"{p}: line {k}: vertex numbers must be integers, got {' '.join(t[:2])[:80]!r}") from None
-        try:
-            w = float(t[2]) if len(t) == 3 else 1.0
-        except ValueError:
-            raise CimsimError(f"{p}: line {k}: weight must be a number, got {t[2][:40]!r}") from None
-        if not math.isfinite(w):
-            raise CimsimError(f"{p}: line {k}: weight must be finite, got {t[2][:40]!r}")
-        if not (1 <= i <= n and 1 <= j <= n):
-            raise CimsimError(f"{p}: line {k}: vertex out of range 1..{n}: {i} {j}"[:200])
-        if i == j:
-            raise CimsimError(f"{p}: line {k}: self-loop on vertex {i} (a self-loop cannot be cut; remove it)")
-        ii.append(i - 1)
-        jj.append(j - 1)
-        ww.append(w)
-    if n < 0:
-        raise CimsimError(f"{p}: no 'N E' header (the file has only comments)")
-    if count != m:
-        raise CimsimError(f"{p}: header declares {m} edges but the file has {count} edge lines")
-    edges = np.empty((count, 3))
-    edges[:, 0] = np.frombuffer(ii, dtype=np.int64) if count else 0
-    edges[:, 1] = np.frombuffer(jj, dtype=np.int64) if count else 0
-    edges[:, 2] = np.frombuffer(ww, dtype=np.float64) if count else 0
-    return n, edges
+    from .graph_formats import read_graph_file
+
+    g = read_graph_file(path, format="gset")
+    return g.n, g.edges
 
 
 def count_duplicate_edges(edges: np.ndarray) -> int:
@@ -189,8 +138,13 @@ def count_duplicate_edges(edges: np.ndarray) -> int:
 
 
 def from_file(path: str | Path, **options) -> Encoded:
-    """Encode MaxCut from a Gset/rudy edge-list file."""
-    if options:
-        raise CimsimError(f"maxcut takes no options, got {', '.join(options)}")
-    n, edges = read_gset(path)
-    return encode_maxcut(n, edges, name=str(path))
+    """Encode MaxCut from a graph file in any format of :mod:`cimsim.encoders.graph_formats` (Gset, networkx
+    edge and adjacency lists, GraphML, GML, DIMACS, MatrixMarket; ``-`` is standard input). Option ``format``
+    names the format (default: from the extension, else from the content). Files with node labels answer in
+    them (``sides`` and ``partition`` by label)."""
+    from ._common import check_options
+    from .graph_formats import label_encoding, read_graph_file
+
+    check_options("maxcut", options, ("format",))
+    g = read_graph_file(path, format=options.get("format"))
+    return label_encoding(encode_maxcut(g.n, g.edges, name=g.name), g)

@@ -30,5 +30,6 @@ def from_networkx(graph, *, penalty: float | None = None) -> Encoded:
 
 
 def from_file(path: str | Path, **options) -> Encoded:
-    """Gset/rudy edge list or DIMACS graph (``p edge N E`` / ``e u v``; weights ignored). Options: ``penalty`` (A, default 1.25), ``storage``."""
+    """A graph file in any format of :mod:`cimsim.encoders.graph_formats` (weights ignored). Options: ``penalty``
+    (A, default 1.25), ``storage``, ``format``. Files with node labels answer in them."""
     return graph_from_file("vertex-cover", path, options)
