@@ -40,6 +40,7 @@ PROBLEMS: dict[str, str] = {
     "coloring": "coloring",
     "clique": "clique",
     "tsp": "tsp",
+    "qubo": "qubo",
 }
 
 

@@ -7,7 +7,10 @@ Accepted ``.npz`` layouts:
 * ``numpy.savez(path, J_data=..., J_indices=..., J_indptr=..., J_shape=..., h=...)``: CSR parts.
 
 ``.mtx``: the symmetric coupling matrix ``J`` only (fields cannot be stored; a model with fields is
-refused by :func:`save_model`). ``.qubo``: the QUBO text format of :mod:`cimsim.encoders.qubo`
+refused by :func:`save_model`). Stored ``symmetric`` (one triangle, mirrored by the reader, as
+:func:`save_model` writes it) or ``general``; a ``general`` file whose off-diagonal entries all lie in one
+triangle (only ``i < j``, or only ``i > j``: upper- or lower-triangular storage) lists the coupling ``J_ij``
+of each pair once, and is mirrored too. Any other non-symmetric matrix is refused naming the file. ``.qubo``: the QUBO text format of :mod:`cimsim.encoders.qubo`
 (``f(x) = H(2x - 1)``); the decoded answer then also carries ``x``, the 0/1 assignment.
 
 :func:`save_model` writes any of the three so that :func:`load_model` reads back the same energies
@@ -98,11 +101,11 @@ def save_model(path: str | Path, model: IsingModel, *, fmt: str | None = None) -
     return p
 
 
-def _check_mtx_size(p: Path) -> None:
+def _check_mtx_size(p: Path) -> str:
     """Validate a MatrixMarket file line by line before scipy reads it, and refuse a declared size that
     cannot fit in memory. scipy's C++ reader crashes the interpreter (SIGSEGV, scipy 1.1x) on some malformed
     bodies, e.g. a real value in an ``integer`` file or an extra value in a ``pattern`` file, so nothing
-    malformed may reach it (found by tests/test_fuzz.py)."""
+    malformed may reach it (found by tests/test_fuzz.py). Returns the header's symmetry."""
     from ._text import iter_lines
 
     lines = iter_lines(p)
@@ -151,6 +154,33 @@ def _check_mtx_size(p: Path) -> None:
         raise CimsimError(f"{p}: no size line")
     if fmt == "coordinate" and count != entries:
         raise CimsimError(f"{p}: the size line declares {entries} entries but the file has {count}")
+    return symmetry
+
+
+def _mtx_couplings(p: Path, J: "np.ndarray | sp.spmatrix", symmetry: str) -> "np.ndarray | sp.csr_matrix":
+    """J of a MatrixMarket file: a ``general`` matrix with off-diagonal entries in one triangle only lists
+    each pair's coupling once and is mirrored into the symmetric J; any other asymmetric matrix is refused."""
+    if sp.issparse(J):
+        J = sp.csr_matrix(J, dtype=np.float64)
+        upper, lower, diag = sp.triu(J, k=1), sp.tril(J, k=-1), sp.diags(J.diagonal())
+        one_triangle = upper.count_nonzero() == 0 or lower.count_nonzero() == 0
+    else:
+        J = np.asarray(J, dtype=np.float64)
+        upper, lower, diag = np.triu(J, 1), np.tril(J, -1), np.diag(np.diag(J))
+        one_triangle = not np.any(upper) or not np.any(lower)
+    if J.shape[0] != J.shape[1]:
+        raise CimsimError(f"{p}: the coupling matrix must be square, got {J.shape[0]} x {J.shape[1]}")
+    if symmetry == "general" and one_triangle:
+        T = upper + lower
+        return sp.csr_matrix(T + T.T + diag) if sp.issparse(J) else T + T.T + diag
+    with np.errstate(over="ignore", invalid="ignore"):
+        A = abs(J - J.T)
+        gap = float(A.max()) if A.shape[0] and (not sp.issparse(A) or A.nnz) else 0.0
+        scale = float(abs(J).max()) if J.shape[0] and (not sp.issparse(J) or J.nnz) else 0.0
+    if gap > 1e-9 * max(scale, 1.0):  # NaN entries pass on, to be refused as NaN by IsingModel.from_couplings
+        raise CimsimError(f"{p}: the coupling matrix is not symmetric (max |J_ij - J_ji| = {gap:.3g}); write it with "
+                          "'symmetric' in the header, or as 'general' listing each pair's coupling once (only i < j)")
+    return J
 
 
 def _check_npz_size(p: Path) -> None:
@@ -185,9 +215,8 @@ def load_model(path: str | Path) -> IsingModel:
         return load_qubo_model(p)
     try:
         if suffix == ".mtx":
-            _check_mtx_size(p)
-            J = scipy.io.mmread(str(p))
-            return IsingModel.from_couplings(sp.csr_matrix(J) if sp.issparse(J) else np.asarray(J))
+            symmetry = _check_mtx_size(p)
+            return IsingModel.from_couplings(_mtx_couplings(p, scipy.io.mmread(str(p)), symmetry))
         if suffix != ".npz":
             raise CimsimError(f"{p}: expected a .npz, .mtx or .qubo file")
         _check_npz_size(p)

@@ -21,8 +21,13 @@ a header ``p qubo TOPOLOGY MAXNODES NNODES NCOUPLERS``, then NNODES ``i i q`` di
 ``i j q`` lines (0-based; the counts are checked); a comment ``c offset = K`` (which cimsim writes, as the
 format has no constant) sets the offset. :func:`write_qubo` writes either format.
 
-With ``s = 2x - 1`` the QUBO maps exactly to an Ising model (:func:`cimsim.model.qubo_to_ising`), so for every
-``x``, ``f(x) == H(2x - 1)``: ``cimsim solve ising model.qubo`` minimises ``f`` and reports ``x``.
+With ``s = 2x - 1`` the QUBO maps exactly to an Ising model (:func:`cimsim.qubo.qubo_to_ising`), so for every
+``x``, ``f(x) == H(2x - 1)``: ``cimsim solve qubo model.qubo`` (or ``cimsim solve ising model.qubo``) minimises
+``f`` and reports ``x``.
+
+The problem ``qubo`` (:func:`encode_qubo`) also takes a QUBO in memory: ``cimsim.solve("qubo", Q)`` or
+``cimsim.solve(Q)`` with ``Q`` a ``{(u, v): q}`` dictionary (dimod's form; any hashable labels, kept in the
+answer) or a square matrix.
 Couplings are assembled sparse (CSR) and stored dense only when :meth:`IsingModel.from_couplings` decides so
 (small or densely filled models).
 """
@@ -38,9 +43,10 @@ from ..errors import CimsimError
 from ..memory import check_fits
 from ..model import IsingModel
 from ..qubo import ising_to_qubo, qubo_to_ising
-from . import read_text
+from . import Encoded, Solution, read_text
 
-__all__ = ["QuboData", "read_qubo", "parse_qubo", "load_qubo_model", "write_qubo", "qubo_entries", "QUBO_FORMATS"]
+__all__ = ["QuboData", "read_qubo", "parse_qubo", "load_qubo_model", "write_qubo", "qubo_entries", "QUBO_FORMATS",
+           "encode_qubo", "from_file", "from_data"]
 
 QUBO_FORMATS = ("cimsim", "qbsolv")
 
@@ -213,3 +219,49 @@ def write_qubo(path: str | Path, model: IsingModel, *, fmt: str = "cimsim", comm
     p = Path(path)
     write_text_atomic(p, "\n".join(out) + "\n")
     return p
+
+
+def encode_qubo(Q: object, offset: float = 0.0, *, storage: str = "auto") -> Encoded:
+    """The problem ``qubo``: minimise ``f(x) = sum q x_u x_v + offset`` over x in {0, 1}.
+
+    ``Q`` is a ``{(u, v): q}`` dictionary (dimod / neal / qbsolv form: ``(u, u)`` linear, ``(u, v)`` and
+    ``(v, u)`` both add; labels any hashable, numbered in order of first appearance), a square matrix
+    (``x^T Q x``, any triangle) or a :class:`QuboData`. The objective is ``f(x)``; the answer holds ``x``
+    (0/1 per variable, in the model's order) and, when the variables have labels, ``sample``:
+    ``{label: 0 or 1}``.
+    """
+    if isinstance(Q, QuboData):
+        model = Q.model(storage)
+    else:
+        model = qubo_to_ising(Q, None, offset, storage=storage)
+    labels = model.labels
+
+    def decode(spins: np.ndarray) -> Solution:
+        x = [int(v > 0) for v in np.asarray(spins)]
+        ans: dict = {"x": x}
+        if labels is not None:
+            ans["sample"] = dict(zip(labels, x))
+        return Solution(model.energy(spins), True, ans)
+
+    info = model.to_dict()
+    if labels is not None:
+        info["labels"] = [str(v) for v in labels]
+    return Encoded("qubo", model, decode, "min", "f(x)", info)
+
+
+def from_file(path: str | Path, **options) -> Encoded:
+    """The problem ``qubo`` from a ``.qubo`` file (cimsim or qbsolv format); option ``storage``."""
+    unknown = set(options) - {"storage"}
+    if unknown:
+        raise CimsimError(f"qubo: unknown option{'s' if len(unknown) > 1 else ''} {', '.join(sorted(unknown))} (known: storage)")
+    return encode_qubo(read_qubo(path), **options)
+
+
+def from_data(data: object, **options) -> Encoded:
+    """The problem ``qubo`` from data in memory: a ``{(u, v): q}`` dictionary or a square matrix
+    (options ``offset``, ``storage``)."""
+    unknown = set(options) - {"offset", "storage"}
+    if unknown:
+        raise CimsimError(f"qubo: unknown option{'s' if len(unknown) > 1 else ''} {', '.join(sorted(unknown))} "
+                          "(known: offset, storage)")
+    return encode_qubo(data, **options)
