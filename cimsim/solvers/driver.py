@@ -1,0 +1,350 @@
+"""The driver that runs any solver: :func:`solve`, in named steps.
+
+1. :func:`resolve_solver` -- ``"auto"`` to a name, the name to its module;
+2. :func:`validate_run` -- replicas, steps, time limit, seed and backend (:func:`check_backend`);
+3. :func:`presolve_model` -- the exact reduction of :mod:`cimsim.presolve`, when on;
+4. :class:`BudgetFit` -- probe batches and batch lengths fitted to a time limit;
+5. :func:`run_batches` -- the batch loop: run, check, polish, score, keep the best;
+6. :func:`assemble_result` -- expand presolved answers and build the :class:`~cimsim.result.Result`.
+
+When presolve eliminates every spin the solver never runs: :func:`check_params` validates its parameters
+against the real model and :func:`presolved_only` reports the expanded ground state.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, Callable
+
+import numpy as np
+
+from ..errors import CimsimError, positive_float, positive_int
+from ..model import IsingModel
+from ..params import validate
+from ..presolve import Reduction, reduce_model
+from ..result import Result
+from . import auto_solver, check_backend, get_solver
+from .polish import polish
+
+__all__ = ["solve", "resolve_solver", "validate_run", "presolve_model", "check_params", "presolved_only",
+           "BudgetFit", "run_batches", "assemble_result", "RunPlan", "Outcome", "BatchHook"]
+
+#: called with every batch's scored spins, (R, N) int8 in the original model's variable order
+BatchHook = Callable[[np.ndarray], None]
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """The validated run: replicas ``R`` and steps ``T`` per batch, whether ``steps`` was given, the time
+    limit, the resolved backend and the seed."""
+
+    R: int
+    T: int
+    steps_given: bool
+    time_limit: float | None
+    backend: str
+    seed: int | None
+
+
+@dataclass
+class Outcome:
+    """What the batch loop found: the best spins of the model it ran on, every energy, per-batch steps,
+    the last batch's settings and diagnostics, and timings."""
+
+    best_s: np.ndarray
+    best_e: float
+    energies: list[np.ndarray]
+    batch_steps: list[int]
+    settings: dict
+    extra: dict
+    elapsed: float
+    time_to_best: float
+    replicas: int
+    fitted: bool
+
+
+def resolve_solver(model: IsingModel, solver: str) -> tuple[str, ModuleType]:
+    """The solver's name (``"auto"`` replaced by :func:`auto_solver`'s choice) and its module."""
+    name = auto_solver(model) if solver == "auto" else solver
+    return name, get_solver(name)
+
+
+def check_seed(seed: Any) -> int | None:
+    """``seed`` as an int, or ``None``; anything but a non-negative integer is a one-line error."""
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise CimsimError(f"seed must be a non-negative integer, got {seed!r}")
+    return int(seed)
+
+
+def validate_run(module: ModuleType, name: str, model: IsingModel, replicas: int | None, steps: int | None,
+                 time_limit: float | None, backend: str, seed: Any) -> RunPlan:
+    """Replicas and steps (the solver's defaults for ``model`` when omitted), time limit, backend, seed."""
+    dflt = module.defaults(model)
+    R = positive_int(replicas if replicas is not None else dflt["replicas"], "replicas")
+    T = positive_int(steps if steps is not None else dflt["steps"], "steps")
+    limit = positive_float(time_limit, "time limit") if time_limit is not None else None
+    backend_name = check_backend(name, backend)
+    return RunPlan(R, T, steps is not None, limit, backend_name, check_seed(seed))
+
+
+def presolve_model(model: IsingModel, module: ModuleType, presolve: bool | None, params: dict) -> Reduction | None:
+    """The exact reduction to solve instead of ``model``, or ``None`` (off, nothing removed, or an explicit
+    ``initial`` state, which names the original spins). Default: the solver's ``PRESOLVE`` attribute."""
+    if presolve is None:
+        presolve = bool(getattr(module, "PRESOLVE", False))
+    if not presolve or "initial" in params:
+        return None
+    reduction = reduce_model(model)
+    return reduction if reduction.removed > 0 else None
+
+
+def check_params(module: ModuleType, name: str, model: IsingModel, backend: str, params: dict) -> None:
+    """Validate ``params`` against the real ``model`` without using the answer: a one-replica, one-step
+    run whose output is dropped (the solver's own checks, instance-dependent ones included). A
+    deterministic solver's single step is its whole solve, so only its declared parameters are checked."""
+    if getattr(module, "DETERMINISTIC", False):
+        validate(getattr(module, "PARAMS", ()), params, name)
+        return
+    module.run(model, replicas=1, steps=1, rng=np.random.default_rng(0), backend=backend, **params)
+
+
+def presolved_only(model: IsingModel, name: str, reduction: Reduction, plan: RunPlan,
+                   on_batch: BatchHook | None = None) -> Result:
+    """The result when presolve eliminated every spin (forests, rings): an exact ground state, reported
+    for each of the ``plan.R`` replicas of one batch (every replica would have found it)."""
+    t0 = time.perf_counter()
+    spins = reduction.expand(np.zeros((1, 0), dtype=np.int8))[0]
+    e = float(model.energy(spins))
+    if on_batch is not None:
+        on_batch(np.tile(spins, (plan.R, 1)))
+    return Result(solver=name, spins=spins, energy=e, energies=np.full(plan.R, e), time_s=time.perf_counter() - t0,
+                  steps=0, replicas=plan.R, batches=1, seed=plan.seed,
+                  settings={"presolve": {"removed": reduction.removed, "reduced_n": 0}, "exact": True,
+                            "polish": False, "backend": plan.backend, "time_limit": plan.time_limit,
+                            "steps_fitted_to_budget": False},
+                  extra={"time_to_best_s": 0.0, "batch_steps": [0]})
+
+
+class BudgetFit:
+    """Batch lengths under a time limit.
+
+    With a time limit and no explicit step count, short probe batches measure the cost: the first (which
+    may include compilation) is ignored, the second (``T_probe`` steps) and third (``3 T_probe`` steps)
+    give a per-batch overhead and a cost per step; then each batch gets as many steps (up to the default
+    ``T``) as the remaining time allows. A solver with ``BUDGET_BATCHES = k`` lets batches grow past the
+    default so that about ``k`` of them fill the budget. Probe batches are real runs.
+    """
+
+    def __init__(self, module: ModuleType, plan: RunPlan) -> None:
+        self.T = plan.T
+        self.deterministic = bool(getattr(module, "DETERMINISTIC", False))
+        self.fit = plan.time_limit is not None and not plan.steps_given and plan.T >= 20 and not self.deterministic
+        self.T_probe = max(10, plan.T // 60)
+        self.T_run = self.T_probe if self.fit else plan.T
+        self.budget_batches = int(getattr(module, "BUDGET_BATCHES", 0) or 0)
+        self.probes: list[tuple[int, float]] = []
+        self.T_cap: int | None = None
+        self.fit_budget = 0.0
+        self.overhead = 0.0
+        self.per_step = 0.0
+
+    def replicas(self, module: ModuleType, model: IsingModel, plan: RunPlan, replicas_given: bool) -> int:
+        """Replicas per batch: the solver's ``budget_replicas(model)`` for a fitted run without an explicit
+        count, else ``plan.R``."""
+        if self.fit and not replicas_given and hasattr(module, "budget_replicas"):
+            return positive_int(module.budget_replicas(model), "replicas")
+        return plan.R
+
+    def next_steps(self, batch_s: float, remaining: float) -> int | None:
+        """After a batch of ``self.T_run`` steps that took ``batch_s`` seconds, with ``remaining`` seconds of
+        the budget left: the next batch's steps, or ``None`` when no batch fits."""
+        if not self.fit:
+            return self.T_run
+        if len(self.probes) < 3:
+            self.probes.append((self.T_run, batch_s))
+        if len(self.probes) == 1:
+            return self.T_run  # second probe: same size, compiled
+        if len(self.probes) == 2:
+            if 4 * self.probes[1][1] < remaining:
+                self.T_run = min(self.T, 3 * self.T_probe)
+                return self.T_run  # third probe: three times longer, separates overhead from per-step cost
+            self.per_step = self.probes[1][1] / self.T_probe  # no time for the third probe: assume no overhead
+            self.overhead = 0.0
+        elif len(self.probes) == 3 and self.per_step == 0.0:
+            (n2, t2), (n3, t3) = self.probes[1], self.probes[2]
+            self.per_step = (t3 - t2) / (n3 - n2) if n3 > n2 and t3 > t2 else t3 / n3
+            self.overhead = max(0.0, t2 - self.per_step * n2)
+        elif self.T_run >= 4 * self.T_probe:
+            self._refine(batch_s)
+        return self._fitted(remaining)
+
+    def _refine(self, batch_s: float) -> None:
+        """A fitted batch: the short probes are overhead-bound, so refine the cost per step from it. Its
+        whole time counts as per-step cost (subtracting a noisy overhead estimate could make the cost tiny
+        and the next batch absurdly long); the error errs on the short side."""
+        self.per_step = batch_s / self.T_run
+        if self.budget_batches:
+            self.T_cap = max(self.T, int((self.fit_budget - self.overhead) / self.per_step) // self.budget_batches)
+
+    def _fitted(self, remaining: float) -> int | None:
+        affordable = int((0.9 * remaining - self.overhead) / self.per_step)
+        if affordable < self.T_probe:
+            return None  # not enough time left for even a probe-sized batch
+        if self.budget_batches and self.T_cap is None:
+            # annealers keep improving with longer runs: batches may grow so the budget holds about k of them
+            self.fit_budget = 0.9 * remaining
+            self.T_cap = max(self.T, affordable // self.budget_batches)
+        # Grow at most 4x per batch beyond the default: the probes are short and noisy, and a cost estimate
+        # that is off shows up in the next measured batch before it can overrun the budget.
+        self.T_run = min(self.T_cap or self.T, affordable, max(self.T, 4 * self.T_run))
+        return self.T_run
+
+
+def _check_spins(spins: np.ndarray, n: int, name: str) -> np.ndarray:
+    S = np.asarray(spins)
+    if S.ndim != 2 or S.shape[1] != n:
+        raise RuntimeError(f"solver {name} returned spins of shape {S.shape}, expected (R, {n})")
+    return np.where(S >= 0, 1, -1).astype(np.int8)
+
+
+def run_batches(module: ModuleType, name: str, model: IsingModel, plan: RunPlan, budget: BudgetFit, R: int,
+                rng: np.random.Generator, polish_result: bool, params: dict,
+                on_spins: Callable[[np.ndarray], None] | None = None) -> Outcome:
+    """Run batches until one suffices (no time limit, a deterministic solver, a proven optimum) or the
+    time limit is used; every batch's spins are checked, optionally polished and scored on ``model``."""
+    t0 = time.perf_counter()
+    energies: list[np.ndarray] = []
+    batch_steps: list[int] = []
+    best_e, best_s, time_to_best = np.inf, None, 0.0
+    settings: dict = {}
+    extra: dict = {}
+    while True:
+        tb = time.perf_counter()
+        batch = module.run(model, replicas=R, steps=budget.T_run, rng=rng, backend=plan.backend, **params)
+        S = _check_spins(batch.spins, model.n, name)
+        if polish_result:
+            S = polish(model, S)
+        E = model.energies(S)
+        now = time.perf_counter()
+        if on_spins is not None:
+            on_spins(S)
+        settings, extra = batch.settings, batch.extra
+        batch_steps.append(int(batch.steps))
+        k = int(np.argmin(E))
+        if E[k] < best_e:
+            best_e, best_s, time_to_best = float(E[k]), S[k].copy(), now - t0
+        energies.append(E)
+        limit = plan.time_limit
+        if limit is None or budget.deterministic or now - t0 >= limit or batch.extra.get("proven_optimal"):
+            break
+        if budget.next_steps(now - tb, limit - (now - t0)) is None:
+            break
+    assert best_s is not None
+    return Outcome(best_s, best_e, energies, batch_steps, settings, extra, time.perf_counter() - t0, time_to_best,
+                   R, budget.fit)
+
+
+def assemble_result(model: IsingModel, name: str, plan: RunPlan, out: Outcome, reduction: Reduction | None,
+                    polish_result: bool) -> Result:
+    """The :class:`Result` of ``out`` on the original ``model``: presolved answers expanded, the driver's
+    settings added, a solver's lower bound checked (``proven_optimal``), the energy recomputed."""
+    best_s = out.best_s
+    settings = dict(out.settings)
+    if reduction is not None:
+        best_s = reduction.expand(best_s)
+        settings["presolve"] = {"removed": reduction.removed, "reduced_n": reduction.kept}
+    settings.update(polish=polish_result, backend=plan.backend, time_limit=plan.time_limit,
+                    steps_fitted_to_budget=out.fitted)
+    extra = dict(out.extra)
+    if "lower_bound" in extra:  # a solver that bounds the ground energy (matching): is the answer proven?
+        lb = float(extra["lower_bound"])
+        extra["proven_optimal"] = bool(out.best_e <= lb + 1e-9 * max(1.0, abs(lb)))
+    extra["time_to_best_s"] = out.time_to_best
+    extra["batch_steps"] = out.batch_steps
+    return Result(solver=name, spins=best_s, energy=float(model.energy(best_s)), energies=np.concatenate(out.energies),
+                  time_s=out.elapsed, steps=max(out.batch_steps), replicas=out.replicas, batches=len(out.batch_steps),
+                  seed=plan.seed, settings=settings, extra=extra)
+
+
+def _expanding(on_batch: BatchHook | None, reduction: Reduction | None) -> BatchHook | None:
+    """``on_batch`` fed with the batches of the reduced model expanded to the original spins."""
+    if on_batch is None or reduction is None:
+        return on_batch
+    return lambda S: on_batch(reduction.expand(S))
+
+
+def solve(
+    model: IsingModel,
+    solver: str = "cim",
+    *,
+    replicas: int | None = None,
+    steps: int | None = None,
+    seed: int | None = None,
+    rng: np.random.Generator | None = None,
+    time_limit: float | None = None,
+    polish_result: bool = True,
+    backend: str = "cpu",
+    presolve: bool | None = None,
+    on_batch: BatchHook | None = None,
+    **params: Any,
+) -> Result:
+    """Run ``solver`` on ``model`` and return the best spins found.
+
+    Parameters
+    ----------
+    model : IsingModel
+    solver : str
+        A key of :data:`cimsim.solvers.SOLVERS`, or ``"auto"`` for :func:`~cimsim.solvers.auto_solver`'s
+        choice (``Result.solver`` names it).
+    replicas, steps : int, optional
+        Replicas per batch and steps per replica; the solver's defaults for this model if omitted.
+    seed : int, optional
+        Seed for ``numpy.random.default_rng`` (ignored when ``rng`` is given); a non-negative integer.
+    rng : numpy.random.Generator, optional
+    time_limit : float, optional
+        Seconds. Fresh batches are run until this much wall time is used (at least one batch). When
+        ``steps`` is not given, batch lengths are fitted to the budget (:class:`BudgetFit`): two short
+        probe batches measure the cost per step, then each batch runs as many steps (up to the default)
+        as the remaining time allows, so a call overruns its budget by at most about one probe batch. A
+        solver module that sets ``BUDGET_BATCHES = k`` (annealers, whose answers keep improving with
+        longer runs) lets batches grow past the default length so that about ``k`` of them fill the
+        budget, and one that defines ``budget_replicas(model)`` picks the replica count of budgeted runs.
+        With an explicit ``steps`` every batch runs exactly that many steps and the last one may overrun.
+    polish_result : bool
+        Pass every replica through 1-flip local search before scoring (default True).
+    backend : {"cpu", "gpu", "auto"}
+        Resolved by :func:`~cimsim.solvers.check_backend`: a CPU-only solver refuses ``gpu``.
+    presolve : bool, optional
+        Solve the exactly reduced model of :func:`cimsim.presolve.reduce_model` (spins of degree 0, 1 and
+        field-free degree 2 eliminated; sparse models only) and expand the answers back. Default: the
+        solver's ``PRESOLVE`` attribute (on for ``sa`` and ``tabu``; off for the dynamics, whose
+        trajectories users study on the model as given). Ignored when an ``initial`` state is passed.
+        When every spin is eliminated the solver does not run; its parameters are still validated
+        against ``model`` (:func:`check_params`).
+    on_batch : callable, optional
+        Called with every batch's scored spins, (R, N) int8 in ``model``'s variable order (presolved
+        batches expanded), e.g. to keep every read (:class:`cimsim.ocean.CIMSampler`).
+    **params
+        Solver-specific parameters (see each solver module).
+
+    Returns
+    -------
+    Result
+        ``energy`` is recomputed from ``spins`` with :meth:`IsingModel.energy`.
+    """
+    name, module = resolve_solver(model, solver)
+    reduction = presolve_model(model, module, presolve, params)
+    work = reduction.model if reduction is not None and reduction.model is not None else model
+    plan = validate_run(module, name, work, replicas, steps, time_limit, backend, seed)
+    if reduction is not None and reduction.model is None:  # everything eliminated: the expansion is a ground state
+        check_params(module, name, model, plan.backend, params)
+        return presolved_only(model, name, reduction, plan, on_batch)
+    if rng is None:
+        rng = np.random.default_rng(plan.seed)
+    budget = BudgetFit(module, plan)
+    R = budget.replicas(module, work, plan, replicas is not None)
+    out = run_batches(module, name, work, plan, budget, R, rng, polish_result, params, _expanding(on_batch, reduction))
+    return assemble_result(model, name, plan, out, reduction, polish_result)
