@@ -10,16 +10,23 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
-from cimsim.encoders.maxcut import from_file
-from cimsim.instances import sk_model
-from cimsim.solvers import solve
+if __package__ in (None, ""):  # run as a script: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.data import add_data_option, data_file  # noqa: E402
+from cimsim import CimsimError  # noqa: E402
+from cimsim.encoders.maxcut import from_file  # noqa: E402
+from cimsim.instances import sk_model  # noqa: E402
+from cimsim.solvers import solve  # noqa: E402
 
 
-def main() -> None:
+def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("kind", choices=["gset", "sk"])
     ap.add_argument("name")
@@ -29,10 +36,15 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=48.0)
     ap.add_argument("--seed0", type=int, default=0)
     ap.add_argument("--params", default="{}", help="JSON dict of solver parameters")
+    add_data_option(ap)
     args = ap.parse_args()
     params = json.loads(args.params)
     if args.kind == "gset":
-        enc = from_file(f"/work/shared/data/gset/{args.name}.txt")
+        try:
+            enc = from_file(data_file("gset", f"{args.name}.txt", root=args.data))
+        except CimsimError as exc:
+            print(f"ahc_cac_bench: {exc}", file=sys.stderr)
+            return 2
         model, W = enc.model, enc.info["total_weight"]
         score = lambda e: (W - e) / 2.0  # noqa: E731  cut value
     else:
@@ -55,7 +67,8 @@ def main() -> None:
           f"mean={vals.mean():.6g} hits={len(hits)}/{len(rows)} "
           f"median_wall={np.median([r[1] for r in rows]):.1f}s "
           f"time_to_best_of_hits={[round(r[2], 1) for r in hits]}", flush=True)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import BUDGET_SLACK  # noqa: E402
+from bench.rows import BUDGET_SLACK  # noqa: E402
 from bench.instances import load_instance  # noqa: E402
 from bench.peers import PEERS  # noqa: E402
 from cimsim.solvers import auto_solver  # noqa: E402

@@ -37,7 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-GSET = Path("/work/shared/data/gset")
+from bench.data import add_data_option, data_root, missing_root_message  # noqa: E402
+
 SOLVERS = ("cim", "sb", "cac")
 
 
@@ -88,19 +89,20 @@ def product_rate(dev, model, R: int, repeats: int = 20) -> float:
     return R * model.n * repeats / timed(many)
 
 
-def instances(standin: bool) -> list[tuple[str, Any]]:
+def instances(standin: bool, gset: Path) -> list[tuple[str, Any]]:
+    """(label, model builder) pairs; Gset graphs come from ``gset`` (the data root's gset/)."""
     from cimsim.encoders.maxcut import encode_maxcut, read_gset
     from cimsim.instances import sk_model
 
     if standin:
-        n, edges = read_gset(GSET / "G1.txt") if (GSET / "G1.txt").exists() else (0, None)
+        n, edges = read_gset(gset / "G1.txt") if (gset / "G1.txt").exists() else (0, None)
         out = [("SK N=64", lambda: sk_model(64, seed=0))]
         if edges is not None:
             out.append(("G1 (sparse)", lambda: encode_maxcut(n, edges, storage="sparse").model))
         return out
     out: list[tuple[str, Any]] = [(f"SK N={n}", (lambda n=n: sk_model(n, seed=0))) for n in (2000, 8000)]
     for g in ("G22", "G81"):
-        path = GSET / f"{g}.txt"
+        path = gset / f"{g}.txt"
 
         def load(path: Path = path) -> Any:
             n, edges = read_gset(path)
@@ -117,7 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--steps", type=int, default=500)
     ap.add_argument("--json", type=Path, default=None, help="also write the rows to this JSON file")
     ap.add_argument("--standin", action="store_true", help="NumPy stand-in on tiny instances (smoke test)")
+    add_data_option(ap)
     args = ap.parse_args(argv)
+    gset = data_root(args.data) / "gset"
     solvers = [s.strip() for s in args.solvers.split(",") if s.strip()]
     bad = [s for s in solvers if s not in SOLVERS]
     if bad:
@@ -137,8 +141,10 @@ def main(argv: list[str] | None = None) -> int:
             return _fail(f"no GPU to benchmark: {reason}")
         dev = gpu.gpu_device()
         R, T, gemm_n = args.replicas, args.steps, 4096
-        if not GSET.exists():
-            return _fail(f"Gset directory {GSET} not found")
+        if not gset.parent.is_dir():
+            return _fail(missing_root_message(gset.parent))
+        if not gset.is_dir():
+            return _fail(f"Gset directory {gset} not found (data root set by CIMSIM_DATA or --data)")
     if dev.kernels == "cuda" and not args.standin:
         # numbers from kernels that disagree with their references would be meaningless
         from cimsim.gpu.selfcheck import TOLERANCE, run_all
@@ -154,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"device {dev.name}: float32 GEMM {peak / 1e12:.2f} TFLOP/s ({gemm_n}^3)")
     print(f"{'instance':<16} {'solver':<5} {'R':>4} {'steps':>6} {'sus':>10} {'product_sus':>12} "
           f"{'ratio_prod':>10} {'GFLOP/s':>9} {'ratio_peak':>10}")
-    for label, build in instances(args.standin):
+    for label, build in instances(args.standin, gset):
         model = build()
         nnz = int(model.J.nnz) if model.is_sparse else model.n * model.n
         bound = product_rate(dev, model, R)

@@ -17,10 +17,9 @@ import numpy as np
 from cimsim import CimsimError, IsingModel
 from cimsim.instances import PARISI_ENERGY, sk_model
 
-__all__ = ["Instance", "load_instance", "SUITES", "DATA", "all_instance_names"]
+from .data import data_root, missing_root_message
 
-#: Shared data (override with CIMSIM_BENCH_DATA).
-DATA = Path(os.environ.get("CIMSIM_BENCH_DATA", "/work/shared/data"))
+__all__ = ["Instance", "load_instance", "SUITES", "all_instance_names", "needs_data", "gset_best_known"]
 
 #: Gset graphs in best_known.csv order.
 GSET = ["G1", "G2", "G6", "G11", "G14", "G18", "G22", "G27", "G32", "G35", "G39", "G43", "G48", "G55",
@@ -90,8 +89,14 @@ class Instance:
         return float(value / self.best_known)
 
 
-def _gset_best() -> dict[str, float]:
-    path = DATA / "gset" / "best_known.csv"
+def needs_data(name: str) -> bool:
+    """Whether instance ``name`` is read from the data root (Gset and SATLIB; SK<N> is generated)."""
+    return not (name.upper().startswith("SK") and name[2:].isdigit())
+
+
+def gset_best_known(data: str | os.PathLike | None = None) -> dict[str, float]:
+    """Gset name -> best known cut, from ``<data root>/gset/best_known.csv`` ({} when it is absent)."""
+    path = data_root(data) / "gset" / "best_known.csv"
     out: dict[str, float] = {}
     if path.exists():
         with open(path, newline="", encoding="utf-8") as fh:
@@ -125,8 +130,10 @@ def _truncated_gset(path: Path, why: str):
                  "cut is of the whole graph, so no ratio")
 
 
-def load_instance(name: str) -> Instance:
-    """Load instance ``name`` (G<k>, SK<N>, or a SATLIB file stem); never raises for missing data."""
+def load_instance(name: str, data: str | os.PathLike | None = None) -> Instance:
+    """Load instance ``name`` (G<k>, SK<N>, or a SATLIB file stem) from the data root ``data`` (see
+    :func:`bench.data.data_root`); never raises for missing data (the instance's ``status`` says why)."""
+    root = data_root(data)
     if name.upper().startswith("SK") and name[2:].isdigit():
         n = int(name[2:])
         model = sk_model(n, SK_SEED)
@@ -134,8 +141,11 @@ def load_instance(name: str) -> Instance:
             name, "sk", model, lambda s, m=model: float(m.energy(s)) / m.n, "min", PARISI_ENERGY, False,
             "Parisi e0 = -0.76317 (N -> inf; finite N lies above it)", info={"n": n, "seed": SK_SEED},
         )
-    if name.upper().startswith("G") and name[1:].isdigit():
-        path = DATA / "gset" / f"{name}.txt"
+    gset = name.upper().startswith("G") and name[1:].isdigit()
+    if not root.is_dir():
+        return _missing(name, "gset" if gset else "sat", "max", missing_root_message(root))
+    if gset:
+        path = root / "gset" / f"{name}.txt"
         if not path.exists():
             return _missing(name, "gset", "max", f"missing file {path}")
         from cimsim.encoders.maxcut import from_file
@@ -143,7 +153,7 @@ def load_instance(name: str) -> Instance:
         note = ""
         try:
             enc = from_file(path)
-            best = _gset_best().get(name)
+            best = gset_best_known(root).get(name)
         except CimsimError as exc:
             enc, note = _truncated_gset(path, str(exc))
             if enc is None:
@@ -154,7 +164,7 @@ def load_instance(name: str) -> Instance:
             best is not None, "best_known.csv" if best is not None else "", info=dict(enc.info),
             energy_target=None if best is None else enc.info["total_weight"] - 2.0 * best, note=note,
         )
-    path = DATA / "satlib" / f"{name}.cnf"
+    path = root / "satlib" / f"{name}.cnf"
     if not path.exists():
         return _missing(name, "sat", "max", f"unknown instance (no {path})")
     try:

@@ -2,7 +2,7 @@
 
     python bench/run.py --suite quick|full|peers [--budgets 1,10] [--out bench/results]
                         [--instances G1,G43,...] [--solvers cim,sa,...] [--peers neal,openjij,...|none]
-                        [--repeats K] [--tag NAME] [--workers N | --scheduler ADDRESS]
+                        [--repeats K] [--tag NAME] [--workers N | --scheduler ADDRESS] [--data DIR]
 
 Installs nothing: peers come from ``bench/requirements-peers.txt`` (see bench/README.md); a peer that
 does not import gets rows saying so. Every budgeted call (instance x solver x budget x seed) is one
@@ -19,6 +19,7 @@ import os
 import platform
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -27,9 +28,12 @@ from cimsim import CimsimError  # noqa: E402
 
 from cimsim.sweep import check_scheduler_address  # noqa: E402
 
-from bench.harness import (  # noqa: E402
-    CIMSIM_SOLVERS, machine_line, read_csv, recompare, run_bench_sweep, write_csv, write_markdown)
-from bench.instances import SUITES, all_instance_names, load_instance  # noqa: E402
+from bench.calls import CIMSIM_SOLVERS, machine_line  # noqa: E402
+from bench.data import add_data_option, data_root, missing_root_message  # noqa: E402
+from bench.instances import SUITES, all_instance_names, load_instance, needs_data  # noqa: E402
+from bench.report import read_csv, write_csv, write_markdown  # noqa: E402
+from bench.rows import recompare  # noqa: E402
+from bench.runner import run_bench_sweep  # noqa: E402
 from bench.peers import PEERS  # noqa: E402
 
 DEFAULT_BUDGETS = {"quick": "1", "peers": "10", "full": "1,10"}
@@ -97,8 +101,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "cluster of N single-threaded processes)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="run the calls on a running dask scheduler, e.g. tcp://10.0.0.5:8786 (workers need this "
-                        "repository on their PYTHONPATH and the data under CIMSIM_BENCH_DATA)")
+                        "repository on their PYTHONPATH; a local cluster is given the data root in CIMSIM_DATA)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or per-row lines")
+    add_data_option(p)
     return p.parse_args(argv)
 
 
@@ -115,63 +120,57 @@ def _render(path: Path) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    if args.render:
-        return _render(Path(args.render))
+def _instance_names(args: argparse.Namespace) -> list[str]:
+    if args.instances is None:
+        return SUITES[args.suite]
+    names = [t.strip() for t in args.instances.split(",") if t.strip()]
+    unknown = [t for t in names if t not in all_instance_names() and not (t.startswith("SK") and t[2:].isdigit())]
+    if unknown:
+        raise CimsimError(f"unknown instance {', '.join(unknown)}; choose from {', '.join(all_instance_names())} or SK<N>")
+    return names
+
+
+def _threads(text: str) -> int | None:
+    if text == "all":
+        return None
     try:
-        budgets = _budgets(args.budgets or DEFAULT_BUDGETS[args.suite])
-        if args.instances is not None:
-            names = [t.strip() for t in args.instances.split(",") if t.strip()]
-            unknown = [t for t in names if t not in all_instance_names() and not (t.startswith("SK") and t[2:].isdigit())]
-            if unknown:
-                raise CimsimError(f"unknown instance {', '.join(unknown)}; choose from {', '.join(all_instance_names())} or SK<N>")
-        else:
-            names = SUITES[args.suite]
-        solvers = _names(args.solvers, list(CIMSIM_SOLVERS), "solver") or (list(CIMSIM_SOLVERS) if args.solvers is None else [])
-        peers = _peer_keys(args.peers)
-        repeats = args.repeats if args.repeats is not None else DEFAULT_REPEATS[args.suite]
-        if args.threads == "all":
-            threads = None
-        else:
-            try:
-                threads = int(args.threads)
-            except ValueError:
-                raise CimsimError(f"--threads must be a positive integer or 'all', got {args.threads!r}") from None
-            if threads < 1:
-                raise CimsimError(f"--threads must be a positive integer or 'all', got {args.threads!r}")
-        if repeats < 1:
-            raise CimsimError(f"--repeats must be a positive integer, got {repeats}")
-        if args.workers < 1:
-            raise CimsimError(f"--workers must be a positive integer, got {args.workers}")
-        scheduler = None if args.scheduler is None else check_scheduler_address(args.scheduler)
-        out = Path(args.out)
-        if out.exists() and not out.is_dir():
-            raise CimsimError(f"--out {out}: exists and is not a directory")
-    except CimsimError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    tag = args.tag or args.suite
-    instances = [load_instance(n) for n in names]
-    started = _dt.datetime.now(_dt.timezone.utc)
-    log = (lambda msg: None) if args.quiet else None
-    try:
-        run = run_bench_sweep(instances, solvers=solvers, peers=peers, budgets=budgets, repeats=repeats,
-                              threads=threads, log=log, out_dir=out, scheduler=scheduler,
-                              workers=None if scheduler else args.workers, progress=not args.quiet)
-    except CimsimError as exc:  # e.g. the store cannot be created, the scheduler cannot be reached
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"bench: interrupted; finished calls are stored in {out}/tasks: re-run the same command to resume",
-              file=sys.stderr)
-        return 130
-    rows = run.rows
+        threads = int(text)
+    except ValueError:
+        threads = 0
+    if threads < 1:
+        raise CimsimError(f"--threads must be a positive integer or 'all', got {text!r}")
+    return threads
+
+
+def _settings(args: argparse.Namespace) -> SimpleNamespace:
+    """The validated run settings; raises CimsimError (one line) on a bad option."""
+    names = _instance_names(args)
+    data = data_root(args.data)
+    if any(needs_data(n) for n in names) and not data.is_dir():
+        raise CimsimError(missing_root_message(data))
+    repeats = args.repeats if args.repeats is not None else DEFAULT_REPEATS[args.suite]
+    if repeats < 1:
+        raise CimsimError(f"--repeats must be a positive integer, got {repeats}")
+    if args.workers < 1:
+        raise CimsimError(f"--workers must be a positive integer, got {args.workers}")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise CimsimError(f"--out {out}: exists and is not a directory")
+    solvers = _names(args.solvers, list(CIMSIM_SOLVERS), "solver")
+    return SimpleNamespace(
+        names=names, data=data, repeats=repeats, out=out, tag=args.tag or args.suite,
+        budgets=_budgets(args.budgets or DEFAULT_BUDGETS[args.suite]),
+        solvers=list(CIMSIM_SOLVERS) if solvers is None else solvers, peers=_peer_keys(args.peers),
+        threads=_threads(args.threads),
+        scheduler=None if args.scheduler is None else check_scheduler_address(args.scheduler))
+
+
+def _header(s: SimpleNamespace, run, started: _dt.datetime, threads_text: str) -> str:
     header = (
-        f"# cimsim benchmark: {tag}\n\n"
+        f"# cimsim benchmark: {s.tag}\n\n"
         f"Started {started:%Y-%m-%d %H:%M} UTC on {platform.node() or 'this machine'} ({os.cpu_count()} cores), "
-        f"budgets {', '.join(f'{b:g} s' for b in budgets)}, {repeats} repeat(s) (seeds 0..{repeats - 1}), "
-        f"threads per solver: {args.threads}. "
+        f"budgets {', '.join(f'{b:g} s' for b in s.budgets)}, {s.repeats} repeat(s) (seeds 0..{s.repeats - 1}), "
+        f"threads per solver: {threads_text}. "
         "Objectives recomputed from returned spins with cimsim's model. Gset: cut (higher is better); "
         "SK: energy per spin (lower is better; ratio = e / Parisi e0); SAT: satisfied clauses."
     )
@@ -179,14 +178,39 @@ def main(argv: list[str] | None = None) -> int:
         mixed = " (MIXED: calls made by different code versions; use a fresh --out for one version)" \
             if len(run.code) > 1 else ""
         header += f" Calls made at commit {', '.join(run.code)}{mixed}."
-    header += "\n\n" + (run.machine or machine_line(threads))
-    write_csv(rows, out / f"{tag}.csv")
-    write_markdown(rows, out / f"{tag}.md", header=header)
-    print((out / f"{tag}.md").read_text(encoding="utf-8"))
+    return header + "\n\n" + (run.machine or machine_line(s.threads))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.render:
+        return _render(Path(args.render))
+    try:
+        s = _settings(args)
+    except CimsimError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    instances = [load_instance(n, s.data) for n in s.names]
+    started = _dt.datetime.now(_dt.timezone.utc)
+    log = (lambda msg: None) if args.quiet else None
+    try:
+        run = run_bench_sweep(instances, solvers=s.solvers, peers=s.peers, budgets=s.budgets, repeats=s.repeats,
+                              threads=s.threads, log=log, out_dir=s.out, scheduler=s.scheduler,
+                              workers=None if s.scheduler else args.workers, progress=not args.quiet, data=s.data)
+    except CimsimError as exc:  # e.g. the store cannot be created, the scheduler cannot be reached
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"bench: interrupted; finished calls are stored in {s.out}/tasks: re-run the same command to resume",
+              file=sys.stderr)
+        return 130
+    write_csv(run.rows, s.out / f"{s.tag}.csv")
+    write_markdown(run.rows, s.out / f"{s.tag}.md", header=_header(s, run, started, args.threads))
+    print((s.out / f"{s.tag}.md").read_text(encoding="utf-8"))
     oc = run.outcome
     print(f"bench: {oc.summary()}", file=sys.stderr)
     if not oc.complete:
-        print(f"bench: incomplete ({len(oc.failed)} call(s) failed, listed in {out}/summary.json); "
+        print(f"bench: incomplete ({len(oc.failed)} call(s) failed, listed in {s.out}/summary.json); "
               "re-run the same command to retry them", file=sys.stderr)
         return 1
     return 0

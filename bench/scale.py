@@ -1,6 +1,7 @@
 """Scale check: every solver on G81 (20,000 spins, CSR) and dense SK N = 8,000, in fresh processes.
 
     python bench/scale.py [--budget 5] [--solvers sa,cim,sb,cac,ahc,spectral,adiabatic] [--out bench/results/scale.md]
+                          [--data DIR]
 
 Each (instance, solver) runs in its own subprocess with a wall-clock budget, so the peak resident memory
 (``ru_maxrss``) is that call's own. Reported per call: wall time, objective (cut or e/N), peak RSS, the
@@ -18,13 +19,17 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.data import add_data_option, data_root  # noqa: E402
 
 CHILD = r"""
 import json, resource, sys, time
 sys.path.insert(0, {root!r})
 import numpy as np
 from cimsim import solve
-name, solver, budget = {name!r}, {solver!r}, {budget!r}
+name, solver, budget, data = {name!r}, {solver!r}, {budget!r}, {data!r}
 if name.startswith("SK"):
     from cimsim.instances import sk_model
     model = sk_model(int(name[2:]), 1)
@@ -32,7 +37,9 @@ if name.startswith("SK"):
     coupling_bytes = model.n * model.n * 8
 else:
     from bench.instances import load_instance
-    inst = load_instance(name)
+    inst = load_instance(name, data)
+    if inst.model is None:
+        sys.exit(inst.status)
     model, objective = inst.model, inst.objective
     coupling_bytes = model.J.data.nbytes + model.J.indices.nbytes + model.J.indptr.nbytes
 t = time.perf_counter()
@@ -57,11 +64,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--instances", default="G81,SK8000")
     ap.add_argument("--solvers", default="sa,cim,sb,cac,ahc,spectral,adiabatic")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "scale.md"))
+    add_data_option(ap)
     a = ap.parse_args(argv)
+    data = str(data_root(a.data))
     rows = []
     for name in a.instances.split(","):
         for solver in a.solvers.split(","):
-            code = CHILD.format(root=str(ROOT), name=name, solver=solver, budget=a.budget)
+            code = CHILD.format(root=str(ROOT), name=name, solver=solver, budget=a.budget, data=data)
             t = time.perf_counter()
             p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
             if p.returncode != 0:

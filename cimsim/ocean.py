@@ -128,7 +128,7 @@ class CIMSampler(_sampler_base()):  # type: ignore[misc]
     neal's keywords are understood, so ``SimulatedAnnealingSampler().sample(bqm, num_reads=..., num_sweeps=...,
     beta_range=(b0, b1), beta_schedule_type="geometric", seed=...)`` works unchanged: ``num_sweeps`` is
     ``steps``; ``beta_range`` and ``beta_schedule_type`` ("geometric" or "linear") set the ``sa`` solver's
-    ``beta_min``/``beta_max`` and ``schedule`` (the inverse temperature of the same energy dimod reports) and
+    ``beta_min``/``beta_max`` and ``beta_schedule`` (the inverse temperature of the same energy dimod reports) and
     make ``solver="auto"`` mean ``sa``.
 
     Energies in the SampleSet are computed by dimod from the BQM as given (its vartype, its offset).
@@ -242,7 +242,7 @@ def _neal_keywords(solver: str, steps: Any, params: dict) -> tuple[str, Any, dic
             kind = neal["beta_schedule_type"]
             if kind not in ("geometric", "linear"):
                 raise CimsimError(f"beta_schedule_type must be 'geometric' or 'linear', got {kind!r}")
-            params["schedule"] = kind
+            params["beta_schedule"] = kind
     return solver, steps, params
 
 

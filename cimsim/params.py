@@ -16,11 +16,17 @@ Kinds
 ``choice``
     One of ``choices`` (strings); ``aliases`` maps extra spellings to a choice.
 ``str``
-    Any string (e.g. a schedule spec, checked by the solver).
+    Any string.
+``schedule``
+    A pump schedule: a spec string such as ``linear:-0.2,1.5,relative=1``, a ``.json`` path, a dict or a
+    :class:`~cimsim.schedules.Schedule`; validated to a ``Schedule`` by
+    :func:`cimsim.schedules.parse_schedule`.
 ``any``
     Passed through unchecked (arrays such as initial states; the solver checks their shape).
 
-A parameter with ``default=None`` and ``optional=True`` may be left unset (``None``).
+A parameter given as ``None`` takes its default. A parameter whose default depends on the instance has
+``default=None`` and says how it is computed in ``auto`` (e.g. ``"3 N / sum|J_ij|"``); it validates to
+``None`` when not given and the solver fills it in (the recorded settings hold the filled-in value).
 """
 from __future__ import annotations
 
@@ -30,16 +36,19 @@ from typing import Any, Iterable, Mapping
 
 from .errors import CimsimError
 
-__all__ = ["Param", "validate", "describe", "as_bool"]
+__all__ = ["Param", "validate", "describe", "as_bool", "recorded"]
 
-_KINDS = ("int", "float", "bool", "choice", "str", "any")
+_KINDS = ("int", "float", "bool", "choice", "str", "schedule", "any")
 _TRUE = ("true", "yes", "on", "1")
 _FALSE = ("false", "no", "off", "0")
 
 
 @dataclass(frozen=True)
 class Param:
-    """One declared parameter: name, kind, default, one-line doc and its admissible range."""
+    """One declared parameter: name, kind, default, one-line doc and its admissible range.
+
+    ``auto`` describes an instance-dependent default (``default`` is then ``None``).
+    """
 
     name: str
     kind: str
@@ -52,12 +61,27 @@ class Param:
     choices: tuple[str, ...] = ()
     aliases: Mapping[str, str] = field(default_factory=dict)
     optional: bool = False
+    auto: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:
             raise ValueError(f"parameter {self.name}: unknown kind {self.kind!r}")
         if self.kind == "choice" and not self.choices:
             raise ValueError(f"parameter {self.name}: a choice needs choices")
+        if self.auto and self.default is not None:
+            raise ValueError(f"parameter {self.name}: an automatic default has default=None")
+
+    def default_text(self) -> str:
+        """The default in words: the value, the ``auto`` rule, or ``none`` (left unset)."""
+        if self.auto:
+            return self.auto
+        if self.default is None:
+            return "none"
+        if isinstance(self.default, bool):
+            return "true" if self.default else "false"
+        if isinstance(self.default, float):
+            return f"{self.default:g}"
+        return str(self.default)
 
     def range_text(self) -> str:
         """The admissible values in words, e.g. ``> 0``, ``[0, 1]``, ``cim|sb``."""
@@ -94,6 +118,13 @@ class Param:
             if not isinstance(value, str):
                 raise CimsimError(f"{where} must be a string, got {value!r}"[:300])
             return value
+        if self.kind == "schedule":
+            from .schedules import parse_schedule
+
+            try:
+                return parse_schedule(value)
+            except CimsimError as exc:
+                raise CimsimError(f"{where}: {str(exc).splitlines()[0]}"[:300]) from None
         if self.kind == "any":
             return value
         number = _as_number(value, self.kind, where)
@@ -157,7 +188,7 @@ def _as_number(value: Any, kind: str, where: str) -> float | int:
 def validate(declared: Iterable[Param], given: Mapping[str, Any], solver: str) -> dict[str, Any]:
     """Checked values of every declared parameter (defaults filled in) from ``given``.
 
-    Unknown keys are refused with the list of known ones.
+    Unknown keys are refused with the list of known ones; a value given as ``None`` takes the default.
     """
     table = {p.name: p for p in declared}
     unknown = sorted(set(given) - set(table))
@@ -165,10 +196,40 @@ def validate(declared: Iterable[Param], given: Mapping[str, Any], solver: str) -
         known = ", ".join(table) or "none"
         raise CimsimError(f"{solver}: unknown parameter{'s' if len(unknown) > 1 else ''} "
                           f"{', '.join(unknown)}; known: {known}"[:400])
-    return {name: p.check(given.get(name, p.default), solver) for name, p in table.items()}
+    out: dict[str, Any] = {}
+    for name, p in table.items():
+        value = given.get(name)
+        out[name] = p.check(p.default if value is None else value, solver)
+    return out
 
 
 def describe(declared: Iterable[Param]) -> list[dict[str, Any]]:
-    """Rows ``{name, kind, default, range, doc}`` for help text and documentation tables."""
-    return [{"name": p.name, "kind": p.kind, "default": p.default, "range": p.range_text(), "doc": p.doc}
-            for p in declared]
+    """Rows ``{name, kind, default, range, doc, ...}`` for help text, documentation tables and JSON.
+
+    ``default`` is :meth:`Param.default_text` (a string: the value, the automatic rule, or ``none``) and
+    ``range`` :meth:`Param.range_text`; the typed ``default_value`` (``None`` when automatic or unset),
+    ``automatic``, ``low``/``high`` (with ``low_open``/``high_open``) and ``choices`` follow for programs.
+    """
+    rows = []
+    for p in declared:
+        value = p.default if isinstance(p.default, (bool, int, float, str)) else None
+        rows.append({"name": p.name, "kind": p.kind, "default": p.default_text(), "range": p.range_text(), "doc": p.doc,
+                     "default_value": value, "automatic": bool(p.auto), "low": p.low, "high": p.high,
+                     "low_open": p.low_open, "high_open": p.high_open, "choices": list(p.choices)})
+    return rows
+
+
+def recorded(value: Any) -> Any:
+    """How a validated ``any`` value (an initial state) is recorded in the settings: ``None``, or
+    ``"array (R, N)"`` for an array-like (the settings stay small and JSON-able)."""
+    if value is None:
+        return None
+    shape = getattr(value, "shape", None)
+    if shape is None:
+        try:
+            import numpy as np
+
+            shape = np.shape(value)
+        except (TypeError, ValueError):
+            return "given"
+    return f"array {tuple(int(k) for k in shape)}"

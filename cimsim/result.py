@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Result", "to_jsonable"]
+__all__ = ["Result", "to_jsonable", "EXTRA_KEYS", "extra_table"]
 
 
 def to_jsonable(value: Any) -> Any:
@@ -26,6 +26,53 @@ def to_jsonable(value: Any) -> Any:
     if hasattr(value, "to_dict"):
         return to_jsonable(value.to_dict())
     return value
+
+
+#: The keys of ``Result.extra`` (and ``Batch.extra``): ``(key, shape, meaning, set by)``. A solver sets only
+#: the keys that apply to it; R is the batch's replica count, N the number of spins, T the number of
+#: recorded rows, L the number of pump levels. Energies are Ising energies H(s) before the driver's polish.
+EXTRA_KEYS: tuple[tuple[str, str, str, str], ...] = (
+    ("best_energies", "(R,)", "energy of the state each replica returned: the best it visited", "ahc, cac, sb, tabu, exact"),
+    ("final_energies", "(R,)", "energy of each replica's last state", "cim, adiabatic, sa"),
+    ("steps_to_best", "(R,)", "step (iteration) at which each replica found the state it returned", "ahc, cac, tabu"),
+    ("steps_taken", "(R,)", "steps each replica ran (a target energy stops it early)", "ahc, cac"),
+    ("lambda_max", "float", "largest eigenvalue of J / coupling_scale (the pump threshold is a = -lambda_max)",
+     "cim (when computed), adiabatic, spectral"),
+    ("coupling_scale", "float", "sigma_J sqrt(N): the normalisation of J in lambda_max and the dynamics",
+     "cim, adiabatic, sb, spectral"),
+    ("eigenvalues", "(k,)", "top eigenvalues of J / coupling_scale, descending", "spectral"),
+    ("trace_energy", "(T, R)", "energy of every replica at each recorded row", "cim, adiabatic, sa (record)"),
+    ("trace_a", "(T,)", "pump a at each recorded row", "cim, adiabatic (record)"),
+    ("trace_x", "(T, N)", "amplitudes of replica 0 at each recorded row", "cim, adiabatic (record)"),
+    ("trace_beta", "(T,)", "inverse temperature of each recorded sweep", "sa (record)"),
+    ("accepted_flips", "(R,)", "accepted Metropolis flips per replica", "sa"),
+    ("finish_iterations", "int", "L-BFGS iterations of the finishing descent", "cim (preset=constant)"),
+    ("levels", "(L,)", "pump value of every level", "adiabatic"),
+    ("q", "(L,)", "mean x^2 / N after each level's descent", "adiabatic"),
+    ("soft_energy_per_spin", "(L,)", "mean soft-spin energy E_a(x) / N after each level", "adiabatic"),
+    ("iterations", "(L,)", "L-BFGS iterations of each level", "adiabatic"),
+    ("total_iterations", "int", "L-BFGS iterations of all levels", "adiabatic"),
+    ("unconverged_level_replicas", "int", "(level, replica) descents that hit max_iter", "adiabatic"),
+    ("aux_spin", "bool", "fields were handled with an auxiliary spin", "ahc, cac"),
+    ("lower_bound", "float", "a lower bound on the ground-state energy", "matching"),
+    ("proven_optimal", "bool", "the best energy attains lower_bound", "matching (checked by the driver)"),
+    ("join_parities", "list", "winding parities of each matching", "matching"),
+    ("repaired_energies", "(R,)", "energies of the repaired joins before the anneal", "matching"),
+    ("degeneracy", "int", "number of ground states", "exact"),
+    ("device", "str", "the device a GPU run used", "GPU runs"),
+    ("time_to_best_s", "float", "seconds from the start of the call to the best answer", "the driver (every solver)"),
+    ("batch_steps", "list", "steps of every batch run", "the driver (every solver)"),
+)
+
+
+def extra_table(indent: str = "") -> str:
+    """:data:`EXTRA_KEYS` as a reStructuredText simple table (for the docstring of :class:`Result`)."""
+    heads = ("key", "shape", "meaning", "set by")
+    widths = [max(len(h), *(len(row[k]) for row in EXTRA_KEYS)) for k, h in enumerate(heads)]
+    rule = indent + "  ".join("=" * w for w in widths)
+    def line(cells):
+        return indent + "  ".join(f"{c:<{w}}" for c, w in zip(cells, widths)).rstrip()
+    return "\n".join([rule, line(heads), rule, *(line(row) for row in EXTRA_KEYS), rule])
 
 
 @dataclass
@@ -53,12 +100,23 @@ class Result:
     seed : int | None
         Seed the generator was made from, when known.
     settings : dict
-        Every parameter the solver actually used (defaults filled in).
+        The solver's validated parameters (every declared parameter of ``cimsim.solvers.<name>.PARAMS``,
+        defaults and instance-dependent values filled in, a pump schedule as its resolved dict), plus the
+        driver's ``polish``, ``backend``, ``time_limit``, ``steps_fitted_to_budget`` (and ``presolve``).
     objective, feasible, answer
         Filled in by a problem's decoder: objective in the problem's units, feasibility, and the
         problem's own answer (cut sides, subsets, assignment, ...).
     extra : dict
-        Solver-specific diagnostics (trajectories, time to best, ...).
+        Diagnostics of the last batch, in one vocabulary (below). R is the batch's replica count, N the
+        number of spins, T the number of recorded rows. Energies are Ising energies ``H(s)`` of the
+        model the solver ran on, before the driver's 1-flip polish.
+
+    Notes
+    -----
+    The keys of ``extra`` are one vocabulary for every solver, :data:`EXTRA_KEYS` (the table below is
+    generated from it). Rows of a trace are the recorded points in order: every ``readout`` steps (cim),
+    every level (adiabatic), every sweep (sa); ``trace_*`` keys appear only with ``record=True``.
+
     """
 
     solver: str
@@ -99,3 +157,7 @@ class Result:
 
     def to_json(self, **kwargs: Any) -> str:
         return json.dumps(self.to_dict(), **kwargs)
+
+
+if Result.__doc__:  # python -OO strips docstrings
+    Result.__doc__ = Result.__doc__.rstrip() + "\n\n" + extra_table("    ") + "\n"

@@ -7,9 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench.data import ENV as DATA_ENV, data_root
+
 ROOT = Path(__file__).resolve().parents[1]
 PROBLEMS = ROOT / "problems"
-SHARED = ROOT.parent / "shared" / "data"
+#: the instance data root (Gset, SATLIB): the same setting as the bench scripts, CIMSIM_DATA or ../shared/data
+SHARED = data_root()
 
 
 def all_spin_vectors(n: int) -> np.ndarray:
@@ -40,7 +43,8 @@ def rng() -> np.random.Generator:
 
 
 def shared_file(*parts: str) -> Path:
+    """A file under the instance data root; skips the test (saying which setting) when it is absent."""
     p = SHARED.joinpath(*parts)
     if not p.exists():
-        pytest.skip(f"{p} not available")
+        pytest.skip(f"{p} not available (instance data root: set {DATA_ENV} or put the data at ../shared/data)")
     return p

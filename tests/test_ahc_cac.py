@@ -51,7 +51,7 @@ def test_cac_steps_by_hand(storage):
         tau_a = alpha + rho * np.tanh(delta * (H - h_opt) / unit)
         taus.append(tau_a)
     assert taus[0] == alpha and taus[-1] > alpha + 0.5  # the tanh branch is exercised
-    st = cac.integrate(_model3(storage), x0, E3, 4, dt=dt, p=p, mu=mu, beta=beta, alpha=alpha, rho=rho,
+    st = cac.integrate(_model3(storage), x0, E3, 4, dt=dt, p=p, mu=mu, coupling=beta, alpha=alpha, rho=rho,
                        delta=delta, gamma=gamma, tau=100.0)
     np.testing.assert_allclose(st.x[0], x, rtol=1e-13, atol=1e-15)
     np.testing.assert_allclose(st.e[0], e, rtol=1e-13)
@@ -84,7 +84,7 @@ def test_ahc_two_steps_by_hand(storage):
         x_new = x + dt * ((p - 1) * x - mu * x**3 + eps * e * y)
         e = np.minimum(e * np.exp(-dt * beta * (x**2 - a)), ahc.E_MAX)
         x = x_new
-    st = ahc.integrate(_model3(storage), X3, E3, 2, dt=dt, p=p, mu=mu, beta=beta, eps=eps, a=a)
+    st = ahc.integrate(_model3(storage), X3, E3, 2, dt=dt, p=p, mu=mu, xi=beta, coupling=eps, alpha=a)
     np.testing.assert_allclose(st.x[0], x, rtol=1e-13, atol=1e-15)
     np.testing.assert_allclose(st.e[0], e, rtol=1e-13)
     assert st.tau_a[0] == a and st.xi[0] == beta
@@ -94,7 +94,7 @@ def test_error_variables_clip_at_e_max():
     J = np.array([[0.0, 1.0], [1.0, 0.0]])
     m = IsingModel.from_couplings(J)
     # decaying x far below the target sqrt(a): e grows by exp(dt beta a) per step and must clip
-    st = ahc.integrate(m, np.array([1e-6, 1e-6]), np.array([30.0, 30.0]), 5, beta=5.0, a=2.0, p=0.0, eps=1e-3)
+    st = ahc.integrate(m, np.array([1e-6, 1e-6]), np.array([30.0, 30.0]), 5, xi=5.0, alpha=2.0, p=0.0, coupling=1e-3)
     assert np.all(st.e <= ahc.E_MAX) and np.any(st.e == ahc.E_MAX)
 
 
@@ -144,7 +144,7 @@ def test_tracked_best_energy_matches_recomputed(mod, fields):
     b = mod.run(m, replicas=3, steps=400, rng=np.random.default_rng(0))
     assert b.spins.shape == (3, 30)
     recomputed = m.energies(b.spins)
-    st_best = np.array(b.extra.get("best_energy_tracked", recomputed))
+    st_best = np.asarray(b.extra["best_energies"])
     np.testing.assert_allclose(recomputed, st_best, atol=1e-9)
     # every returned state is at least as good as its replica's final readout would be by construction
     assert np.all(np.isfinite(recomputed))
@@ -172,7 +172,8 @@ def test_target_stops_early():
         {"steps": -5},
         {"replicas": 0},
         {"e_max": 0.0},
-        {"x0": -1.0},
+        {"init_scale": -1.0},
+        {"x0": 1e-3},
         {"bogus": 1.0},
     ],
 )
@@ -189,10 +190,10 @@ def test_impossible_parameters_rejected_before_work(name, kwargs, monkeypatch):
 
 def test_solver_specific_bad_values():
     m = _random_model(6, 0, "dense", False)
-    for bad in ({"gamma": -1.0}, {"tau": 0.0}, {"beta": float("nan")}, {"rho": -1}):
+    for bad in ({"gamma": -1.0}, {"tau": 0.0}, {"coupling": float("nan")}, {"rho": -1}, {"beta": 1.0}):
         with pytest.raises(CimsimError):
             solve(m, "cac", seed=0, **bad)
-    for bad in ({"eps": 0.0}, {"beta": -0.5}, {"a": float("inf")}):
+    for bad in ({"coupling": 0.0}, {"xi": -0.5}, {"alpha": float("inf")}, {"eps": 1.0}):
         with pytest.raises(CimsimError):
             solve(m, "ahc", seed=0, **bad)
 

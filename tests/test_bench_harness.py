@@ -13,6 +13,7 @@ from cimsim.encoders.maxcut import encode_maxcut
 
 import bench.harness as harness
 import bench.peers as peers
+import bench.rows as rows_mod
 from bench.instances import Instance, load_instance
 from bench.run import main
 
@@ -59,7 +60,6 @@ def test_cimsim_row_recomputes_and_hits_brute_force_optimum(monkeypatch, tmp_pat
     fake = _fake_peer(1)
     monkeypatch.setitem(peers.PEERS, "fake", "fake")
     monkeypatch.setattr(peers, "get_peer", lambda name: fake if name == "fake" else pytest.fail(name))
-    monkeypatch.setattr(harness, "get_peer", lambda name: fake if name == "fake" else pytest.fail(name))
     monkeypatch.setitem(harness.CIMSIM_SOLVERS, "bogus", ("no-such-solver", {}))
     missing = Instance("gone", "sat", None, None, "max", None, False, "", status="no file")
     rows = harness.run_bench([inst, missing], solvers=["cim", "bogus"], peers=["fake"], budgets=[0.05],
@@ -99,7 +99,7 @@ def test_behind_is_said_plainly(monkeypatch):
         harness.Row("tiny", "gset", 12, 0, "neal", "peer", 1.0, repeats=1, best_obj=best, median_obj=best,
                     elapsed_mean_s=1.0),
     ]
-    harness._compare(inst, rows)
+    harness.compare(inst, rows)
     assert rows[0].vs_peers.startswith("BEHIND neal")
     md = harness.markdown_table(rows)
     assert "- **tiny @ 1 s: best cimsim cim" in md and ": BEHIND neal**." in md
@@ -264,14 +264,14 @@ def test_bench_sweep_option_errors(tmp_path, capsys):
 def test_bench_sweep_overrun_rule_skips_later_seeds(tmp_path, monkeypatch):
     """A row whose first call overran OVERRUN_FACTOR budgets gets no further seed tasks (phase 2)."""
     inst, best = _tiny_maxcut()
-    monkeypatch.setattr(harness, "OVERRUN_FACTOR", 0.0)  # every first call "overruns"
+    monkeypatch.setattr(rows_mod, "OVERRUN_FACTOR", 0.0)  # every first call "overruns"
     run = harness.run_bench_sweep([inst], solvers=["sa"], peers=[], budgets=[0.02], repeats=3, threads=1,
                                   log=lambda m: None, out_dir=tmp_path, machine=False)
     assert run.outcome.total == 1 and run.outcome.done == 1 and run.outcome.complete
     (row,) = run.rows
     assert row.status == "ok" and row.repeats == 1 and "2 other repeat(s) not run" in row.note
     assert row.best_obj <= best
-    monkeypatch.setattr(harness, "OVERRUN_FACTOR", 1e9)  # now the other seeds are due: only they run
+    monkeypatch.setattr(rows_mod, "OVERRUN_FACTOR", 1e9)  # now the other seeds are due: only they run
     run = harness.run_bench_sweep([inst], solvers=["sa"], peers=[], budgets=[0.02], repeats=3, threads=1,
                                   log=lambda m: None, out_dir=tmp_path, machine=False)
     assert (run.outcome.done, run.outcome.reused) == (2, 1)

@@ -22,7 +22,7 @@ def test_one_euler_step_by_hand():
     model = IsingModel.from_couplings(J3, H3)
     a, dt, x0 = 0.3, 0.1, 0.5
     batch = cim.run(model, replicas=1, steps=1, rng=np.random.default_rng(5), schedule="constant:0.3", dt=dt,
-                    noise=0.0, x0=x0, readout=1, record=True)
+                    noise=0.0, init_scale=x0, readout=1, record=True)
     x = x0 * np.random.default_rng(5).standard_normal((1, 3))[0]
     # sigma_J = sqrt(sum_{i != j} J_ij^2 / (N (N - 1))), scale = sigma_J sqrt(N)
     sigma = np.sqrt(2 * (1.0**2 + 0.5**2 + 2.0**2) / 6)
@@ -66,7 +66,7 @@ def test_bifurcation_preset_is_sign_of_top_eigenvector():
     s = np.where(V[:, -1] >= 0, 1, -1)
     for row in b.spins:
         assert np.array_equal(row, s) or np.array_equal(row, -s)
-    assert b.extra["threshold"] == pytest.approx(w[-1] / m.coupling_scale(), rel=1e-8)
+    assert b.extra["lambda_max"] == pytest.approx(w[-1] / m.coupling_scale(), rel=1e-8)
 
 
 def test_constant_preset_uses_the_given_pump_and_reaches_a_minimum():
@@ -78,11 +78,11 @@ def test_constant_preset_uses_the_given_pump_and_reaches_a_minimum():
     np.testing.assert_allclose(m.energies(b.spins), b.extra["final_energies"])
 
 
-def test_legacy_parameters_build_a_relative_linear_ramp():
+def test_relative_linear_schedule_is_shifted_by_the_threshold():
     m = sk_model(16, 1)
-    b = cim.run(m, replicas=2, steps=20, rng=np.random.default_rng(0), a_start=-0.3, a_end=1.0)
+    b = cim.run(m, replicas=2, steps=20, rng=np.random.default_rng(0), schedule="linear:-0.3,1.0,relative=1")
     assert b.settings["schedule"]["kind"] == "linear" and b.settings["schedule"]["relative"] is False
-    lam = b.extra["threshold"]
+    lam = b.extra["lambda_max"]
     assert b.settings["schedule"]["start"] == pytest.approx(-0.3 - lam)
     assert b.settings["schedule"]["stop"] == pytest.approx(1.0 - lam)
 
@@ -97,7 +97,9 @@ def test_legacy_parameters_build_a_relative_linear_ramp():
         dict(schedule="piecewise:"),
         dict(preset="sideways"),
         dict(preset="constant", schedule="linear:0,1"),
-        dict(schedule="linear:0,1", a_start=0.0),
+        dict(schedule="linear:0,1", a=0.0),
+        dict(x0=1e-3),
+        dict(finish="maybe"),
         dict(bogus=1),
         dict(readout=0),
     ],

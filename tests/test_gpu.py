@@ -88,10 +88,10 @@ def test_dsb_readout_from_the_dynamics_product_is_exact_with_zero_amplitudes():
         S = np.where(X >= 0, 1, -1)
         np.testing.assert_allclose(best_E, model.energies(S), atol=1e-12)
         np.testing.assert_array_equal(best_S, S)
-    # whole runs: y0 = 0 and h = 0 keep every amplitude at exactly 0 (readout all +1)
+    # whole runs: init_scale = 0 and h = 0 keep every amplitude at exactly 0 (readout all +1)
     for model in (sk_model(12, seed=3), _graph_model(12)):
-        a = sb.run(model, replicas=2, steps=20, rng=np.random.default_rng(0), y0=0.0)
-        b = gpu.sb_run(model, replicas=2, steps=20, rng=np.random.default_rng(0), y0=0.0, device=D32)
+        a = sb.run(model, replicas=2, steps=20, rng=np.random.default_rng(0), init_scale=0.0)
+        b = gpu.sb_run(model, replicas=2, steps=20, rng=np.random.default_rng(0), init_scale=0.0, device=D32)
         np.testing.assert_array_equal(a.spins, b.spins)
         # float32 product vs the CPU's float64 row sums of float32 J: float32 rounding of the fields
         np.testing.assert_allclose(b.extra["best_energies"], a.extra["best_energies"], rtol=1e-5, atol=1e-9)
@@ -409,7 +409,7 @@ SIM_SCRIPT = textwrap.dedent(
     a = sb.run(m, replicas=2, steps=12, rng=np.random.default_rng(0), readout=3)
     b = sb_run(m, replicas=2, steps=12, rng=np.random.default_rng(0), readout=3, device=numpy_device("cuda", np.float32))
     out["sb_best_diff"] = float(np.max(np.abs(a.extra["best_energies"] - b.extra["best_energies"])))
-    kargs = cac._kernel_args(m, cac.resolve_params(m, gamma=0.2, tau=0.25, dt=0.2, x0=0.3))
+    kargs = cac._kernel_args(m, cac.resolve_params(m, gamma=0.2, tau=0.25, dt=0.2, init_scale=0.3))
     X0 = np.random.default_rng(1).uniform(-0.3, 0.3, (2, 10))
     s1 = cac.simulate(m, X0, np.ones((2, 10)), 20, **kargs)
     s2 = amplitude_simulate(m, X0, np.ones((2, 10)), 20, device=dev, **kargs)

@@ -119,9 +119,9 @@ def test_neal_keywords_work_unchanged():
     ss = CIMSampler().sample(bqm, **kw)
     assert ss.info["solver"] == "sa" and len(ss) == 4
     s = ss.info["settings"]
-    assert (s["beta_min"], s["beta_max"], s["schedule"], s["steps"]) == (0.1, 5.0, "linear", 200)
+    assert (s["beta_min"], s["beta_max"], s["beta_schedule"], s["steps"]) == (0.1, 5.0, "linear", 200)
     same = CIMSampler().sample(bqm, solver="sa", num_reads=4, steps=200, beta_min=0.1, beta_max=5.0,
-                               schedule="linear", seed=5)
+                               beta_schedule="linear", seed=5)
     np.testing.assert_array_equal(ss.record.sample, same.record.sample)
     assert ss.first.energy == pytest.approx(dimod.ExactSolver().sample(bqm).first.energy)
     with pytest.raises(CimsimError, match="apply to solver='sa'"):

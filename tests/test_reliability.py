@@ -87,7 +87,7 @@ def test_cim_divergence_on_the_command_line(tmp_path):
 
 @pytest.mark.parametrize("solver, params, names", [
     ("cac", dict(dt=10.0, x_max=1e300), ["dt (now 10)", "x_max"]),
-    ("ahc", dict(eps=1e300, x_max=1e300), ["coupling strength (now 1e+300", "x_max"]),
+    ("ahc", dict(coupling=1e300, x_max=1e300), ["coupling (now 1e+300", "x_max"]),
 ])
 def test_amplitude_divergence_detected_in_the_kernel(sk40, solver, params, names):
     """ahc/cac: a NaN x or e stops its replica inside the numba kernel; the run reports where and what to change."""

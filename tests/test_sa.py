@@ -34,10 +34,11 @@ def test_sa_finds_exact_ground_state_with_fields(seed, storage):
 @pytest.mark.parametrize("storage", ["dense", "sparse"])
 def test_final_energies_match_spins(storage):
     m = _model(7, 40, fields=True, density=0.3, storage=storage)
-    b = sa.run(m, replicas=3, steps=50, rng=np.random.default_rng(1), trace=True)
+    b = sa.run(m, replicas=3, steps=50, rng=np.random.default_rng(1), record=True)
     np.testing.assert_allclose(b.extra["final_energies"], m.energies(b.spins), atol=1e-6)
-    # the per-sweep trace ends at the final energy
-    np.testing.assert_allclose(b.extra["energy_trace"][:, -1], m.energies(b.spins), atol=1e-4)
+    # the per-sweep trace (one row per sweep) ends at the final energy
+    assert b.extra["trace_energy"].shape == (50, 3) and b.extra["trace_beta"].shape == (50,)
+    np.testing.assert_allclose(b.extra["trace_energy"][-1], m.energies(b.spins), atol=1e-4)
 
 
 def test_dense_and_sparse_storage_agree_for_same_seed():
@@ -59,13 +60,13 @@ def test_huge_beta_never_goes_uphill(storage):
     m = _model(11, 60, fields=True, density=0.5, storage=storage)
     # from a local minimum (1-flip stable) nothing may change at essentially zero temperature
     start = solve(m, "sa", replicas=1, steps=5, seed=0).spins  # polished: a local minimum
-    b = sa.run(m, replicas=2, steps=30, rng=np.random.default_rng(0), beta_min=1e9, beta_max=1e9, initial=start, trace=True)
+    b = sa.run(m, replicas=2, steps=30, rng=np.random.default_rng(0), beta_min=1e9, beta_max=1e9, initial=start, record=True)
     np.testing.assert_array_equal(b.spins, np.repeat(start[None, :], 2, axis=0))
     assert np.all(b.extra["accepted_flips"] == 0)
     # from random spins the energy trace only goes down
-    b = sa.run(m, replicas=3, steps=30, rng=np.random.default_rng(1), beta_min=1e9, beta_max=1e9, trace=True)
-    tr = b.extra["energy_trace"]
-    assert np.all(np.diff(tr, axis=1) <= 1e-9)
+    b = sa.run(m, replicas=3, steps=30, rng=np.random.default_rng(1), beta_min=1e9, beta_max=1e9, record=True)
+    tr = b.extra["trace_energy"]
+    assert np.all(np.diff(tr, axis=0) <= 1e-9)
 
 
 def test_beta_range_and_schedule():
@@ -92,8 +93,9 @@ def test_beta_range_and_schedule():
         (dict(beta_min=2.0, beta_max=1.0), "beta_min"),
         (dict(beta_min=-1.0), "beta_min"),
         (dict(beta_max=float("nan")), "beta_max"),
-        (dict(schedule="cosine"), "schedule"),
-        (dict(bogus=1), "unknown sa parameter"),
+        (dict(beta_schedule="cosine"), "beta_schedule"),
+        (dict(schedule="linear"), "unknown parameter schedule"),
+        (dict(bogus=1), "sa: unknown parameter bogus"),
         (dict(initial=np.zeros(5)), "spins"),
         (dict(resync=0), "resync"),
     ],

@@ -99,10 +99,10 @@ def test_default_dt_follows_stability():
         (dict(dt=-0.1), "dt"),
         (dict(dt=0.0), "dt"),
         (dict(variant="asb"), "variant"),
-        (dict(c0=float("nan")), "c0"),
+        (dict(coupling=float("nan")), "coupling"),
         (dict(readout=0), "readout"),
-        (dict(y0=-1.0), "y0"),
-        (dict(foo=1), "unknown sb parameter"),
+        (dict(init_scale=-1.0), "init_scale"),
+        (dict(foo=1), "sb: unknown parameter foo"),
     ],
 )
 def test_bad_parameters_raise(params, match):

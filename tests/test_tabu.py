@@ -35,7 +35,7 @@ def test_tabu_finds_exact_ground_state(seed, kind):
     assert b.settings["kernel"] == {"dense": "dense", "sparse": "csr", "lattice": "csr-lattice"}[kind]
     # every replica reports its best state and the energy of that state, recomputed independently
     E = np.array([plain_energy(m.dense_couplings(), m.h, m.offset, s) for s in b.spins])
-    np.testing.assert_allclose(b.extra["final_energies"], E, atol=1e-9)
+    np.testing.assert_allclose(b.extra["best_energies"], E, atol=1e-9)
     assert E.min() == pytest.approx(e0, abs=1e-9)
 
 
@@ -58,7 +58,7 @@ def test_dense_and_sparse_kernels_take_the_same_moves(monkeypatch):
     assert [r.settings["kernel"] for r in runs] == ["dense", "csr-lattice", "csr"]
     for r in runs[1:]:
         np.testing.assert_array_equal(runs[0].spins, r.spins)
-        np.testing.assert_array_equal(runs[0].extra["best_found_at"], r.extra["best_found_at"])
+        np.testing.assert_array_equal(runs[0].extra["steps_to_best"], r.extra["steps_to_best"])
 
 
 def test_maxcut_optimum_of_a_small_graph_through_the_driver():
@@ -83,8 +83,9 @@ def test_maxcut_optimum_of_a_small_graph_through_the_driver():
     ({"tenure_rand": -1}, "tenure_rand"),
     ({"tenure": 30, "tenure_rand": 10}, "every spin would be tabu"),
     ({"stall": 0}, "stall"),
-    ({"kick": -2}, "kick"),
-    ({"bogus": 1}, "unknown tabu parameter"),
+    ({"breakout_flips": -2}, "breakout_flips"),
+    ({"tenure_rand": "abc"}, "tenure_rand must be a number"),
+    ({"bogus": 1}, "tabu: unknown parameter bogus"),
 ])
 def test_bad_parameters_raise(params, match):
     m = _model(0, 30, fields=False, storage="sparse")

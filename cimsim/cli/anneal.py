@@ -39,7 +39,7 @@ def _record(prepared, study, seed: int, max_settings: int = 4) -> tuple[list, st
     m = min(n, max_settings)
     picks = sorted({round(i * (n - 1) / max(1, m - 1)) for i in range(m)})
     traces = []
-    flag = {"sa": {"trace": True}}.get(P.solver, {"record": True})
+    flag = {"record": True}
     for i in picks:
         t = P.tasks[i * -(-P.runs // P.chunk)]
         params = {k: v for k, v in t.items() if k not in ("instance", "solver", "polish", "replicas", "chunk", "steps")}

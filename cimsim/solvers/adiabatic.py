@@ -18,10 +18,8 @@ Protocol (every replica is one independent anneal):
    history is carried to the next level with the exact Hessian shift y <- y - da s.
 4. The answer of each replica is sign(x) at the last level (not polished here; the driver may polish).
 
-Parameters (``run(..., **params)``): ``schedule`` (Schedule, spec string or dict), ``tol`` (overrides the
-schedule's), ``kick`` (1e-4), ``memory`` (L-BFGS pairs, 20), ``max_iter`` (per level, 5000),
-``bifurcation_start`` (True), ``record`` (False: store per-level amplitudes of replica 0 and Ising energies
-of all replicas in ``Batch.extra``).
+Parameters: :data:`PARAMS` (``cimsim solvers adiabatic``). ``record=True`` stores one row per level in
+``Batch.extra``: ``trace_a`` (L,), ``trace_x`` (L, N) amplitudes of replica 0, ``trace_energy`` (L, R).
 """
 from __future__ import annotations
 
@@ -33,13 +31,14 @@ import scipy.linalg as sla
 import scipy.sparse.linalg as sla_sparse
 from threadpoolctl import threadpool_limits
 
-from ..errors import CimsimError, positive_float, positive_int
+from ..errors import CimsimError, positive_int
 from ..kernels import descent as kd
 from ..model import IsingModel
-from ..schedules import AdiabaticSchedule, Schedule, parse_schedule
+from ..params import Param, validate
+from ..schedules import AdiabaticSchedule, Schedule
 from . import Batch
 
-__all__ = ["defaults", "run", "DEFAULT_SCHEDULE", "top_eigenpair", "make_matvec", "LbfgsState", "descend", "blas_limit"]
+__all__ = ["PARAMS", "defaults", "run", "DEFAULT_SCHEDULE", "top_eigenpair", "make_matvec", "LbfgsState", "descend", "blas_limit"]
 
 #: Up to this many replicas the batched product J X is memory-bound (GEMV-like): one BLAS thread is as fast
 #: as two on an idle machine and many times faster on a loaded one (measured 20-50x with 2 threads under
@@ -55,6 +54,20 @@ def blas_limit(replicas: int) -> contextlib.AbstractContextManager:
 
 #: Reference protocol of physics.md 4.3 (a from -2.2 to +0.2, da = 0.02).
 DEFAULT_SCHEDULE = AdiabaticSchedule(-2.2, 0.2, 0.02, 1e-6)
+
+#: The parameters of :func:`run` (``solve(model, "adiabatic", **params)``, ``-p KEY=VALUE``).
+PARAMS: tuple[Param, ...] = (
+    Param("schedule", "schedule", None, "pump levels (an adiabatic:A0,A1,STEP schedule, or any schedule sampled "
+          "at steps points)", auto="adiabatic:-2.2,0.2,0.02,tol=1e-6"),
+    Param("tol", "float", None, "descent tolerance max|g| at every level", low=0, low_open=True,
+          auto="the schedule's tol (1e-6)"),
+    Param("kick", "float", 1e-4, "std of the random kick added to every amplitude before each level's descent",
+          low=0),
+    Param("memory", "int", 20, "L-BFGS history pairs", low=1),
+    Param("max_iter", "int", 5000, "L-BFGS iterations per level at most", low=1),
+    Param("bifurcation_start", "bool", True, "start on the bifurcating direction at the first level above threshold"),
+    Param("record", "bool", False, "store trace_a, trace_x, trace_energy (one row per level) in extra"),
+)
 
 
 def defaults(model: IsingModel) -> dict:
@@ -175,26 +188,13 @@ def run(
     steps: int,
     rng: np.random.Generator,
     backend: str = "cpu",
-    schedule: Any = None,
-    tol: float | None = None,
-    kick: float = 1e-4,
-    memory: int = 20,
-    max_iter: int = 5000,
-    bifurcation_start: bool = True,
-    record: bool = False,
     **params: Any,
 ) -> Batch:
-    if params:
-        raise CimsimError(
-            f"unknown adiabatic parameter(s): {', '.join(params)} "
-            "(known: schedule, tol, kick, memory, max_iter, bifurcation_start, record)"
-        )
-    sched = DEFAULT_SCHEDULE if schedule is None else parse_schedule(schedule)
-    if tol is not None:
-        tol = positive_float(tol, "tol")
-    kick = positive_float(kick, "kick", allow_zero=True)
-    memory = positive_int(memory, "memory")
-    max_iter = positive_int(max_iter, "max_iter")
+    """Solver contract: ``replicas`` independent anneals; parameters :data:`PARAMS`."""
+    prm = validate(PARAMS, params, "adiabatic")
+    sched = DEFAULT_SCHEDULE if prm["schedule"] is None else prm["schedule"]
+    tol, kick, memory, max_iter = prm["tol"], prm["kick"], prm["memory"], prm["max_iter"]
+    bifurcation_start, record = prm["bifurcation_start"], prm["record"]
     R = positive_int(replicas, "replicas")
     steps = positive_int(steps, "steps")
     if not isinstance(sched, AdiabaticSchedule) and steps < 2:
@@ -267,6 +267,7 @@ def _anneal(
     extra: dict[str, Any] = {
         "lambda_max": lam,
         "coupling_scale": scale,
+        "final_energies": model.energies(S),
         "levels": levels,
         "q": q_mean,
         "soft_energy_per_spin": eps_mean,

@@ -2,7 +2,7 @@
 
 Equations (project convention, explicit Euler with step ``dt``; ``s = sign(x)``)::
 
-    dx_i/dt = (p - 1) x_i - mu x_i^3 + beta e_i (J x)_i
+    dx_i/dt = (p - 1) x_i - mu x_i^3 + c e_i (J x)_i           c: parameter ``coupling`` (beta in the paper)
     de_i/dt = -xi (x_i^2 - tau_a) e_i                   e_i clipped above at e_max = 32
     tau_a   = alpha + rho tanh(delta (H(s) - H_opt) / u)  H_opt: best energy this replica has seen
     dxi/dt  = gamma ;  xi -> 0 when H_opt has not improved for a time tau (the clock then restarts)
@@ -18,8 +18,8 @@ Default set: the **G1/G2 dictionaries of cim-optimizer's ``optimal_params.py``**
 by its Gset and SK N=100 tests), with their instance-dependent scalings::
 
     dt = 0.05, p = 0.2, mu = 1, alpha = 1, rho = 1, delta = 9,
-    beta = 3 N / sum_ij |J_ij|,   e_max = 32,
-    x(0) ~ U(-5e-4, 5e-4),  e(0) = 1,  xi(0) = 0,  tau_a(0) = alpha,
+    coupling = 3 N / sum_ij |J_ij|,   e_max = 32,
+    x(0) ~ U(-init_scale, init_scale) with init_scale = 5e-4,  e(0) = 1,  xi(0) = 0,  tau_a(0) = alpha,
 
 except the xi ramp and the reset time, retuned for our batches of 30 000 steps (time 1500):
 ``gamma = 0.6 / N`` and ``tau = N`` (the published ``0.075 / N`` and ``9 N`` belong to single runs of
@@ -27,9 +27,9 @@ except the xi ramp and the reset time, retuned for our batches of 30 000 steps (
 Measured on G1 and G43 (bench/ahc_cac_notes.md): 0.6/N reached the best-known cut in about 40 % of
 25 000-step replicas, 0.075/N in none.
 
-Every value can be overridden through ``params``. Models with fields ``h`` are solved through the
+Every value can be overridden through ``params`` (:data:`PARAMS`, ``cimsim solvers cac``). Models with fields ``h`` are solved through the
 auxiliary-spin model (:meth:`IsingModel.with_aux_spin`, gauge-fixed back with
-:func:`cimsim.model.strip_aux_spin`). Dense J: one float32 BLAS (R, N) x (N, N) product (the coupling
+:func:`cimsim.spins.strip_aux_spin`). Dense J: one float32 BLAS (R, N) x (N, N) product (the coupling
 input; state, readout fields and energies stay float64) and one fused numba update per step (N >= 256; smaller dense models and CSR J run whole trajectories inside one numba
 kernel, replicas in parallel).
 
@@ -45,11 +45,12 @@ from typing import Any, Callable
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ..errors import CimsimError, divergence_error, finite_float, positive_float, positive_int
+from ..errors import CimsimError, divergence_error, positive_float, positive_int
 from ..kernels.amplitude import run_csr, run_dense, step_dense
 from ..memory import check_batch_fits, check_dense_fits
 from ..model import IsingModel
 from ..spins import strip_aux_spin
+from ..params import Param, validate
 from . import Batch
 
 __all__ = ["defaults", "run", "plan", "AmplitudePlan", "integrate", "resolve_params", "AmplitudeState", "E_MAX",
@@ -65,22 +66,29 @@ TAU_N = 1.0
 #: ones run whole trajectories inside one numba kernel (per-step call overhead would dominate).
 BLAS_MIN_N = 256
 
-#: Parameters of :func:`run` and :func:`integrate`; ``None`` means "instance-dependent default".
-PARAMS: dict[str, Any] = {
-    "dt": 0.05,
-    "p": 0.2,
-    "mu": 1.0,
-    "alpha": 1.0,
-    "rho": 1.0,
-    "delta": 9.0,
-    "beta": None,   # 3 N / sum |J_ij|
-    "gamma": None,  # 0.6 / N (published: 0.075 / N)
-    "tau": None,    # N time units (published: 9 N)
-    "e_max": E_MAX,
-    "x_max": None,  # 1 / sqrt(mu dt): numerical guard
-    "x0": 5e-4,
-    "target": None,
-}
+#: The parameters shared by ahc and cac (same meaning, same checks).
+DT = Param("dt", "float", 0.05, "Euler time step", low=0, low_open=True)
+PUMP = Param("p", "float", 0.2, "pump: the linear gain is p - 1")
+MU = Param("mu", "float", 1.0, "cubic saturation", low=0, low_open=True)
+E_MAX_PARAM = Param("e_max", "float", E_MAX, "upper clip of the error variables", low=0, low_open=True)
+X_MAX = Param("x_max", "float", None, "amplitude clip (numerical guard)", low=0, low_open=True, auto="1 / sqrt(mu dt)")
+INIT_SCALE = Param("init_scale", "float", 5e-4, "initial amplitudes x ~ U(-init_scale, init_scale), e = 1", low=0,
+                   low_open=True)
+TARGET = Param("target", "float", None, "energy at which a replica stops", optional=True)
+
+#: The parameters of :func:`run` and :func:`integrate` (``solve(model, "cac", **params)``, ``-p KEY=VALUE``).
+PARAMS: tuple[Param, ...] = (
+    DT, PUMP, MU,
+    Param("alpha", "float", 1.0, "base target squared amplitude tau_a"),
+    Param("rho", "float", 1.0, "swing of tau_a with the energy above the replica's best", low=0),
+    Param("delta", "float", 9.0, "slope of that swing, per energy unit (mean |J_ij|)", low=0),
+    Param("coupling", "float", None, "coupling strength c of c e_i (J x)_i", low=0, low_open=True,
+          auto="3 N / sum|J_ij|"),
+    Param("gamma", "float", None, "ramp rate of the error-variable rate xi", low=0, auto="0.6 / N"),
+    Param("tau", "float", None, "stagnation time (time units) after which xi resets to 0", low=0, low_open=True,
+          auto="N"),
+    E_MAX_PARAM, X_MAX, INIT_SCALE, TARGET,
+)
 
 
 def defaults(model: IsingModel) -> dict:
@@ -119,26 +127,17 @@ def resolve_params(model: IsingModel, **params: Any) -> dict:
 
     Raises :class:`CimsimError` on unknown names, NaN/inf, or impossible values.
     """
-    unknown = [k for k in params if k not in PARAMS]
-    if unknown:
-        raise CimsimError(f"unknown cac parameter(s): {', '.join(unknown)}; known: {', '.join(PARAMS)}")
-    merged = {**PARAMS, **{k: v for k, v in params.items() if v is not None}}
+    out = validate(PARAMS, params, "cac")
     n = model.n
-    out: dict[str, Any] = {}
-    out["dt"] = positive_float(merged["dt"], "dt")
-    out["p"] = finite_float(merged["p"], "p")
-    out["mu"] = positive_float(merged["mu"], "mu")
-    out["alpha"] = finite_float(merged["alpha"], "alpha")
-    out["rho"] = positive_float(merged["rho"], "rho", allow_zero=True)
-    out["delta"] = positive_float(merged["delta"], "delta", allow_zero=True)
-    total = abs_sum(model)
-    out["beta"] = positive_float(merged["beta"] if merged["beta"] is not None else (3.0 * n / total if total > 0 else 1.0), "beta")
-    out["gamma"] = positive_float(merged["gamma"] if merged["gamma"] is not None else GAMMA_N / n, "gamma", allow_zero=True)
-    out["tau"] = positive_float(merged["tau"] if merged["tau"] is not None else TAU_N * n, "tau")
-    out["e_max"] = positive_float(merged["e_max"], "e_max")
-    out["x_max"] = positive_float(merged["x_max"] if merged["x_max"] is not None else 1.0 / np.sqrt(out["mu"] * out["dt"]), "x_max")
-    out["x0"] = positive_float(merged["x0"], "x0")
-    out["target"] = None if merged["target"] is None else finite_float(merged["target"], "target")
+    if out["coupling"] is None:
+        total = abs_sum(model)
+        out["coupling"] = positive_float(3.0 * n / total if total > 0 else 1.0, "coupling")
+    if out["gamma"] is None:
+        out["gamma"] = positive_float(GAMMA_N / n, "gamma", allow_zero=True)
+    if out["tau"] is None:
+        out["tau"] = positive_float(TAU_N * n, "tau")
+    if out["x_max"] is None:
+        out["x_max"] = 1.0 / np.sqrt(out["mu"] * out["dt"])
     return out
 
 
@@ -189,7 +188,7 @@ def amplitude_divergence(bad: int, replicas: int, step: int, steps: int, dt: flo
                          mu: float) -> CimsimError:
     """The error of an ahc/cac run whose amplitudes or error variables went NaN/inf (shared with the GPU path)."""
     guard = 1.0 / np.sqrt(mu * dt)
-    change = f"lower dt (now {dt:g}) or the coupling strength (now {coupling:.3g}: beta for cac, eps for ahc)"
+    change = f"lower dt (now {dt:g}) or the coupling (now {coupling:.3g})"
     if x_max > guard:
         change += f", and keep x_max at its default 1/sqrt(mu dt) = {guard:.3g} (now {x_max:.3g})"
     return divergence_error("amplitude dynamics (ahc/cac)", step, steps, bad, replicas, change)
@@ -308,7 +307,7 @@ def integrate_with(model: IsingModel, x: np.ndarray, e: np.ndarray, steps: int, 
 
 def _kernel_args(model: IsingModel, prm: dict) -> dict:
     return dict(
-        p=prm["p"], mu=prm["mu"], coupling=prm["beta"], dt=prm["dt"], e_max=prm["e_max"], x_max=prm["x_max"],
+        p=prm["p"], mu=prm["mu"], coupling=prm["coupling"], dt=prm["dt"], e_max=prm["e_max"], x_max=prm["x_max"],
         alpha=prm["alpha"], rho=prm["rho"], delta=prm["delta"] / energy_unit(model),
         gamma=prm["gamma"], tau_steps=max(1, int(round(prm["tau"] / prm["dt"]))), xi0=0.0,
         target=prm["target"],
@@ -322,35 +321,33 @@ class AmplitudePlan:
     :func:`cimsim.solvers.ahc.plan`.
 
     ``params`` is the resolved parameter dict (``Batch.settings``), ``kernel_args`` the keyword
-    arguments of :func:`simulate`; ``report_tracked`` adds ``best_energy_tracked`` to ``Batch.extra``.
+    arguments of :func:`simulate`.
     """
 
     replicas: int
     steps: int
     params: dict
     kernel_args: dict
-    report_tracked: bool
 
     @classmethod
-    def make(cls, replicas: int, steps: int, resolve: Callable[[], dict], kernel_args: Callable[[dict, int], dict],
-             report_tracked: bool) -> "AmplitudePlan":
+    def make(cls, replicas: int, steps: int, resolve: Callable[[], dict],
+             kernel_args: Callable[[dict, int], dict]) -> "AmplitudePlan":
         """Validate ``replicas`` and ``steps``, then ``resolve()`` the parameters (raises CimsimError)."""
         replicas = positive_int(replicas, "replicas")
         steps = positive_int(steps, "steps")
         prm = resolve()
-        return cls(replicas, steps, prm, kernel_args(prm, steps), report_tracked)
+        return cls(replicas, steps, prm, kernel_args(prm, steps))
 
     def execute(self, model: IsingModel, rng: np.random.Generator, simulate_fn: Any = None, **extra: Any) -> Batch:
         """Run the plan: initial state from ``rng``, ``simulate_fn`` (default :func:`simulate`) on the
         field-free (auxiliary-spin) model, gauge-fixed best spins; ``extra`` is appended to ``Batch.extra``."""
         check_batch_fits(self.replicas, model.n + 1, arrays=7, what="ahc/cac amplitudes, errors, fields and readouts")
         m = model.with_aux_spin() if model.has_fields else model
-        X, E = _initial(m, self.replicas, rng, self.params["x0"])
+        X, E = _initial(m, self.replicas, rng, self.params["init_scale"])
         st = (simulate if simulate_fn is None else simulate_fn)(m, X, E, self.steps, **self.kernel_args)
         spins = strip_aux_spin(st.best_spins) if model.has_fields else st.best_spins
-        out: dict[str, Any] = {"steps_to_best": st.steps_to_best.tolist(), "steps_taken": st.steps.tolist()}
-        if self.report_tracked:
-            out["best_energy_tracked"] = st.best_energy.tolist()
+        out: dict[str, Any] = {"steps_to_best": st.steps_to_best.tolist(), "steps_taken": st.steps.tolist(),
+                               "best_energies": np.asarray(st.best_energy, dtype=np.float64)}
         out["aux_spin"] = bool(model.has_fields)
         out.update(extra)
         return Batch(spins, self.steps, dict(self.params), out)
@@ -359,15 +356,15 @@ class AmplitudePlan:
 def plan(model: IsingModel, *, replicas: int, steps: int, **params: Any) -> AmplitudePlan:
     """Validate ``replicas``, ``steps`` and the CAC ``params`` (:func:`resolve_params`)."""
     return AmplitudePlan.make(replicas, steps, lambda: resolve_params(model, **params),
-                              lambda prm, _steps: _kernel_args(model, prm), True)
+                              lambda prm, _steps: _kernel_args(model, prm))
 
 
 def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "cpu",
         **params: Any) -> Batch:
     """Solver contract: ``replicas`` independent CAC trajectories of ``steps`` Euler steps each.
 
-    Parameters (all optional): ``dt, p, mu, alpha, rho, delta, beta, gamma, tau, e_max, x0, target``
-    (see the module docstring; ``tau`` in time units, ``target`` an energy at which a replica stops).
+    Parameters: :data:`PARAMS` (see the module docstring; ``tau`` in time units, ``target`` an energy at
+    which a replica stops).
     """
     p = plan(model, replicas=replicas, steps=steps, **params)
     if backend == "gpu":  # CuPy device path (cimsim.gpu), same plan and Batch

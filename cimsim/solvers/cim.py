@@ -9,25 +9,26 @@ In the pump variable ``a`` of the soft-spin energy and with couplings normalised
 which is gradient flow on E_a(x) plus noise; ``a = (p - 1)/eps`` in the OPO form. The pump follows a
 :class:`~cimsim.schedules.Schedule` evaluated at progress u = t / (steps - 1); a ``relative`` schedule is
 shifted by the instance threshold -lambda_max(J_hat). The default is the historical linear ramp from
-threshold - 0.2 to threshold + 1.5 (``linear:-0.2,1.5,relative=1``; the legacy parameters ``a_start``,
-``a_end``, ``relative`` still build that linear ramp). The Ising readout sign(x) is scored every
-``readout`` steps and each replica returns the best state it visited (``track_best=False``: its final state).
+threshold - 0.2 to threshold + 1.5 (``linear:-0.2,1.5,relative=1``). The Ising readout sign(x) is scored
+every ``readout`` steps and each replica returns the best state it visited (``track_best=False``: its final state).
 
 Presets (``preset=``), the two baselines of the seed talk (physics.md 4.3):
 
 ``constant``
     "constant-pump CIM": no annealing. Descend E_a at one fixed pump ``a`` (default -0.5, the best
-    constant value for SK in physics.md 7.2) from |x0| ~ 1e-3 with noiseless gradient flow for ``steps``
+    constant value for SK in physics.md 7.2) from x ~ init_scale N(0, 1) with noiseless gradient flow for ``steps``
     steps, then finish the descent to max|g| < ``tol`` with batched L-BFGS (``finish=True``).
 ``bifurcation``
     "bifurcation-direction CIM": the state the machine takes just above threshold, a = -lambda_max + delta
     (``a`` is the offset delta, default 0.01): x = c v_max with c^2 = delta / sum v^4 (v_max the first
-    unstable direction, random global sign per replica, no x0 noise), then ``steps`` Euler steps at that
+    unstable direction, random global sign per replica, no init_scale noise), then ``steps`` Euler steps at that
     pump (noiseless unless ``noise`` is given). Its readout is sign(v_max),
     i.e. spectral rounding.
 
 ``record=True`` stores a trajectory in ``Batch.extra``: ``trace_a`` (T,), ``trace_x`` (T, N) amplitudes of
 replica 0 and ``trace_energy`` (T, R) Ising energies of sign(x), one row per readout.
+
+Parameters: :data:`PARAMS` (``cimsim solvers cim``).
 """
 from __future__ import annotations
 
@@ -36,14 +37,15 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..errors import CimsimError, divergence_error, finite_float, positive_float, positive_int
+from ..errors import CimsimError, divergence_error, positive_float, positive_int
 from ..kernels import descent as kd
 from ..memory import check_batch_fits, check_dense_fits
 from ..model import IsingModel
-from ..schedules import ConstantSchedule, LinearSchedule, Schedule, parse_schedule
+from ..params import Param, validate
+from ..schedules import ConstantSchedule, LinearSchedule, Schedule
 from . import Batch
 
-__all__ = ["defaults", "run", "plan", "Plan", "threshold", "PRESETS", "DEFAULT_SCHEDULE"]
+__all__ = ["PARAMS", "defaults", "run", "plan", "Plan", "threshold", "PRESETS", "DEFAULT_SCHEDULE"]
 
 #: The historical default ramp: from 0.2 below to 1.5 above the instance threshold.
 DEFAULT_SCHEDULE = LinearSchedule(-0.2, 1.5, relative=True)
@@ -52,6 +54,26 @@ _PRESET_ALIASES = {
     "constant": "constant", "constant-pump": "constant", "constant_pump": "constant",
     "bifurcation": "bifurcation", "bifurcation-direction": "bifurcation", "bifurcation_direction": "bifurcation",
 }
+
+#: The parameters of :func:`run` (``solve(model, "cim", **params)``, ``-p KEY=VALUE``).
+PARAMS: tuple[Param, ...] = (
+    Param("schedule", "schedule", None, "pump schedule a(u), u = t / (steps - 1) (cimsim.schedules)",
+          auto="linear:-0.2,1.5,relative=1"),
+    Param("preset", "choice", None, "baseline: constant (fixed pump, noiseless, L-BFGS finish) or bifurcation "
+          "(start on v_max just above threshold)", choices=PRESETS, aliases=_PRESET_ALIASES, optional=True),
+    Param("a", "float", None, "constant pump (instead of a schedule); with preset=bifurcation the offset above "
+          "threshold (> 0, default 0.01)", optional=True),
+    Param("dt", "float", 0.1, "Euler time step", low=0, low_open=True),
+    Param("noise", "float", None, "std of the Langevin noise per unit time", low=0,
+          auto="0.05, or 0 with a preset"),
+    Param("feedback_noise", "float", 0.0, "std of the measurement noise on the coupling input", low=0),
+    Param("init_scale", "float", 1e-3, "initial amplitudes x ~ init_scale N(0, 1)", low=0),
+    Param("readout", "int", 10, "score the readout sign(x) every this many steps", low=1),
+    Param("track_best", "bool", True, "return each replica's best readout (false: its final one)"),
+    Param("record", "bool", False, "store trace_a, trace_x, trace_energy (one row per readout) in extra"),
+    Param("finish", "bool", True, "preset=constant: finish the descent with L-BFGS to tol"),
+    Param("tol", "float", 1e-6, "preset=constant: finish tolerance max|g|", low=0, low_open=True),
+)
 
 
 def defaults(model: IsingModel) -> dict:
@@ -65,29 +87,18 @@ def threshold(model: IsingModel, rng: np.random.Generator) -> float:
     return top_eigenpair(model, rng)[0]
 
 
-def _schedule_from_params(
-    schedule: Any, preset: str | None, a: Any, a_start: Any, a_end: Any, relative: Any
-) -> Schedule | None:
-    legacy = a_start is not None or a_end is not None or relative is not None
+def _schedule_from_params(schedule: Schedule | None, preset: str | None, a: float | None) -> Schedule | None:
+    """The requested pump from validated ``schedule``, ``preset`` and constant pump ``a`` (``None``: the
+    preset's own pump); refuses the combinations that set the pump twice."""
     if preset is not None:
-        if schedule is not None or legacy:
-            raise CimsimError(f"preset {preset!r} sets its own pump; do not combine it with schedule or a_start/a_end")
-        return ConstantSchedule(finite_float(a, "a")) if a is not None else None
+        if schedule is not None:
+            raise CimsimError(f"cim: preset {preset!r} sets its own pump; do not combine it with a schedule")
+        return ConstantSchedule(a) if a is not None else None
     if a is not None:
-        if schedule is not None or legacy:
-            raise CimsimError("give either a (constant pump) or a schedule, not both")
-        return ConstantSchedule(finite_float(a, "a"))
-    if schedule is not None:
-        if legacy:
-            raise CimsimError("give either schedule or the legacy a_start/a_end/relative, not both")
-        return parse_schedule(schedule)
-    if legacy:
-        return LinearSchedule(
-            finite_float(DEFAULT_SCHEDULE.start if a_start is None else a_start, "a_start"),
-            finite_float(DEFAULT_SCHEDULE.stop if a_end is None else a_end, "a_end"),
-            relative=True if relative is None else bool(relative),
-        )
-    return DEFAULT_SCHEDULE
+        if schedule is not None:
+            raise CimsimError("cim: give either a (constant pump) or a schedule, not both")
+        return ConstantSchedule(a)
+    return DEFAULT_SCHEDULE if schedule is None else schedule
 
 
 @dataclass(frozen=True)
@@ -107,7 +118,7 @@ class Plan:
     dt: float
     noise: float
     feedback_noise: float
-    x0: float
+    init_scale: float
     readout: int
     track_best: bool
     record: bool
@@ -117,61 +128,27 @@ class Plan:
     def settings(self, sched: Schedule) -> dict:
         """``Batch.settings`` for a run whose resolved pump schedule is ``sched``."""
         return dict(
-            schedule=sched.to_dict(), preset=self.preset, dt=self.dt, noise=self.noise,
-            feedback_noise=self.feedback_noise, x0=self.x0, readout=self.readout, track_best=bool(self.track_best),
-            finish=bool(self.finish), tol=self.tol,
+            schedule=sched.to_dict(), preset=self.preset, a=self.a, dt=self.dt, noise=self.noise,
+            feedback_noise=self.feedback_noise, init_scale=self.init_scale, readout=self.readout,
+            track_best=self.track_best, record=self.record, finish=self.finish, tol=self.tol,
         )
 
 
-def plan(
-    *,
-    replicas: int,
-    steps: int,
-    schedule: Any = None,
-    preset: str | None = None,
-    a: float | None = None,
-    dt: float = 0.1,
-    noise: float | None = None,
-    feedback_noise: float = 0.0,
-    x0: float = 1e-3,
-    readout: int = 10,
-    track_best: bool = True,
-    record: bool = False,
-    finish: bool = True,
-    tol: float = 1e-6,
-    a_start: float | None = None,
-    a_end: float | None = None,
-    relative: bool | None = None,
-    **params: Any,
-) -> Plan:
-    """Validate the parameters of :func:`run` (the cim solver's parameter list and defaults live here).
+def plan(*, replicas: int, steps: int, **params: Any) -> Plan:
+    """Validate ``replicas``, ``steps`` and the parameters of :func:`run` (:data:`PARAMS`).
 
     Raises :class:`CimsimError` on unknown names or impossible values, before any work starts.
     """
-    if params:
-        raise CimsimError(
-            f"unknown cim parameter(s): {', '.join(params)} (known: schedule, preset, a, dt, noise, feedback_noise, "
-            "x0, readout, track_best, record, finish, tol, a_start, a_end, relative)"
-        )
-    if preset is not None:
-        key = _PRESET_ALIASES.get(str(preset).strip().lower())
-        if key is None:
-            raise CimsimError(f"unknown cim preset {preset!r}; choose one of {', '.join(PRESETS)}")
-        preset = key
-    sched = _schedule_from_params(schedule, preset, None if preset == "bifurcation" else a, a_start, a_end, relative)
+    prm = validate(PARAMS, params, "cim")
+    preset, a = prm["preset"], prm["a"]
+    sched = _schedule_from_params(prm["schedule"], preset, None if preset == "bifurcation" else a)
     R = positive_int(replicas, "replicas")
     T = positive_int(steps, "steps")
-    dt = positive_float(dt, "dt")
-    if noise is None:
-        noise = 0.0 if preset is not None else 0.05
-    noise = positive_float(noise, "noise", allow_zero=True)
-    feedback_noise = positive_float(feedback_noise, "feedback_noise", allow_zero=True)
-    x0 = positive_float(x0, "x0", allow_zero=True)
-    readout = positive_int(readout, "readout")
-    tol = positive_float(tol, "tol")
+    noise = prm["noise"] if prm["noise"] is not None else (0.0 if preset is not None else 0.05)
     if preset == "bifurcation" and a is not None:
-        a = positive_float(a, "a (offset above threshold)")
-    return Plan(R, T, sched, preset, a, dt, noise, feedback_noise, x0, readout, track_best, record, finish, tol)
+        a = positive_float(a, "cim: parameter a (the offset above threshold with preset=bifurcation)")
+    return Plan(R, T, sched, preset, a, prm["dt"], noise, prm["feedback_noise"], prm["init_scale"], prm["readout"],
+                prm["track_best"], prm["record"], prm["finish"], prm["tol"])
 
 
 def initial_state(
@@ -202,7 +179,7 @@ def initial_state(
             lam = top_eigenpair(model, rng)[0]
             sched = sched.absolute(lam)
         rng.standard_normal(out=X)
-        X *= p.x0
+        X *= p.init_scale
     pump = sched.values(T) if T > 1 else np.array([float(sched(0.0))])
     return X, sched, lam, pump
 
@@ -350,7 +327,9 @@ def batch_extra(model: IsingModel, p: Plan, X: np.ndarray, lam: float | None, fi
     """``Batch.extra`` from the final (R, N) amplitudes ``X`` and the recorded ``(a, x, energy)`` trace
     (``device``: the GPU path's device name)."""
     final = model.energies(np.where(X >= 0, 1, -1).astype(np.int8))
-    extra: dict[str, Any] = {"threshold": lam, "coupling_scale": model.coupling_scale(), "final_energies": final}
+    extra: dict[str, Any] = {"coupling_scale": model.coupling_scale(), "final_energies": final}
+    if lam is not None:
+        extra["lambda_max"] = lam
     if device is not None:
         extra["device"] = device
     if finish_iters:

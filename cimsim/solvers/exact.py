@@ -6,10 +6,13 @@ import numpy as np
 from ..errors import CimsimError
 from ..kernels.exact import gray_enumerate
 from ..model import IsingModel
+from ..params import Param, validate
 from . import Batch
 
 MAX_N = 24
 DETERMINISTIC = True
+#: The exact solver takes no parameters.
+PARAMS: tuple[Param, ...] = ()
 
 
 def defaults(model: IsingModel) -> dict:
@@ -38,8 +41,7 @@ def ground_state(model: IsingModel) -> tuple[np.ndarray, float, int]:
 
 
 def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "cpu", **params) -> Batch:
-    if params:
-        raise CimsimError(f"the exact solver takes no parameters, got {', '.join(params)}")
+    validate(PARAMS, params, "exact")
     spins, energy, count = ground_state(model)
     degeneracy = count if model.has_fields else 2 * count
-    return Batch(spins[None, :], 1, {"max_n": MAX_N}, {"degeneracy": degeneracy, "ground_energy": energy})
+    return Batch(spins[None, :], 1, {"max_n": MAX_N}, {"degeneracy": degeneracy, "best_energies": np.array([energy])})

@@ -35,12 +35,23 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ..errors import CimsimError, positive_float, positive_int
+from ..errors import CimsimError, positive_int
 from ..model import IsingModel
+from ..params import Param, validate
 from . import Batch
 
-__all__ = ["defaults", "run", "grid_shape", "lattice_bonds", "frustrated_plaquettes", "min_join",
+__all__ = ["PARAMS", "defaults", "run", "grid_shape", "lattice_bonds", "frustrated_plaquettes", "min_join",
            "spins_from_join", "join_parity"]
+
+
+#: The parameters of :func:`run` (``solve(model, "matching", **params)``, ``-p KEY=VALUE``).
+PARAMS: tuple[Param, ...] = (
+    Param("shape", "any", None, "lattice shape L1xL2 (or (L1, L2)); skips detection", auto="detected"),
+    Param("beta_min", "float", None, "inverse temperature of the first sweep of the repairing anneal", low=0,
+          low_open=True, auto="ln 10 / (4 median|J|)"),
+    Param("beta_max", "float", None, "inverse temperature of the last sweep of the repairing anneal", low=0,
+          low_open=True, auto="sa's automatic beta_max"),
+)
 
 
 def defaults(model: IsingModel) -> dict:
@@ -427,15 +438,12 @@ def run(
     steps: int,
     rng: np.random.Generator,
     backend: str = "cpu",
-    shape: tuple[int, int] | None = None,
-    beta_min: float | None = None,
-    beta_max: float | None = None,
     **params,
 ) -> Batch:
     """``replicas`` randomised matchings; a proven ground state if one has the right loop parity, else
-    the repaired states annealed cold for ``steps`` sweeps."""
-    if params:
-        raise CimsimError(f"unknown matching parameter(s): {', '.join(params)}; known: shape, beta_min, beta_max")
+    the repaired states annealed cold for ``steps`` sweeps. Parameters: :data:`PARAMS`."""
+    prm = validate(PARAMS, params, "matching")
+    shape, beta_min, beta_max = prm["shape"], prm["beta_min"], prm["beta_max"]
     replicas = positive_int(replicas, "replicas")
     steps = positive_int(steps, "steps")
     if backend != "cpu":
@@ -462,7 +470,7 @@ def run(
     Jh, Jv = lattice_bonds(model, shape)
     offset = float(model.offset)
     tol = 1e-9 * max(1.0, float(np.abs(Jh).sum() + np.abs(Jv).sum()))
-    settings: dict = {"shape": list(shape)}
+    settings: dict = {"shape": list(shape), "beta_min": beta_min, "beta_max": beta_max}
     lower = np.inf
     parities: list[list[int]] = []
     repaired: list[np.ndarray] = []
@@ -501,13 +509,13 @@ def run(
 
     S0 = np.stack(repaired)
     g = float(np.median(np.abs(np.concatenate([Jh[Jh != 0], Jv[Jv != 0]]))))  # a typical bond
-    b1 = positive_float(beta_max, "beta_max") if beta_max is not None else sa.beta_range(model)[1]
-    b0 = positive_float(beta_min, "beta_min") if beta_min is not None else min(np.log(10.0) / (4.0 * g), b1)
+    b1 = beta_max if beta_max is not None else sa.beta_range(model)[1]
+    b0 = beta_min if beta_min is not None else min(np.log(10.0) / (4.0 * g), b1)
     batch = sa.run(model, replicas=S0.shape[0], steps=steps, rng=rng, initial=S0, beta_min=b0, beta_max=b1)
     E0 = model.energies(S0)
     E1 = model.energies(batch.spins)
     S = np.where((E1 <= E0)[:, None], batch.spins, S0)  # the anneal may not beat its start: keep the better
     extra["proven_optimal"] = bool(min(E0.min(), E1.min()) <= lower + tol)
     extra["repaired_energies"] = E0.tolist()
-    settings.update(anneal_beta_min=float(b0), anneal_beta_max=float(b1), sweeps=int(steps))
+    settings.update(beta_min=float(b0), beta_max=float(b1))
     return Batch(S, steps, settings, extra)

@@ -1,7 +1,7 @@
 """Simulated annealing: Metropolis single-spin flips, sequential sweeps, geometric beta schedule.
 
 ``steps`` counts sweeps (N flip attempts each); ``beta`` changes once per sweep, from ``beta_min`` to
-``beta_max`` along a geometric (default) or linear schedule. Each replica starts from uniformly random
+``beta_max`` along a geometric (default) or linear ``beta_schedule``. Each replica starts from uniformly random
 spins (or ``initial``) and returns its final state; the driver then polishes and scores it.
 
 Automatic beta range (:func:`beta_range`), in the spirit of dwave-neal but with *typical* rather than
@@ -16,25 +16,25 @@ worst-case moves so no sweeps are wasted far above the ordering temperature:
   ``2 * COLD_FRACTION * median_i rms_i`` (a field that small is a near-zero-cost move that annealing
   need not resolve). ``beta_max = ln 100 / dE_cold`` accepts it with probability 1/100 (SK: 11.5).
 
-Parameters (``solve(model, "sa", ...)`` keyword arguments): ``beta_min``, ``beta_max`` (override the
-automatic range), ``schedule`` (``geometric`` | ``linear``), ``initial`` ((N,) or (R, N) +-1 start
-spins), ``trace`` (record the energy after every sweep in ``extra["energy_trace"]``, shape (R, steps)),
-``resync`` (dense J only: recompute the float32 fields exactly after this many accepted flips; default
-64 N, about 1.5% extra work).
+Parameters: :data:`PARAMS` (``cimsim solvers sa``). ``record=True`` stores the energy of every replica
+after every sweep in ``extra["trace_energy"]`` (steps, R) and the sweep's inverse temperature in
+``extra["trace_beta"]`` (steps,).
 """
 from __future__ import annotations
 
 import numba as nb
 import numpy as np
 
-from ..errors import CimsimError, positive_float, positive_int
+from ..errors import CimsimError, positive_int
 from ..kernels.sa import anneal_csr, anneal_csr_lattice, anneal_dense
 from ..memory import check_dense_fits
 from ..model import IsingModel
 from ..spins import start_spins
+from ..params import Param, recorded, validate
 from . import Batch
 
-__all__ = ["defaults", "budget_replicas", "run", "beta_range", "beta_schedule", "lattice_form", "COLD_FRACTION"]
+__all__ = ["defaults", "budget_replicas", "run", "beta_range", "beta_schedule", "lattice_form", "COLD_FRACTION",
+           "PARAMS"]
 
 SCHEDULES = ("geometric", "linear")
 #: with a time limit and no explicit ``steps``, the driver lengthens the anneals so that about this
@@ -46,6 +46,20 @@ BUDGET_BATCHES = 3
 PRESOLVE = True
 #: continuous couplings: uphill moves below this fraction of the typical field are not resolved.
 COLD_FRACTION = 0.2
+
+#: The parameters of :func:`run` (``solve(model, "sa", **params)``, ``-p KEY=VALUE``).
+PARAMS: tuple[Param, ...] = (
+    Param("beta_min", "float", None, "inverse temperature of the first sweep", low=0, low_open=True,
+          auto="ln 4 / (2 max_i(|h_i| + rms_i J)) (beta_range)"),
+    Param("beta_max", "float", None, "inverse temperature of the last sweep", low=0, low_open=True,
+          auto="ln 100 / smallest relevant uphill move (beta_range)"),
+    Param("beta_schedule", "choice", "geometric", "how beta runs from beta_min to beta_max, one value per sweep",
+          choices=SCHEDULES),
+    Param("initial", "any", None, "start spins: (N,) or (R, N) +-1 (default: uniformly random)"),
+    Param("record", "bool", False, "store trace_energy (steps, R) and trace_beta (steps,) in extra"),
+    Param("resync", "int", None, "dense J: recompute the float32 fields after this many accepted flips", low=1,
+          auto="64 N"),
+)
 
 
 def defaults(model: IsingModel) -> dict:
@@ -156,27 +170,21 @@ def run(
     steps: int,
     rng: np.random.Generator,
     backend: str = "cpu",
-    beta_min: float | None = None,
-    beta_max: float | None = None,
-    schedule: str = "geometric",
-    initial: object | None = None,
-    trace: bool = False,
-    resync: int | None = None,
     **params,
 ) -> Batch:
-    """Anneal ``replicas`` independent replicas for ``steps`` sweeps; returns their final spins."""
-    if params:
-        raise CimsimError(f"unknown sa parameter(s): {', '.join(params)}; known: beta_min, beta_max, schedule, initial, trace, resync")
+    """Anneal ``replicas`` independent replicas for ``steps`` sweeps; returns their final spins.
+    Parameters: :data:`PARAMS`."""
+    prm = validate(PARAMS, params, "sa")
+    beta_min, beta_max, schedule = prm["beta_min"], prm["beta_max"], prm["beta_schedule"]
+    record = prm["record"]
     R = positive_int(replicas, "replicas")
     T = positive_int(steps, "steps")
-    resync = positive_int(resync if resync is not None else 64 * model.n, "resync")
-    if schedule not in SCHEDULES:
-        raise CimsimError(f"unknown schedule {schedule!r}; choose one of {', '.join(SCHEDULES)}")
+    resync = prm["resync"] if prm["resync"] is not None else positive_int(64 * model.n, "resync")
     auto_min, auto_max = (None, None)
     if beta_min is None or beta_max is None:
         auto_min, auto_max = beta_range(model)
-    b0 = positive_float(beta_min, "beta_min") if beta_min is not None else auto_min
-    b1 = positive_float(beta_max, "beta_max") if beta_max is not None else auto_max
+    b0 = beta_min if beta_min is not None else auto_min
+    b1 = beta_max if beta_max is not None else auto_max
     if beta_min is None and b0 > b1:  # only beta_max given: keep the range ordered
         b0 = b1
     if beta_max is None and b1 < b0:
@@ -184,13 +192,13 @@ def run(
     if b0 > b1:
         raise CimsimError(f"beta_min ({b0:g}) must not exceed beta_max ({b1:g})")
     n = model.n
-    S = start_spins(initial, R, n, rng)
+    S = start_spins(prm["initial"], R, n, rng)
     if not model.is_sparse:
         check_dense_fits(n, copies=1, itemsize=4, what="float32 copy of J")
     betas = beta_schedule(b0, b1, T, schedule)
     seeds = rng.integers(1, np.iinfo(np.int64).max, size=R, dtype=np.int64).astype(np.uint64)
     E = np.asarray(model.energies(S), dtype=np.float64).copy()
-    tr = np.empty((R, T if trace else 0), dtype=np.float64)
+    tr = np.empty((R, T if record else 0), dtype=np.float64)
     h = np.ascontiguousarray(model.h, dtype=np.float64)
     lattice = lattice_form(model) if model.is_sparse else None
     if lattice is not None:
@@ -205,10 +213,12 @@ def run(
         J64 = np.ascontiguousarray(model.J, dtype=np.float64)
         J32 = J64.astype(np.float32)
         flips = anneal_dense(J32, J64, h, float(model.offset), S, E, betas, seeds, resync, tr)
-    settings = dict(beta_min=b0, beta_max=b1, schedule=schedule, sweeps=T, resync=resync,
+    settings = dict(beta_min=b0, beta_max=b1, beta_schedule=schedule, initial=recorded(prm["initial"]),
+                    record=record, resync=resync,
                     kernel="dense" if not model.is_sparse else ("csr-lattice" if lattice is not None else "csr"))
     extra: dict = {"accepted_flips": flips.astype(np.int64), "final_energies": E}
-    if trace:
-        extra["energy_trace"] = tr
+    if record:
+        extra["trace_energy"] = np.ascontiguousarray(tr.T)
+        extra["trace_beta"] = betas
     return Batch(S, T, settings, extra)
 

@@ -8,8 +8,9 @@ Equations (physics.md 4.7, project convention ``H = -1/2 s^T J s - h^T s``)::
 integrated by symplectic Euler (y, then x, then the walls) with ``a(t)`` rising linearly from 0 at the
 first step to ``a0`` at the last (``a_k = a0 k / (steps - 1)``). The field enters through ``phi`` so
 it is scaled by ``c0`` exactly like the couplings. Defaults: ``a0 = 1``,
-``c0 = 0.5 / (sigma_J sqrt N)`` (:meth:`IsingModel.coupling_scale`), ``x0 = 0``,
-``y0 ~ U(-y0_amp, y0_amp)`` with ``y0_amp = 0.1`` (parameter ``y0``).
+``c0 = 0.5 / (sigma_J sqrt N)`` (:meth:`IsingModel.coupling_scale`; parameter ``coupling``), ``x(0) = 0``,
+``y(0) ~ U(-init_scale, init_scale)`` with ``init_scale = 0.1``. Parameters: :data:`PARAMS`
+(``cimsim solvers sb``).
 
 ``dt`` defaults to 1.25, the value of Goto et al. 2021, whenever that step is stable for the instance,
 else to ``1 / omega_max`` (:func:`default_dt`). Symplectic Euler is stable only while
@@ -43,9 +44,10 @@ from ..errors import CimsimError, positive_float, positive_int
 from ..kernels.sb import sb_csr_run, sb_dense_run
 from ..memory import check_batch_fits, check_dense_fits
 from ..model import IsingModel
+from ..params import Param, validate
 from . import Batch
 
-__all__ = ["defaults", "run", "plan", "Plan", "simulate", "VARIANTS", "a_schedule", "default_dt", "stable_dt_limit",
+__all__ = ["PARAMS", "defaults", "run", "plan", "Plan", "simulate", "VARIANTS", "a_schedule", "default_dt", "stable_dt_limit",
            "check_stable_dt"]
 
 VARIANTS = ("dsb", "bsb")
@@ -57,6 +59,20 @@ _DT_CACHE: "weakref.WeakKeyDictionary[IsingModel, float]" = weakref.WeakKeyDicti
 DEFAULT_READOUT = {"dsb": 1, "bsb": 10}
 #: replicas per task in the dense kernel: each row of J is reused from L1 across a block.
 DENSE_BLOCK = 8
+
+#: The parameters of :func:`run` (``solve(model, "sb", **params)``, ``-p KEY=VALUE``).
+PARAMS: tuple[Param, ...] = (
+    Param("variant", "choice", "dsb", "discrete (dsb: v = sgn x) or ballistic (bsb: v = x) bifurcation",
+          choices=VARIANTS),
+    Param("dt", "float", None, "symplectic Euler time step (refused beyond the stability limit)", low=0,
+          low_open=True, auto="1.25 if stable, else 1 / omega_max"),
+    Param("a0", "float", 1.0, "final pump; a(t) rises linearly from 0 to a0", low=0, low_open=True),
+    Param("coupling", "float", None, "coupling strength c0 of phi = J v + h", low=0, low_open=True,
+          auto="0.5 / coupling_scale"),
+    Param("init_scale", "float", 0.1, "initial momenta y ~ U(-init_scale, init_scale) (x starts at 0)", low=0),
+    Param("readout", "int", None, "score the readout sign(x) every this many steps", low=1,
+          auto="1 for dsb, 10 for bsb"),
+)
 
 
 def defaults(model: IsingModel) -> dict:
@@ -205,52 +221,39 @@ class Plan:
     variant: str
     dt: float
     a0: float
-    c0: float
-    y0: float
+    c0: float  # the ``coupling`` parameter
+    init_scale: float
     readout: int
 
     def initial_state(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        """(R, N) float32 positions (zero) and momenta ~ U(-y0, y0) drawn from ``rng``."""
+        """(R, N) float32 positions (zero) and momenta ~ U(-init_scale, init_scale) drawn from ``rng``."""
         X = np.zeros((self.replicas, n), dtype=np.float32)
-        Y = rng.uniform(-self.y0, self.y0, size=(self.replicas, n)).astype(np.float32)
+        Y = rng.uniform(-self.init_scale, self.init_scale, size=(self.replicas, n)).astype(np.float32)
         return X, Y
 
     def batch(self, model: IsingModel, best_S: np.ndarray, best_E: np.ndarray, **extra) -> Batch:
         """The Batch of a finished run (``extra`` appended to ``Batch.extra``)."""
-        settings = dict(variant=self.variant, dt=self.dt, a0=self.a0, c0=self.c0, y0=self.y0, readout=self.readout)
+        settings = dict(variant=self.variant, dt=self.dt, a0=self.a0, coupling=self.c0, init_scale=self.init_scale,
+                        readout=self.readout)
         return Batch(best_S, self.steps, settings,
                      {"best_energies": best_E, "coupling_scale": model.coupling_scale(), **extra})
 
 
-def plan(
-    model: IsingModel,
-    *,
-    replicas: int,
-    steps: int,
-    variant: str = "dsb",
-    dt: float | None = None,
-    a0: float = 1.0,
-    c0: float | None = None,
-    y0: float = 0.1,
-    readout: int | None = None,
-    **params,
-) -> Plan:
-    """Validate the parameters of :func:`run` and fill the instance-dependent defaults (``dt``, ``c0``,
-    ``readout``); raises :class:`CimsimError` before any work starts."""
-    if params:
-        raise CimsimError(f"unknown sb parameter(s): {', '.join(params)}; known: variant, dt, a0, c0, y0, readout")
+def plan(model: IsingModel, *, replicas: int, steps: int, **params) -> Plan:
+    """Validate the parameters of :func:`run` (:data:`PARAMS`) and fill the instance-dependent defaults
+    (``dt``, ``coupling``, ``readout``); raises :class:`CimsimError` before any work starts."""
+    prm = validate(PARAMS, params, "sb")
     R = positive_int(replicas, "replicas")
     T = positive_int(steps, "steps")
     check_batch_fits(R, model.n, arrays=5, itemsize=4, what="sb positions, momenta, readouts and work arrays")
-    variant, dt, a0, c0, readout = _check(model, variant, dt, a0, c0, readout)
-    y0 = positive_float(y0, "y0", allow_zero=True)
-    return Plan(R, T, variant, dt, a0, c0, y0, readout)
+    variant, dt, a0, c0, readout = _check(model, prm["variant"], prm["dt"], prm["a0"], prm["coupling"], prm["readout"])
+    return Plan(R, T, variant, dt, a0, c0, prm["init_scale"], readout)
 
 
 def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "cpu",
         **params) -> Batch:
     """Run ``replicas`` SB trajectories of ``steps`` steps from x = 0; return each one's best readout.
-    Parameters (``variant, dt, a0, c0, y0, readout``) as for :func:`plan`."""
+    Parameters: :data:`PARAMS`."""
     p = plan(model, replicas=replicas, steps=steps, **params)
     if backend == "gpu":  # CuPy device path (cimsim.gpu), same plan and Batch
         from ..gpu.dynamics import sb_execute

@@ -4,6 +4,10 @@ Minimising -1/2 x^T J x on the sphere |x|^2 = N gives x = sqrt(N) v_max (physics
 ``sign(v_max)``; the other replicas round random combinations ``V_k g`` of the top ``k`` eigenvectors,
 weighted by ``sqrt(lambda)`` (a low-rank Goemans-Williamson-style rounding). Fields are handled exactly
 with one auxiliary spin. Steps are unused.
+
+``extra["lambda_max"]`` and ``extra["eigenvalues"]`` are eigenvalues of the normalised couplings
+J / ``extra["coupling_scale"]`` (of the auxiliary-spin couplings when there are fields), the
+normalisation every solver reports (:class:`cimsim.result.Result`).
 """
 from __future__ import annotations
 
@@ -14,9 +18,15 @@ import scipy.sparse.linalg as sla_sparse
 from ..errors import CimsimError, positive_int
 from ..model import IsingModel
 from ..spins import strip_aux_spin
+from ..params import Param, validate
 from . import Batch
 
 DENSE_EIGH_MAX_N = 400
+
+#: The parameters of :func:`run` (``solve(model, "spectral", **params)``, ``-p KEY=VALUE``).
+PARAMS: tuple[Param, ...] = (
+    Param("k", "int", 8, "eigenvectors combined by the random roundings (at most N - 1)", low=1),
+)
 
 
 def defaults(model: IsingModel) -> dict:
@@ -56,11 +66,10 @@ def round_eigenvectors(w: np.ndarray, V: np.ndarray, replicas: int, rng: np.rand
     return S
 
 
-def plan(*, k: int = 8, **params) -> int:
-    """Validate the parameters of :func:`run` (only ``k``, the number of eigenvectors); returns ``k``."""
-    if params:
-        raise CimsimError(f"unknown spectral parameter(s): {', '.join(params)} (known: k)")
-    return positive_int(k, "k (number of eigenvectors)")
+def plan(**params) -> int:
+    """Validate the parameters of :func:`run` (:data:`PARAMS`: only ``k``, the number of eigenvectors);
+    returns ``k``."""
+    return int(validate(PARAMS, params, "spectral")["k"])
 
 
 def work_model(model: IsingModel) -> IsingModel:
@@ -75,7 +84,9 @@ def batch(model: IsingModel, S: np.ndarray, w: np.ndarray, **extra) -> Batch:
     """The Batch of the (replicas, N_work) roundings ``S`` (auxiliary spin stripped) of eigenvalues ``w``."""
     if model.has_fields:
         S = strip_aux_spin(S)
-    return Batch(S, 1, {"k": int(w.shape[0])}, {"lambda_max": float(w[0]), "eigenvalues": w.tolist(), **extra})
+    scale = model.coupling_scale()
+    return Batch(S, 1, {"k": int(w.shape[0])}, {"lambda_max": float(w[0]) / scale, "eigenvalues": (w / scale).tolist(),
+                                                "coupling_scale": scale, **extra})
 
 
 def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "cpu",

@@ -3,14 +3,12 @@
 ``steps`` counts iterations (one flip each) per replica. Each iteration flips the spin whose flip costs
 least, uphill if nothing is downhill, among the spins not flipped in the last ``tenure + U{0..tenure_rand}``
 iterations; a tabu flip is allowed when it would beat the best energy seen (aspiration). After
-``stall`` iterations without a new best, the search returns to its best state and flips ``kick`` random
-spins (a breakout, in the spirit of Benlic & Hao's breakout local search for Max-Cut). Every replica
+``stall`` iterations without a new best, the search returns to its best state and flips ``breakout_flips``
+random spins (a breakout, in the spirit of Benlic & Hao's breakout local search for Max-Cut). Every replica
 returns the best state it found. Kernels: :mod:`cimsim.kernels.tabu`; couplings on an integer lattice
 (Gset, most encodings) keep exact int32 fields.
 
-Parameters (``solve(model, "tabu", ...)`` keyword arguments): ``tenure`` (default ``N // 8``, at least
-1), ``tenure_rand`` (default ``min(10, N // 4)``), ``stall`` (default ``125 N``), ``kick`` (default
-``max(2, N // 20)``), ``initial`` ((N,) or (R, N) +-1 start spins; default uniformly random).
+Parameters: :data:`PARAMS` (``cimsim solvers tabu``).
 
 The defaults were tuned on Gset G18 (800 spins, +-1 weights, 10 s): a tenure of N/8 and long stalls
 reach its best known cut 992 in 2 of 3 seeds (991 in the third), where N/100 and 10 N stalls cycle near
@@ -27,10 +25,22 @@ from ..errors import CimsimError, positive_int
 from ..kernels.tabu import tabu_csr, tabu_dense
 from ..model import IsingModel
 from ..spins import start_spins
+from ..params import Param, recorded, validate
 from . import Batch
 from .sa import lattice_form
 
-__all__ = ["defaults", "budget_replicas", "run", "parameters"]
+__all__ = ["defaults", "budget_replicas", "run", "parameters", "PARAMS"]
+
+#: The parameters of :func:`run` (``solve(model, "tabu", **params)``, ``-p KEY=VALUE``).
+PARAMS: tuple[Param, ...] = (
+    Param("tenure", "int", None, "iterations a flipped spin stays tabu (plus a random 0..tenure_rand)", low=1,
+          auto="max(1, min(N // 8, N // 2 - min(10, N // 4)))"),
+    Param("tenure_rand", "int", None, "upper end of the random extra tenure", low=0, auto="min(10, N // 4)"),
+    Param("stall", "int", None, "iterations without a new best before a breakout", low=1, auto="125 N"),
+    Param("breakout_flips", "int", None, "random spins flipped from the best state in a breakout", low=1,
+          auto="max(2, N // 20)"),
+    Param("initial", "any", None, "start spins: (N,) or (R, N) +-1 (default: uniformly random)"),
+)
 
 #: like sa: with a time limit, longer searches beat more restarts, so batches grow to fill the budget.
 BUDGET_BATCHES = 3
@@ -49,17 +59,15 @@ def budget_replicas(model: IsingModel) -> int:
 
 
 def parameters(n: int, tenure: int | None = None, tenure_rand: int | None = None, stall: int | None = None,
-               kick: int | None = None) -> dict:
-    """The search parameters for an N-spin model, defaults filled in and checked."""
+               breakout_flips: int | None = None) -> dict:
+    """The search parameters for an N-spin model (validated values; ``None`` takes the N-dependent default)."""
     rand = min(10, n // 4)
     out = {
-        "tenure": positive_int(tenure if tenure is not None else max(1, min(n // 8, n // 2 - rand)), "tenure"),
-        "tenure_rand": int(tenure_rand) if tenure_rand is not None else rand,
-        "stall": positive_int(stall if stall is not None else 125 * n, "stall"),
-        "kick": positive_int(kick if kick is not None else max(2, n // 20), "kick"),
+        "tenure": tenure if tenure is not None else max(1, min(n // 8, n // 2 - rand)),
+        "tenure_rand": tenure_rand if tenure_rand is not None else rand,
+        "stall": stall if stall is not None else 125 * n,
+        "breakout_flips": breakout_flips if breakout_flips is not None else max(2, n // 20),
     }
-    if out["tenure_rand"] < 0:
-        raise CimsimError(f"tenure_rand must be >= 0, got {tenure_rand!r}")
     if out["tenure"] + out["tenure_rand"] >= n:
         raise CimsimError(f"tenure + tenure_rand ({out['tenure'] + out['tenure_rand']}) must be below N = {n}: "
                           "every spin would be tabu")
@@ -73,16 +81,11 @@ def run(
     steps: int,
     rng: np.random.Generator,
     backend: str = "cpu",
-    tenure: int | None = None,
-    tenure_rand: int | None = None,
-    stall: int | None = None,
-    kick: int | None = None,
-    initial: object | None = None,
     **params,
 ) -> Batch:
-    """Run ``replicas`` independent tabu searches of ``steps`` flips; returns each one's best spins."""
-    if params:
-        raise CimsimError(f"unknown tabu parameter(s): {', '.join(params)}; known: tenure, tenure_rand, stall, kick, initial")
+    """Run ``replicas`` independent tabu searches of ``steps`` flips; returns each one's best spins.
+    Parameters: :data:`PARAMS`."""
+    prm = validate(PARAMS, params, "tabu")
     if backend != "cpu":
         raise CimsimError("the tabu solver runs on the CPU only (--backend cpu)")
     R = positive_int(replicas, "replicas")
@@ -90,11 +93,11 @@ def run(
     n = model.n
     if n < 2:
         raise CimsimError("tabu search needs at least 2 spins")
-    p = parameters(n, tenure, tenure_rand, stall, kick)
-    S = start_spins(initial, R, n, rng)
+    p = parameters(n, prm["tenure"], prm["tenure_rand"], prm["stall"], prm["breakout_flips"])
+    S = start_spins(prm["initial"], R, n, rng)
     seeds = rng.integers(1, np.iinfo(np.int64).max, size=R, dtype=np.int64).astype(np.uint64)
     E = np.asarray(model.energies(S), dtype=np.float64).copy()
-    args = (T, p["tenure"], p["tenure_rand"], p["stall"], p["kick"])
+    args = (T, p["tenure"], p["tenure_rand"], p["stall"], p["breakout_flips"])
     h = np.ascontiguousarray(model.h, dtype=np.float64)
     lattice = lattice_form(model) if model.is_sparse else None
     if lattice is not None:
@@ -109,8 +112,8 @@ def run(
         kernel = "dense"
         J = np.ascontiguousarray(model.J, dtype=np.float64)
         found = tabu_dense(J, h, S, E, *args, _tolerance(J, h), seeds)
-    settings = dict(p, iterations=T, kernel=kernel)
-    return Batch(S, T, settings, {"best_found_at": found, "final_energies": E})
+    settings = dict(p, initial=recorded(prm["initial"]), kernel=kernel)
+    return Batch(S, T, settings, {"steps_to_best": found, "best_energies": E})
 
 
 def _tolerance(couplings: np.ndarray, h: np.ndarray) -> float:
