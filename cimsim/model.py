@@ -228,8 +228,11 @@ class IsingModel:
         return e[0] if np.ndim(spins) == 1 else e
 
     def energy(self, spins: np.ndarray) -> float:
-        """H(s) of one spin vector."""
-        return float(self.energies(np.asarray(spins).reshape(1, -1))[0])
+        """H(s) of one spin vector (shape (N,) or (1, N), entries +-1)."""
+        S = check_spins(spins, self.n)
+        if S.ndim == 2 and S.shape[0] != 1:
+            raise CimsimError(f"energy takes one spin vector, got {S.shape[0]} rows; use energies() for a batch")
+        return float(self.energies(S.reshape(1, -1))[0])
 
     # ------------------------------------------------------------------ transforms
     def scaled(self, factor: float) -> "IsingModel":

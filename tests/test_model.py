@@ -133,3 +133,24 @@ def test_spin_shape_checked(rng):
     m = IsingModel.from_couplings(random_couplings(rng, 4))
     with pytest.raises(CimsimError, match="shape"):
         m.energies(np.ones((2, 5)))
+
+
+def test_energy_takes_one_vector_and_names_the_batch_method(rng):
+    m = IsingModel.from_couplings(random_couplings(rng, 3), None, 1.0)
+    S = all_spin_vectors(3)
+    assert m.energy(S[5:6]) == pytest.approx(m.energies(S)[5])
+    with pytest.raises(CimsimError, match="use energies"):
+        m.energy(S[:2])
+
+
+def test_memory_limit_from_environment(monkeypatch):
+    from cimsim.memory import check_fits, memory_limit_bytes
+
+    monkeypatch.setenv("CIMSIM_MEMORY_LIMIT", "1e6")
+    assert memory_limit_bytes() == 1_000_000
+    check_fits(999_999, "a small array")
+    with pytest.raises(CimsimError, match="a big array needs .* GiB but only .* GiB may be used; use fewer"):
+        check_fits(1_000_001, "a big array", "use fewer")
+    monkeypatch.setenv("CIMSIM_MEMORY_LIMIT", "lots")
+    with pytest.raises(CimsimError, match="CIMSIM_MEMORY_LIMIT must be a number of bytes"):
+        memory_limit_bytes()
