@@ -6,13 +6,9 @@ missing and how to install the extra.
 """
 from __future__ import annotations
 
-from types import ModuleType
-
-import numpy as np
-
 from .errors import CimsimError
 
-__all__ = ["BACKENDS", "resolve_backend", "array_module", "gpu_status", "gpu_info", "numba_cuda_usable"]
+__all__ = ["BACKENDS", "resolve_backend", "gpu_status", "numba_cuda_usable"]
 
 BACKENDS = ("auto", "cpu", "gpu")
 GPU_INSTALL_HINT = 'install the GPU extra with: pip install "cimsim[gpu]"'
@@ -45,34 +41,6 @@ def resolve_backend(name: str) -> str:
             raise CimsimError(f"--backend gpu is unavailable: {reason}")
         return "gpu"
     return "gpu" if ok else "cpu"
-
-
-def array_module(backend: str) -> ModuleType:
-    """``numpy`` for ``cpu``, ``cupy`` for ``gpu``."""
-    if resolve_backend(backend) == "gpu":
-        import cupy  # type: ignore[import-not-found]
-
-        return cupy
-    return np
-
-
-def gpu_info() -> dict:
-    """Name, memory, compute capability and library versions of CUDA device 0 (JSON-able).
-
-    Raises :class:`CimsimError` (the ``--backend gpu`` message) when no GPU is usable.
-    """
-    resolve_backend("gpu")
-    import cupy  # type: ignore[import-not-found]
-
-    props = cupy.cuda.runtime.getDeviceProperties(0)
-    name = props.get("name", b"?")
-    return {
-        "name": name.decode(errors="replace") if isinstance(name, bytes) else str(name),
-        "memory_gib": round(float(props.get("totalGlobalMem", 0)) / 2**30, 2),
-        "compute_capability": f"{props.get('major', '?')}.{props.get('minor', '?')}",
-        "cupy": cupy.__version__,
-        "numba_cuda": numba_cuda_usable(),
-    }
 
 
 _NUMBA_CUDA_OK: bool | None = None

@@ -136,7 +136,8 @@ def test_gpu_backend_without_cupy_is_refused(capsys):
 
     if gpu_status()[0]:
         pytest.skip("a GPU is available here")
-    code, out, err = run_cli(["solve", "maxcut", PROBLEMS / "maxcut_w20.txt", "--backend", "gpu"], capsys)
+    code, out, err = run_cli(["solve", "maxcut", PROBLEMS / "maxcut_w20.txt", "--solver", "cim", "--backend", "gpu"],
+                             capsys)
     assert code == 2
     assert len(err.strip().splitlines()) == 1
     assert 'pip install "cimsim[gpu]"' in err or "device" in err

@@ -14,13 +14,15 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+import cimsim.backends as backends
+import cimsim.gpu.device as device_mod
 from cimsim import gpu
 from cimsim.backends import gpu_status
 from cimsim.errors import CimsimError
 from cimsim.gpu import steps as ref_steps
 from cimsim.instances import sk_model
 from cimsim.model import IsingModel
-from cimsim.solvers import ahc, cac, cim, sb, solve, spectral
+from cimsim.solvers import EXECUTORS, SOLVERS, ahc, cac, cim, get_solver, sb, solve, spectral
 
 ROOT = Path(__file__).resolve().parents[1]
 HAS_GPU = gpu_status()[0]
@@ -42,12 +44,12 @@ MODELS = {
 }
 
 CASES = [
-    ("cim", cim, gpu.cim_run, {"noise": 0.05, "feedback_noise": 0.02}),
-    ("cim-bifurcation", cim, gpu.cim_run, {"preset": "bifurcation", "finish": False}),
-    ("sb-dsb", sb, gpu.sb_run, {}),
-    ("sb-bsb", sb, gpu.sb_run, {"variant": "bsb", "readout": 7}),
-    ("ahc", ahc, gpu.ahc_run, {}),
-    ("cac", cac, gpu.cac_run, {}),
+    ("cim", cim, {"noise": 0.05, "feedback_noise": 0.02}),
+    ("cim-bifurcation", cim, {"preset": "bifurcation", "finish": False}),
+    ("sb-dsb", sb, {}),
+    ("sb-bsb", sb, {"variant": "bsb", "readout": 7}),
+    ("ahc", ahc, {}),
+    ("cac", cac, {}),
 ]
 
 
@@ -55,11 +57,12 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_numpy_standin_reproduces_cpu_solver(case, model_key):
     """Same seed -> same best spins as the CPU solver, energies recomputed independently."""
-    name, cpu_mod, gpu_run, kw = case
+    name, mod, kw = case
     model = MODELS[model_key]()
     device = D32 if name.startswith("sb") else D64  # SB's CPU state is float32, the others float64
-    a = cpu_mod.run(model, replicas=4, steps=250, rng=np.random.default_rng(11), **kw)
-    b = gpu_run(model, replicas=4, steps=250, rng=np.random.default_rng(11), device=device, **kw)
+    a = mod.run(model, replicas=4, steps=250, rng=np.random.default_rng(11), **kw)
+    b = mod.run(model, replicas=4, steps=250, rng=np.random.default_rng(11), backend="gpu", device=device, **kw)
+    assert "device" not in a.extra and b.extra["device"] == device.name
     assert b.spins.shape == (4, model.n) and b.spins.dtype == np.int8
     assert set(np.unique(b.spins)) <= {-1, 1}
     np.testing.assert_array_equal(a.spins, b.spins)
@@ -88,13 +91,17 @@ def test_dsb_readout_from_the_dynamics_product_is_exact_with_zero_amplitudes():
         S = np.where(X >= 0, 1, -1)
         np.testing.assert_allclose(best_E, model.energies(S), atol=1e-12)
         np.testing.assert_array_equal(best_S, S)
-    # whole runs: init_scale = 0 and h = 0 keep every amplitude at exactly 0 (readout all +1)
+    # whole trajectories from x = y = 0 with h = 0: every amplitude stays exactly 0 (readout all +1)
     for model in (sk_model(12, seed=3), _graph_model(12)):
-        a = sb.run(model, replicas=2, steps=20, rng=np.random.default_rng(0), init_scale=0.0)
-        b = gpu.sb_run(model, replicas=2, steps=20, rng=np.random.default_rng(0), init_scale=0.0, device=D32)
-        np.testing.assert_array_equal(a.spins, b.spins)
+        Z = np.zeros((2, 12), dtype=np.float32)
+        _, _, a_spins, a_best = sb.simulate(model, Z, Z, steps=20)
+        _, _, b_spins, b_best = gpu.sb_simulate(model, Z, Z, sb.a_schedule(20), discrete=True, dt=sb.default_dt(model),
+                                                a0=1.0, c0=0.5 / model.coupling_scale(), readout=1, device=D32)
+        np.testing.assert_array_equal(b_spins, np.ones((2, 12)))
+        np.testing.assert_array_equal(a_spins, b_spins)
         # float32 product vs the CPU's float64 row sums of float32 J: float32 rounding of the fields
-        np.testing.assert_allclose(b.extra["best_energies"], a.extra["best_energies"], rtol=1e-5, atol=1e-9)
+        np.testing.assert_allclose(b_best, model.energies(b_spins), rtol=1e-5, atol=1e-9)
+        np.testing.assert_allclose(b_best, a_best, rtol=1e-5, atol=1e-9)
 
 
 def test_amplitude_state_matches_cpu_simulate():
@@ -128,24 +135,25 @@ def test_amplitude_state_matches_cpu_simulate():
 def test_float32_device_state_agrees_with_cpu():
     """The GPU default (float32 state, float64 energies): documented tolerance on small instances."""
     m = sk_model(40, seed=3)
-    for mod, run, kw in ((cim, gpu.cim_run, {"noise": 0.0}), (ahc, gpu.ahc_run, {}), (cac, gpu.cac_run, {})):
+    for mod, kw in ((cim, {"noise": 0.0}), (ahc, {}), (cac, {})):
         a = mod.run(m, replicas=6, steps=1000, rng=np.random.default_rng(1), **kw)
-        b = run(m, replicas=6, steps=1000, rng=np.random.default_rng(1), device=D32, **kw)
+        b = mod.run(m, replicas=6, steps=1000, rng=np.random.default_rng(1), backend="gpu", device=D32, **kw)
         np.testing.assert_allclose(m.energies(b.spins), m.energies(a.spins), atol=1e-9)
     # final (not best) readout after 200 noiseless cim steps: the float32 trajectory has not drifted
     a = cim.run(m, replicas=3, steps=200, rng=np.random.default_rng(2), noise=0.0, track_best=False)
-    b = gpu.cim_run(m, replicas=3, steps=200, rng=np.random.default_rng(2), noise=0.0, track_best=False, device=D32)
+    b = cim.run(m, replicas=3, steps=200, rng=np.random.default_rng(2), noise=0.0, track_best=False, backend="gpu",
+                device=D32)
     np.testing.assert_array_equal(a.spins, b.spins)
 
 
 def test_cim_record_and_constant_finish_match_cpu():
     m = sk_model(16, seed=9)
     a = cim.run(m, replicas=3, steps=60, rng=np.random.default_rng(0), record=True, readout=7)
-    b = gpu.cim_run(m, replicas=3, steps=60, rng=np.random.default_rng(0), record=True, readout=7, device=D64)
+    b = cim.run(m, replicas=3, steps=60, rng=np.random.default_rng(0), record=True, readout=7, backend="gpu", device=D64)
     for key in ("trace_a", "trace_x", "trace_energy"):
         np.testing.assert_allclose(b.extra[key], a.extra[key], atol=1e-10)
     a = cim.run(m, replicas=3, steps=50, rng=np.random.default_rng(0), preset="constant")
-    b = gpu.cim_run(m, replicas=3, steps=50, rng=np.random.default_rng(0), preset="constant", device=D64)
+    b = cim.run(m, replicas=3, steps=50, rng=np.random.default_rng(0), preset="constant", backend="gpu", device=D64)
     np.testing.assert_array_equal(a.spins, b.spins)
     assert b.extra["finish_iterations"] == a.extra["finish_iterations"]
 
@@ -157,21 +165,21 @@ def test_exact_ground_state_on_tiny_instance():
     m = sk_model(12, seed=21)
     S = np.array(list(product([-1, 1], repeat=12)), dtype=np.int8)
     e0 = m.energies(S).min()
-    b = gpu.cac_run(m, replicas=4, steps=3000, rng=np.random.default_rng(0), device=D32)
+    b = cac.run(m, replicas=4, steps=3000, rng=np.random.default_rng(0), backend="gpu", device=D32)
     assert m.energies(b.spins).min() == pytest.approx(e0, abs=1e-9)
 
 
 def test_spectral_on_device_standin():
     for model in (sk_model(30, seed=1), _graph_model(60), MODELS["sk-fields"]()):
         a = spectral.run(model, replicas=16, steps=1, rng=np.random.default_rng(0), k=4)
-        b = gpu.spectral_run(model, replicas=16, steps=1, rng=np.random.default_rng(0), k=4, device=D64)
+        b = spectral.run(model, replicas=16, steps=1, rng=np.random.default_rng(0), k=4, backend="gpu", device=D64)
         np.testing.assert_allclose(b.extra["eigenvalues"], a.extra["eigenvalues"], atol=1e-8)
         # sign(v_max) is defined up to the eigenvector's sign: same energy
         assert model.energy(b.spins[0]) == pytest.approx(model.energy(a.spins[0]), abs=1e-9)
     # Lanczos path (N > 400, CSR), same v0 draw as the CPU solver
     big = _graph_model(450, p=0.02, seed=3)
     a = spectral.run(big, replicas=4, steps=1, rng=np.random.default_rng(5), k=3)
-    b = gpu.spectral_run(big, replicas=4, steps=1, rng=np.random.default_rng(5), k=3, device=D64)
+    b = spectral.run(big, replicas=4, steps=1, rng=np.random.default_rng(5), k=3, backend="gpu", device=D64)
     np.testing.assert_allclose(b.extra["eigenvalues"], a.extra["eigenvalues"], atol=1e-6)
 
 
@@ -221,7 +229,8 @@ def test_broken_xp_kernels_are_detected(monkeypatch):
     monkeypatch.setattr(ref_steps, "cim_step", _broken_cim_step)
     try:
         with np.errstate(all="ignore"):  # the broken cubic blows up, as it should
-            b = gpu.cim_run(m, replicas=4, steps=200, rng=np.random.default_rng(0), noise=0.0, track_best=False, device=D64)
+            b = cim.run(m, replicas=4, steps=200, rng=np.random.default_rng(0), noise=0.0, track_best=False,
+                        backend="gpu", device=D64)
     except CimsimError as exc:  # ... and the divergence check reports it
         assert "diverged" in str(exc)
     else:
@@ -243,7 +252,7 @@ SIM_SCRIPT = textwrap.dedent(
     assert os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
     from numba import config, cuda
     assert config.ENABLE_CUDASIM
-    from cimsim.gpu import selfcheck, numpy_device, cim_run, sb_run, amplitude_simulate
+    from cimsim.gpu import selfcheck, numpy_device, amplitude_simulate
     from cimsim.instances import sk_model
     from cimsim.solvers import cim, sb, cac
 
@@ -403,13 +412,14 @@ SIM_SCRIPT = textwrap.dedent(
     m = sk_model(10, seed=3)
     dev = numpy_device("cuda", np.float64)
     a = cim.run(m, replicas=2, steps=30, rng=np.random.default_rng(0), noise=0.05, readout=5)
-    b = cim_run(m, replicas=2, steps=30, rng=np.random.default_rng(0), noise=0.05, readout=5, device=dev)
+    b = cim.run(m, replicas=2, steps=30, rng=np.random.default_rng(0), noise=0.05, readout=5, backend="gpu", device=dev)
     out["cim_equal"] = bool(np.array_equal(a.spins, b.spins))
     out["cim_final_diff"] = float(np.max(np.abs(a.extra["final_energies"] - b.extra["final_energies"])))
     a = sb.run(m, replicas=2, steps=12, rng=np.random.default_rng(0), readout=3)
-    b = sb_run(m, replicas=2, steps=12, rng=np.random.default_rng(0), readout=3, device=numpy_device("cuda", np.float32))
+    b = sb.run(m, replicas=2, steps=12, rng=np.random.default_rng(0), readout=3, backend="gpu",
+               device=numpy_device("cuda", np.float32))
     out["sb_best_diff"] = float(np.max(np.abs(a.extra["best_energies"] - b.extra["best_energies"])))
-    kargs = cac._kernel_args(m, cac.resolve_params(m, gamma=0.2, tau=0.25, dt=0.2, init_scale=0.3))
+    kargs = cac._kernel_args(m, cac.resolve_params(m, gamma=0.2, tau=0.25, dt=0.2))
     X0 = np.random.default_rng(1).uniform(-0.3, 0.3, (2, 10))
     s1 = cac.simulate(m, X0, np.ones((2, 10)), 20, **kargs)
     s2 = amplitude_simulate(m, X0, np.ones((2, 10)), 20, device=dev, **kargs)
@@ -455,15 +465,17 @@ def test_bad_parameters_raise_before_work():
     m = sk_model(10, seed=0)
     rng = np.random.default_rng(0)
     with pytest.raises(CimsimError, match="dt"):
-        gpu.cim_run(m, replicas=2, steps=5, rng=rng, dt=-1.0, device=D64)
-    with pytest.raises(CimsimError, match="unknown cim parameter"):
-        gpu.cim_run(m, replicas=2, steps=5, rng=rng, bogus=1, device=D64)
+        cim.run(m, replicas=2, steps=5, rng=rng, dt=-1.0, backend="gpu", device=D64)
+    with pytest.raises(CimsimError, match=r"unknown( cim)? parameter"):
+        cim.run(m, replicas=2, steps=5, rng=rng, bogus=1, backend="gpu", device=D64)
     with pytest.raises(CimsimError, match="variant"):
-        gpu.sb_run(m, replicas=2, steps=5, rng=rng, variant="xsb", device=D32)
-    with pytest.raises(CimsimError, match="unknown cac parameter"):
-        gpu.cac_run(m, replicas=2, steps=5, rng=rng, nope=3, device=D64)
+        sb.run(m, replicas=2, steps=5, rng=rng, variant="xsb", backend="gpu", device=D32)
+    with pytest.raises(CimsimError, match=r"unknown( cac)? parameter"):
+        cac.run(m, replicas=2, steps=5, rng=rng, nope=3, backend="gpu", device=D64)
     with pytest.raises(CimsimError, match="steps"):
-        gpu.ahc_run(m, replicas=2, steps=0, rng=rng, device=D64)
+        ahc.run(m, replicas=2, steps=0, rng=rng, backend="gpu", device=D64)
+    with pytest.raises(CimsimError, match=r"unknown( spectral)? parameter"):
+        spectral.run(m, replicas=2, steps=1, rng=rng, kk=3, backend="gpu", device=D64)
     with pytest.raises(CimsimError):
         gpu.Device(np, kernels="opencl")
     with pytest.raises(CimsimError):
@@ -475,7 +487,7 @@ def test_gpu_requests_without_cupy_fail_with_one_line():
     m = sk_model(10, seed=0)
     for call in (
         lambda: gpu.gpu_device(),
-        lambda: gpu.cim_run(m, replicas=2, steps=5, rng=np.random.default_rng(0)),
+        lambda: cim.run(m, replicas=2, steps=5, rng=np.random.default_rng(0), backend="gpu"),
         lambda: solve(m, "cim", backend="gpu", seed=0),
     ):
         with pytest.raises(CimsimError) as exc:
@@ -545,35 +557,50 @@ def test_cuda_kernels_compile_to_ptx_for_a_real_device():
             assert ".entry" in ptx, name
 
 
-# ---------------------------------------------------------------- the solvers dispatch backend="gpu" here
-DISPATCHED = ["cim", "sb", "ahc", "cac", "spectral"]
+# ---------------------------------------------------------------- backend="gpu" through the driver
+@pytest.fixture
+def standin_gpu(monkeypatch):
+    """Pretend a GPU is usable: ``gpu_status`` says yes and the default device is a NumPy stand-in
+    (float32 for sb, whose CPU state is float32; float64 otherwise, to match the CPU bit for bit)."""
+    chosen = {"device": D64}
+    monkeypatch.setattr(backends, "gpu_status", lambda: (True, "1 CUDA device(s) (stand-in)"))
+    monkeypatch.setattr(device_mod, "gpu_device", lambda *a, **k: chosen["device"])
+    return chosen
 
 
-@pytest.mark.parametrize("solver", DISPATCHED)
-def test_solve_with_backend_gpu_runs_the_device_path(monkeypatch, solver):
-    """With the GPU 'available' (NumPy standing in), solve(backend="gpu") goes through cimsim.gpu and
-    returns what the CPU path returns for the same seed."""
-    import importlib
-
-    import cimsim.gpu.dynamics as dyn
-    import cimsim.gpu.linalg as lin
-    import cimsim.solvers as solvers_pkg
-
-    mod = importlib.import_module(f"cimsim.solvers.{solver}")
-    src = Path(mod.__file__).read_text()
-    if 'backend == "gpu"' not in src:
-        pytest.skip(f"{solver}.run has no gpu dispatch")
-    dev = D32 if solver == "sb" else D64
-    monkeypatch.setattr(solvers_pkg, "resolve_backend", lambda name: "gpu" if name in ("gpu", "auto") else name)
-    monkeypatch.setattr(dyn, "gpu_device", lambda: dev)
-    monkeypatch.setattr(lin, "gpu_device", lambda: dev)
+@pytest.mark.parametrize("solver", [s for s in SOLVERS if "gpu" in EXECUTORS.get(s, ())])
+def test_solve_with_backend_gpu_runs_the_device_executor(standin_gpu, solver):
+    """solve(backend="gpu") of a solver with a device executor runs it (the Batch names the device) and
+    returns what the CPU path returns for the same seed; backend="auto" picks the device too."""
+    dev = standin_gpu["device"] = D32 if solver == "sb" else D64
     m = sk_model(24, seed=7)
     kw = {"noise": 0.0} if solver == "cim" else {}
     a = solve(m, solver, replicas=3, steps=150, seed=4, backend="cpu", **kw)
     b = solve(m, solver, replicas=3, steps=150, seed=4, backend="gpu", **kw)
-    assert b.settings["backend"] == "gpu"
-    assert b.extra.get("device") == dev.name
+    c = solve(m, solver, replicas=3, steps=150, seed=4, backend="auto", **kw)
+    assert "device" not in a.extra and a.settings["backend"] == "cpu"
+    for r in (b, c):
+        assert r.settings["backend"] == "gpu" and r.extra["device"] == dev.name
+        assert r.energy == pytest.approx(m.energy(r.spins), abs=1e-12)
     if solver != "spectral":  # spectral roundings depend on arbitrary eigenvector signs
         assert b.energy == pytest.approx(a.energy, abs=1e-9)
         np.testing.assert_allclose(np.sort(b.energies), np.sort(a.energies), atol=1e-9)
-    assert b.energy == pytest.approx(m.energy(b.spins), abs=1e-12)
+    else:
+        np.testing.assert_allclose(b.extra["eigenvalues"], a.extra["eigenvalues"], atol=1e-8)
+
+
+@pytest.mark.parametrize("solver", [s for s in SOLVERS if "gpu" not in EXECUTORS.get(s, ())])
+def test_cpu_only_solvers_refuse_backend_gpu(standin_gpu, solver):
+    """A solver without a device executor refuses backend="gpu" with one line even when a GPU is usable
+    (no silent CPU run recorded as "gpu"), through the driver and its own run; "auto" runs it on the CPU."""
+    m = sk_model(12, seed=7)
+    with pytest.raises(CimsimError) as exc:
+        solve(m, solver, replicas=2, steps=20, seed=1, backend="gpu")
+    msg = str(exc.value)
+    assert "\n" not in msg and "no GPU executor" in msg and solver in msg
+    with pytest.raises(CimsimError, match="no GPU executor"):
+        get_solver(solver).run(m, replicas=1, steps=10, rng=np.random.default_rng(0), backend="gpu")
+    if solver != "matching":  # matching needs a lattice model
+        r = solve(m, solver, replicas=2, steps=20, seed=1, backend="auto")
+        assert r.settings["backend"] == "cpu" and "device" not in r.extra
+        assert r.energy == pytest.approx(m.energy(r.spins), abs=1e-12)

@@ -11,7 +11,10 @@ Layout
 :mod:`cimsim.gpu.cuda_kernels`
     The same updates as numba.cuda kernels (one launch per step; run under the CUDA simulator in CI).
 :mod:`cimsim.gpu.dynamics`
-    ``cim_run``, ``sb_run``, ``ahc_run``, ``cac_run``, ``spectral_run``: the solver contract on the device.
+    The executors ``cim_simulate``, ``sb_simulate``, ``amplitude_simulate`` (ahc/cac) and
+    ``spectral_roundings``: plain arrays in, host arrays out. The solver modules of
+    :mod:`cimsim.solvers` validate parameters, draw initial states, call these for ``backend="gpu"`` and
+    build the batches; nothing in this package imports a solver.
 :mod:`cimsim.gpu.linalg`
     ``batched_eigvalsh``, ``hessian_spectra`` (landscape Hessians), ``top_eigenpairs`` (spectral).
 
@@ -20,22 +23,12 @@ Nothing here imports CuPy at module import time: on a machine without it, only a
 """
 from __future__ import annotations
 
-from typing import Any
-
-from .device import Coupling, Device, gpu_device, numpy_device
-from .dynamics import ahc_run, amplitude_simulate, cac_run, cim_run, sb_run, sb_simulate, spectral_run
+from .device import Coupling, Device, gpu_device, numpy_device, pick_device
+from .dynamics import CimTrajectory, amplitude_simulate, cim_simulate, sb_simulate, spectral_roundings
 from .linalg import batched_eigvalsh, hessian_spectra, top_eigenpairs
 
 __all__ = [
-    "Device", "Coupling", "gpu_device", "numpy_device", "RUNNERS", "run",
-    "cim_run", "sb_run", "ahc_run", "cac_run", "spectral_run", "amplitude_simulate", "sb_simulate",
+    "Device", "Coupling", "gpu_device", "numpy_device", "pick_device",
+    "CimTrajectory", "cim_simulate", "sb_simulate", "amplitude_simulate", "spectral_roundings",
     "batched_eigvalsh", "hessian_spectra", "top_eigenpairs",
 ]
-
-#: solver name -> device implementation of its ``run``
-RUNNERS = {"cim": cim_run, "sb": sb_run, "ahc": ahc_run, "cac": cac_run, "spectral": spectral_run}
-
-
-def run(solver: str, model: Any, **kwargs: Any) -> Any:
-    """``run(model, ...)`` of ``solver`` on the device: what the CPU solvers dispatch to for ``backend="gpu"``."""
-    return RUNNERS[solver](model, **kwargs)

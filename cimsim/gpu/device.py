@@ -31,7 +31,7 @@ from ..memory import check_dense_fits
 from ..model import IsingModel
 from . import steps as ref
 
-__all__ = ["Device", "Coupling", "coupling_for", "gpu_device", "numpy_device"]
+__all__ = ["Device", "Coupling", "coupling_for", "gpu_device", "numpy_device", "pick_device"]
 
 #: device copies of J, kept while the model lives (repeated batches under a time limit upload J once)
 _COUPLINGS: "weakref.WeakKeyDictionary[IsingModel, dict]" = weakref.WeakKeyDictionary()
@@ -268,3 +268,8 @@ def gpu_device(dtype: Any = np.float32, kernels: str | None = None) -> Device:
     if kernels is None:
         kernels = "cuda" if numba_cuda_usable() else "xp"
     return Device(cupy, kernels, dtype)
+
+
+def pick_device(device: Device | None) -> Device:
+    """``device``, or the GPU (:func:`gpu_device`) when it is ``None``: the default of every executor."""
+    return gpu_device() if device is None else device

@@ -1,8 +1,9 @@
-"""Device (CuPy) versions of the cim, sb, ahc, cac and spectral solvers, written against an array module.
+"""Device (CuPy) executors of the cim, sb, ahc, cac and spectral dynamics, written against an array module.
 
-Each ``*_run`` function has the solver contract of :mod:`cimsim.solvers` (same parameters, defaults,
-validation, equations and :class:`~cimsim.solvers.Batch` fields as the CPU solver) plus a ``device``
-keyword (default: the GPU, :func:`~cimsim.gpu.device.gpu_device`). Per time step the loop issues
+Executors take plain arrays and values (initial states and pump values drawn by the solver modules of
+:mod:`cimsim.solvers`, which validate the parameters and build the :class:`~cimsim.solvers.Batch`) and
+return host arrays or small result objects; nothing here imports a solver. Each takes a ``device``
+keyword (default: the GPU, :func:`~cimsim.gpu.device.gpu_device`). Per time step the loops issue
 
 * one product ``Z J`` (cuBLAS GEMM for dense J, cuSPARSE SpMM for CSR J). On readout steps the current
   readout sign(x) is stacked under the dynamic operand (``Z = [X; S]``, 2R rows) so the same product
@@ -10,7 +11,7 @@ keyword (default: the GPU, :func:`~cimsim.gpu.device.gpu_device`). Per time step
 * one fused element-wise kernel (:mod:`cimsim.gpu.cuda_kernels`) updating the state and the readout;
 * a few (R,)-sized vector operations for the per-replica best energies, which stay on the device.
 
-Nothing is copied to the host inside the loop (except ``record=True`` traces of the cim solver and the
+Nothing is copied to the host inside the loop (except ``record=True`` traces of the cim dynamics and the
 every-64-steps ``target`` check of ahc/cac). Initial states and the spectral roundings are drawn on the
 host from the caller's ``rng`` exactly as the CPU solvers draw them and uploaded once, so with noise 0
 (or with NumPy standing in for CuPy, where noise comes from the same ``rng`` in the same order) a seeded
@@ -18,20 +19,16 @@ run follows the CPU trajectory: bit for bit in float64 on dense J, to rounding o
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ..errors import CimsimError, positive_int
+from ..amplitude import AmplitudeState, amplitude_divergence, check_inputs, energy_tolerance
+from ..errors import CimsimError, divergence_error, positive_int
 from ..model import IsingModel
-from .device import Device, coupling_for, gpu_device
+from .device import Device, coupling_for, pick_device
 
-__all__ = ["cim_run", "cim_execute", "sb_run", "sb_execute", "ahc_run", "cac_run", "amplitude_execute", "spectral_run",
-           "amplitude_simulate"]
-
-
-def _dev(device: Device | None) -> Device:
-    return gpu_device() if device is None else device
+__all__ = ["CimTrajectory", "cim_simulate", "sb_simulate", "amplitude_simulate", "spectral_roundings"]
 
 
 def _update_best(xp, E, S, best_E, best_S, track_best: bool) -> None:
@@ -46,29 +43,58 @@ def _update_best(xp, E, S, best_E, best_S, track_best: bool) -> None:
 
 
 # ====================================================================== cim
-def cim_run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "gpu",
-            device: Device | None = None, **params: Any):
-    """GPU mean-field CIM (:mod:`cimsim.solvers.cim`): same parameters (:func:`cimsim.solvers.cim.plan`),
-    same Batch."""
-    from ..solvers.cim import plan
+class CimTrajectory(NamedTuple):
+    """What :func:`cim_simulate` returns, on the host.
 
-    return cim_execute(model, plan(replicas=replicas, steps=steps, **params), rng, device)
+    x : (R, N) float64
+        Final amplitudes.
+    best_spins : (R, N) int8, best_energies : (R,) float64
+        Best readout per replica (strict improvement) or, without ``track_best``, the last readout.
+    trace_a : (K,), trace_x : (K, N), trace_energy : (K, R)
+        With ``record=True``: pump, amplitudes of replica 0 and readout energies at each of the K
+        readouts (empty otherwise).
+    """
+
+    x: np.ndarray
+    best_spins: np.ndarray
+    best_energies: np.ndarray
+    trace_a: np.ndarray
+    trace_x: np.ndarray
+    trace_energy: np.ndarray
 
 
-def cim_execute(model: IsingModel, p: Any, rng: np.random.Generator, device: Device | None = None):
-    """Run a validated :class:`cimsim.solvers.cim.Plan` on the device; initial state, threshold, finish
-    and Batch fields come from the CPU solver module."""
-    from ..solvers import Batch
-    from ..solvers.cim import batch_extra, diverged, finish_descent, initial_state, merge_best
+def cim_simulate(model: IsingModel, X0: np.ndarray, pump: np.ndarray, rng: np.random.Generator, *, dt: float,
+                 noise: float, feedback_noise: float, readout: int, track_best: bool, record: bool,
+                 diverged: Callable[[np.ndarray, int], Exception | None] | None = None,
+                 device: Device | None = None) -> CimTrajectory:
+    """Mean-field CIM Euler-Maruyama trajectories (the equations of :mod:`cimsim.solvers.cim`) on the device.
 
-    R, T = p.replicas, p.steps
-    dt, noise, feedback_noise, readout, track_best, record = (
-        p.dt, p.noise, p.feedback_noise, p.readout, p.track_best, p.record)
-    dev = _dev(device)
+    Parameters
+    ----------
+    model : IsingModel
+    X0 : (R, N) float64
+        Initial amplitudes (drawn by the solver).
+    pump : (T,) float64
+        Pump value of each step; T = ``len(pump)`` steps are taken.
+    rng : numpy.random.Generator
+        Source of the measurement noise (per step) and of the per-replica dynamics-noise streams, drawn in
+        the order the CPU solver draws them.
+    dt, noise, feedback_noise, readout, track_best, record
+        Validated parameters (:func:`cimsim.solvers.cim.plan`).
+    diverged : callable, optional
+        ``diverged(X, step)`` on host (R, N) amplitudes containing inf/NaN after ``step`` steps: the error
+        to raise (``None``: keep going). Default: a generic one-line divergence error.
+    device : Device, optional
+
+    Returns
+    -------
+    CimTrajectory
+    """
+    dev = pick_device(device)
+    R, T = X0.shape[0], int(len(pump))
     xp = dev.xp
     n = model.n
     scale = model.coupling_scale()
-    X0, sched, lam, pump = initial_state(model, p, rng)
 
     # ---- device state: Z = [U; S] (U the product operand), W = Z J
     coupling = coupling_for(model, dev)
@@ -132,38 +158,56 @@ def cim_execute(model: IsingModel, p: Any, rng: np.random.Generator, device: Dev
             pending = at
             # divergence check on the device, one sync every 8 readouts (and at the end)
             if ((t + 1) % (8 * readout) == 0 or t == T - 1) and not bool(xp.isfinite(X.sum())):
-                err = diverged(p, dev.to_host(X).astype(np.float64), t + 1, pump)
+                Xh = dev.to_host(X).astype(np.float64)
+                err = _cim_divergence(Xh, t + 1, T) if diverged is None else diverged(Xh, t + 1)
                 if err is not None:
                     raise err
     if pending is not None:
         coupling.product(S, W[R:])
         score(pending)
-    finish_iters = 0
-    Xh = dev.to_host(X).astype(np.float64)
-    best_S_h = dev.to_host(best_S)
-    best_E_h = dev.to_host(best_E)
-    if p.preset == "constant" and p.finish:
-        # L-BFGS polish of the final amplitudes on the host (one download), as the CPU solver does
-        finish_iters = finish_descent(model, Xh, float(pump[-1]), p.tol)
-        Sf = np.where(Xh >= 0, 1, -1).astype(np.int8)
-        best_E_h, best_S_h = merge_best(best_E_h, best_S_h, model.energies(Sf), Sf, track_best)
-    extra = batch_extra(model, p, Xh, lam, finish_iters, (rec_a[:k_rec], rec_x[:k_rec], rec_e[:k_rec]), dev.name)
-    return Batch(best_S_h.astype(np.int8), T, p.settings(sched), extra)
+    return CimTrajectory(dev.to_host(X).astype(np.float64), dev.to_host(best_S).astype(np.int8), dev.to_host(best_E),
+                         rec_a[:k_rec], rec_x[:k_rec], rec_e[:k_rec])
+
+
+def _cim_divergence(X: np.ndarray, step: int, steps: int) -> CimsimError | None:
+    """The default ``diverged`` of :func:`cim_simulate`: a one-line error if some row of ``X`` is not finite."""
+    bad = ~np.isfinite(X).all(axis=1)
+    if not bad.any():
+        return None
+    return divergence_error("cim", step, steps, int(bad.sum()), X.shape[0], "lower dt, the pump or the noise")
 
 
 # ====================================================================== sb
-def sb_simulate(model: IsingModel, X0: np.ndarray, Y0: np.ndarray, *, steps: int, variant: str, dt: float,
-                a0: float, c0: float, readout: int, device: Device | None = None):
-    """Device SB trajectories from host (R, N) ``X0, Y0``; returns host ``(X, Y, best_S, best_E)`` like
-    :func:`cimsim.solvers.sb.simulate` (readout after every ``readout`` steps and at the end)."""
-    from ..solvers.sb import a_schedule
+def sb_simulate(model: IsingModel, X0: np.ndarray, Y0: np.ndarray, a_sched: np.ndarray, *, discrete: bool, dt: float,
+                a0: float, c0: float, readout: int, device: Device | None = None,
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Simulated-bifurcation trajectories (the equations of :mod:`cimsim.solvers.sb`) on the device.
 
-    dev = _dev(device)
+    Parameters
+    ----------
+    model : IsingModel
+    X0, Y0 : (R, N)
+        Initial positions and momenta (host arrays, drawn by the solver).
+    a_sched : (T,) float64
+        Pump value of each step (:func:`cimsim.solvers.sb.a_schedule`); T = ``len(a_sched)`` steps.
+    discrete : bool
+        dSB (``v = sgn(x)``) if True, bSB (``v = x``) if False.
+    dt, a0, c0, readout
+        Validated parameters (:func:`cimsim.solvers.sb.plan`); the readout is scored after every
+        ``readout`` steps and at the end.
+    device : Device, optional
+
+    Returns
+    -------
+    X, Y : (R, N) host arrays in the device state dtype
+        Final positions and momenta.
+    best_S : (R, N) int8, best_E : (R,) float64
+        Best readout per replica and its energy.
+    """
+    dev = pick_device(device)
     xp = dev.xp
     R, n = X0.shape
-    T = int(steps)
-    discrete = variant == "dsb"
-    a_sched = a_schedule(T, a0)
+    T = int(len(a_sched))
     coupling = coupling_for(model, dev)
     dtype = dev.dtype
     Z = xp.empty((2 * R, n), dtype=dtype)
@@ -207,41 +251,21 @@ def sb_simulate(model: IsingModel, X0: np.ndarray, Y0: np.ndarray, *, steps: int
     return dev.to_host(X), dev.to_host(Y), dev.to_host(best_S), dev.to_host(best_E)
 
 
-def sb_run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "gpu",
-           device: Device | None = None, **params: Any):
-    """GPU simulated bifurcation (:mod:`cimsim.solvers.sb`): same parameters (:func:`cimsim.solvers.sb.plan`),
-    same Batch."""
-    from ..solvers.sb import plan
-
-    return sb_execute(model, plan(model, replicas=replicas, steps=steps, **params), rng, device)
-
-
-def sb_execute(model: IsingModel, p: Any, rng: np.random.Generator, device: Device | None = None):
-    """Run a validated :class:`cimsim.solvers.sb.Plan` on the device."""
-    dev = _dev(device)
-    X0, Y0 = p.initial_state(model.n, rng)
-    _, _, best_S, best_E = sb_simulate(model, X0, Y0, steps=p.steps, variant=p.variant, dt=p.dt, a0=p.a0, c0=p.c0,
-                                       readout=p.readout, device=dev)
-    return p.batch(model, best_S, best_E, device=dev.name)
-
-
 # ====================================================================== ahc / cac
 def amplitude_simulate(model: IsingModel, X0: np.ndarray, E0: np.ndarray, steps: int, *, p: float, mu: float,
                        coupling: float, dt: float, e_max: float, x_max: float, alpha: float, rho: float,
                        delta: float, gamma: float, tau_steps: int, xi0: float, target: float | None = None,
-                       device: Device | None = None):
-    """Device version of :func:`cimsim.solvers.cac.simulate` (same arguments, returns its AmplitudeState
-    on the host). ``model`` must be field-free.
+                       device: Device | None = None) -> AmplitudeState:
+    """Device version of :func:`cimsim.solvers.cac.simulate`: same arguments ((R, N) host ``X0``, ``E0``),
+    same :class:`~cimsim.amplitude.AmplitudeState` (on the host). ``model`` must be field-free.
 
     Per step: ``[X; S] J`` in one product (the dynamics input and the fields of the previous step's
     readout), the control of the previous step on (R,) device vectors (H_opt, xi, its reset, tau_a),
     then the fused kernel (which also saves an improved readout into the best spins).
     """
-    from ..solvers.cac import AmplitudeState, amplitude_divergence, check_inputs, energy_tolerance
-
     if model.has_fields:
         raise CimsimError("simulate needs a field-free model; use model.with_aux_spin()")
-    dev = _dev(device)
+    dev = pick_device(device)
     xp = dev.xp
     X0 = np.atleast_2d(np.asarray(X0, dtype=np.float64))
     E0 = np.atleast_2d(np.asarray(E0, dtype=np.float64))
@@ -304,48 +328,41 @@ def amplitude_simulate(model: IsingModel, X0: np.ndarray, E0: np.ndarray, steps:
                           h(STEPS))
 
 
-def amplitude_execute(model: IsingModel, p: Any, rng: np.random.Generator, device: Device | None = None):
-    """Run a validated :class:`cimsim.solvers.cac.AmplitudePlan` (cac or ahc) with :func:`amplitude_simulate`."""
-    from functools import partial
-
-    dev = _dev(device)
-    return p.execute(model, rng, partial(amplitude_simulate, device=dev), device=dev.name)
-
-
-def ahc_run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "gpu",
-            device: Device | None = None, **params: Any):
-    """GPU AHC (:mod:`cimsim.solvers.ahc`): same parameters (:func:`cimsim.solvers.ahc.plan`), same Batch."""
-    from ..solvers.ahc import plan
-
-    return amplitude_execute(model, plan(model, replicas=replicas, steps=steps, **params), rng, device)
-
-
-def cac_run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "gpu",
-            device: Device | None = None, **params: Any):
-    """GPU CAC (:mod:`cimsim.solvers.cac`): same parameters (:func:`cimsim.solvers.cac.plan`), same Batch."""
-    from ..solvers.cac import plan
-
-    return amplitude_execute(model, plan(model, replicas=replicas, steps=steps, **params), rng, device)
-
-
 # ====================================================================== spectral
-def spectral_run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "gpu",
-                 device: Device | None = None, **params: Any):
-    """GPU spectral relaxation (:mod:`cimsim.solvers.spectral`): top-k eigenvectors on the device
-    (:func:`cimsim.gpu.linalg.top_eigenpairs`) and the roundings ``sign(V diag(sqrt w+) g)`` as one GEMM."""
-    from ..solvers.spectral import batch, plan, rounding_coefficients, work_model
+def spectral_roundings(model: IsingModel, k: int, replicas: int, rng: np.random.Generator,
+                       coefficients: Callable[[np.ndarray, int, np.random.Generator], np.ndarray],
+                       device: Device | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Spectral relaxation on the device: the top ``k`` eigenpairs of J
+    (:func:`cimsim.gpu.linalg.top_eigenpairs`) and their roundings as one GEMM.
+
+    Parameters
+    ----------
+    model : IsingModel
+        Field-free (the solver passes the auxiliary-spin model), N >= 2.
+    k, replicas : int
+        Validated eigenvector count and number of roundings.
+    rng : numpy.random.Generator
+    coefficients : callable
+        ``coefficients(w, replicas, rng)``: the (replicas - 1, k) host combinations ``G`` of the
+        eigenvectors that replicas 1.. round (the solver's rule, drawn from ``rng``).
+    device : Device, optional
+
+    Returns
+    -------
+    S : (replicas, N) int8
+        Row 0 is sign(v_max), rows 1.. sign(V G^T).
+    w : (k,) float64
+        The eigenvalues, descending (host).
+    """
     from .linalg import top_eigenpairs
 
-    k = plan(**params)
-    replicas = positive_int(replicas, "replicas")
-    work = work_model(model)
-    dev = _dev(device)
+    dev = pick_device(device)
     xp = dev.xp
-    w, V = top_eigenpairs(work, k, rng, device=dev)  # device arrays, descending
+    w, V = top_eigenpairs(model, k, rng, device=dev)  # device arrays, descending
     wh = dev.to_host(w)
-    S = xp.empty((replicas, work.n), dtype=xp.int8)
+    S = xp.empty((replicas, model.n), dtype=xp.int8)
     S[0] = xp.where(V[:, 0] >= 0, 1, -1)
     if replicas > 1:
-        G = dev.asarray(rounding_coefficients(wh, replicas, rng), dtype=V.dtype)
+        G = dev.asarray(coefficients(wh, replicas, rng), dtype=V.dtype)
         S[1:] = xp.where(G @ V.T >= 0, 1, -1)
-    return batch(model, dev.to_host(S), wh, device=dev.name)
+    return dev.to_host(S), wh

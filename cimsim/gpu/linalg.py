@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import CimsimError
 from ..model import IsingModel
-from .device import Device, gpu_device
+from .device import Device, pick_device
 
 __all__ = ["batched_eigvalsh", "hessian_spectra", "top_eigenpairs", "DENSE_EIGH_MAX_N"]
 
@@ -28,7 +28,7 @@ DENSE_EIGH_MAX_N = 400
 
 
 def _dev(device: Device | None) -> Device:
-    return gpu_device() if device is None else device
+    return pick_device(device)
 
 
 def batched_eigvalsh(K: Any, device: Device | None = None) -> Any:
@@ -81,7 +81,7 @@ def hessian_spectra(J: Any, a: float, X: Any, device: Device | None = None, *, m
 def top_eigenpairs(model: IsingModel, k: int, rng: np.random.Generator, device: Device | None = None) -> tuple[Any, Any]:
     """Device ``(w, V)``: the k largest eigenvalues of J, descending, and eigenvectors (N, k), float64.
 
-    Mirrors :func:`cimsim.solvers.spectral.top_eigenpairs` (same k clamp, same method switch, same
+    Mirrors the CPU spectral solver's eigenpairs (same k clamp, same method switch, same
     host draw of ``v0``), with the eigensolver on the device.
     """
     dev = _dev(device)

@@ -36,7 +36,7 @@ from ..kernels import descent as kd
 from ..model import IsingModel
 from ..params import Param, validate
 from ..schedules import AdiabaticSchedule, Schedule
-from . import Batch
+from . import Batch, check_backend
 
 __all__ = ["PARAMS", "defaults", "run", "DEFAULT_SCHEDULE", "top_eigenpair", "make_matvec", "LbfgsState", "descend", "blas_limit"]
 
@@ -191,6 +191,7 @@ def run(
     **params: Any,
 ) -> Batch:
     """Solver contract: ``replicas`` independent anneals; parameters :data:`PARAMS`."""
+    check_backend("adiabatic", backend)
     prm = validate(PARAMS, params, "adiabatic")
     sched = DEFAULT_SCHEDULE if prm["schedule"] is None else prm["schedule"]
     tol, kick, memory, max_iter = prm["tol"], prm["kick"], prm["memory"], prm["max_iter"]

@@ -38,7 +38,7 @@ from ..model import IsingModel
 from ..params import Param, validate
 from . import Batch
 from .cac import DT, E_MAX, E_MAX_PARAM, INIT_SCALE, MU, PUMP, TARGET, X_MAX, AmplitudePlan, AmplitudeState, abs_sum
-from .cac import integrate_with
+from .cac import integrate_with, run_device
 from .cac import simulate  # noqa: F401  (kept importable from here)
 from .cac import defaults as cac_defaults
 
@@ -96,14 +96,12 @@ def plan(model: IsingModel, *, replicas: int, steps: int, **params: Any) -> Ampl
 
 
 def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "cpu",
-        **params: Any) -> Batch:
+        device: Any = None, **params: Any) -> Batch:
     """Solver contract: ``replicas`` independent AHC trajectories of ``steps`` steps each.
 
     Parameters: :data:`PARAMS`.
     """
     p = plan(model, replicas=replicas, steps=steps, **params)
-    if backend == "gpu":  # CuPy device path (cimsim.gpu), same plan and Batch
-        from ..gpu.dynamics import amplitude_execute
-
-        return amplitude_execute(model, p, rng)
+    if backend == "gpu":
+        return run_device(model, p, rng, device)
     return p.execute(model, rng)

@@ -45,7 +45,8 @@ from typing import Any, Callable
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ..errors import CimsimError, divergence_error, positive_float, positive_int
+from ..amplitude import AmplitudeState, amplitude_divergence, check_inputs, energy_tolerance
+from ..errors import CimsimError, positive_float, positive_int
 from ..kernels.amplitude import run_csr, run_dense, step_dense
 from ..memory import check_batch_fits, check_dense_fits
 from ..model import IsingModel
@@ -139,67 +140,6 @@ def resolve_params(model: IsingModel, **params: Any) -> dict:
     if out["x_max"] is None:
         out["x_max"] = 1.0 / np.sqrt(out["mu"] * out["dt"])
     return out
-
-
-@dataclass
-class AmplitudeState:
-    """State of R replicas after :func:`simulate` (arrays have a leading replica axis).
-
-    x, e : (R, N) float64
-        Amplitudes and error variables.
-    spins : (R, N) int8
-        Current readout sign(x).
-    energy : (R,) float64
-        H(spins), tracked incrementally.
-    best_spins : (R, N) int8, best_energy : (R,) float64
-        Best readout each replica has visited and its energy (H_opt).
-    tau_a, xi : (R,) float64
-        Target squared amplitude and error-variable rate for the next step.
-    t_c, steps_to_best, steps : (R,) int64
-        Step of the last improvement or reset, step at which the best state was found, steps taken.
-    """
-
-    x: np.ndarray
-    e: np.ndarray
-    spins: np.ndarray
-    energy: np.ndarray
-    best_spins: np.ndarray
-    best_energy: np.ndarray
-    tau_a: np.ndarray
-    xi: np.ndarray
-    t_c: np.ndarray
-    steps_to_best: np.ndarray
-    steps: np.ndarray
-
-
-def check_inputs(model: IsingModel, X: np.ndarray, E: np.ndarray) -> None:
-    """CimsimError unless ``model`` is field-free and ``X``, ``E`` are finite (R, N) arrays (N = model.n);
-    the input check of :func:`simulate` and of the GPU path."""
-    if model.has_fields:
-        raise CimsimError("simulate needs a field-free model; use model.with_aux_spin()")
-    R, N = X.shape
-    if E.shape != (R, N) or N != model.n:
-        raise CimsimError(f"x and e must both have shape (R, {model.n}); got {X.shape} and {E.shape}")
-    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(E))):
-        raise CimsimError("initial x and e must be finite")
-
-
-def amplitude_divergence(bad: int, replicas: int, step: int, steps: int, dt: float, coupling: float, x_max: float,
-                         mu: float) -> CimsimError:
-    """The error of an ahc/cac run whose amplitudes or error variables went NaN/inf (shared with the GPU path)."""
-    guard = 1.0 / np.sqrt(mu * dt)
-    change = f"lower dt (now {dt:g}) or the coupling (now {coupling:.3g})"
-    if x_max > guard:
-        change += f", and keep x_max at its default 1/sqrt(mu dt) = {guard:.3g} (now {x_max:.3g})"
-    return divergence_error("amplitude dynamics (ahc/cac)", step, steps, bad, replicas, change)
-
-
-def energy_tolerance(model: IsingModel) -> float:
-    """Tolerance of the incremental energy comparisons: 1e-9 max|J_ij| N."""
-    J = model.J
-    unit = float(np.max(np.abs(J.data))) if model.is_sparse and J.nnz else (
-        float(np.max(np.abs(J))) if not model.is_sparse and J.size else 1.0)
-    return 1e-9 * max(unit, 1e-300) * max(model.n, 1)
 
 
 def simulate(
@@ -316,8 +256,8 @@ def _kernel_args(model: IsingModel, prm: dict) -> dict:
 
 @dataclass(frozen=True)
 class AmplitudePlan:
-    """Validated parameters of one cac or ahc batch: what their CPU :func:`run` and the GPU path
-    (:func:`cimsim.gpu.dynamics.amplitude_execute`) both execute. Built by :func:`plan` /
+    """Validated parameters of one cac or ahc batch: what their :func:`run` executes on the CPU
+    (:func:`simulate`) and on the device (:func:`run_device`). Built by :func:`plan` /
     :func:`cimsim.solvers.ahc.plan`.
 
     ``params`` is the resolved parameter dict (``Batch.settings``), ``kernel_args`` the keyword
@@ -360,15 +300,24 @@ def plan(model: IsingModel, *, replicas: int, steps: int, **params: Any) -> Ampl
 
 
 def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "cpu",
-        **params: Any) -> Batch:
+        device: Any = None, **params: Any) -> Batch:
     """Solver contract: ``replicas`` independent CAC trajectories of ``steps`` Euler steps each.
 
     Parameters: :data:`PARAMS` (see the module docstring; ``tau`` in time units, ``target`` an energy at
     which a replica stops).
     """
     p = plan(model, replicas=replicas, steps=steps, **params)
-    if backend == "gpu":  # CuPy device path (cimsim.gpu), same plan and Batch
-        from ..gpu.dynamics import amplitude_execute
-
-        return amplitude_execute(model, p, rng)
+    if backend == "gpu":
+        return run_device(model, p, rng, device)
     return p.execute(model, rng)
+
+
+def run_device(model: IsingModel, p: AmplitudePlan, rng: np.random.Generator, device: Any = None) -> Batch:
+    """A cac or ahc plan on the device executor :func:`cimsim.gpu.dynamics.amplitude_simulate` on ``device``
+    (a :class:`cimsim.gpu.Device`; default the GPU): same initial state and Batch as the CPU path."""
+    from functools import partial
+
+    from ..gpu import amplitude_simulate, pick_device
+
+    dev = pick_device(device)
+    return p.execute(model, rng, partial(amplitude_simulate, device=dev), device=dev.name)

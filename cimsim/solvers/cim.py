@@ -103,8 +103,8 @@ def _schedule_from_params(schedule: Schedule | None, preset: str | None, a: floa
 
 @dataclass(frozen=True)
 class Plan:
-    """Validated parameters of one cim batch: what :func:`run` and the GPU path
-    (:func:`cimsim.gpu.dynamics.cim_run`) both execute. Built by :func:`plan`.
+    """Validated parameters of one cim batch: what :func:`run` executes on the CPU and on the device
+    (:func:`cimsim.gpu.dynamics.cim_simulate`). Built by :func:`plan`.
 
     ``schedule`` is the requested pump schedule (``None`` for the presets' own pumps; the instance
     dependent resolution, e.g. ``relative`` schedules, happens in :func:`initial_state`).
@@ -214,19 +214,39 @@ def finish_descent(
 
 
 def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "cpu",
-        **params: Any) -> Batch:
-    """Solver contract: ``replicas`` CIM trajectories of ``steps`` steps; parameters as for :func:`plan`."""
+        device: Any = None, **params: Any) -> Batch:
+    """Solver contract: ``replicas`` CIM trajectories of ``steps`` steps; parameters as for :func:`plan`.
+    ``backend="gpu"`` runs the device executor on ``device`` (a :class:`cimsim.gpu.Device`; default the GPU)."""
     p = plan(replicas=replicas, steps=steps, **params)
-    if backend == "gpu":  # CuPy device path (cimsim.gpu), same plan and Batch
-        from ..gpu.dynamics import cim_execute
-
-        return cim_execute(model, p, rng)
+    if backend == "gpu":
+        return _run_device(model, p, rng, device)
 
     from .adiabatic import blas_limit
 
     check_batch_fits(p.replicas, model.n, arrays=5 if p.feedback_noise > 0 else 4, what="cim amplitudes")
     with blas_limit(p.replicas), np.errstate(over="ignore", invalid="ignore"):
         return _simulate(model, p, rng)
+
+
+def _run_device(model: IsingModel, p: Plan, rng: np.random.Generator, device: Any) -> Batch:
+    """``p`` on the device executor :func:`cimsim.gpu.dynamics.cim_simulate`: the initial state, the
+    divergence message, the ``constant`` preset's finish (on the host) and the Batch are this module's."""
+    from ..gpu import cim_simulate, pick_device
+
+    dev = pick_device(device)
+    X0, sched, lam, pump = initial_state(model, p, rng)
+    tr = cim_simulate(model, X0, pump, rng, dt=p.dt, noise=p.noise, feedback_noise=p.feedback_noise,
+                      readout=p.readout, track_best=p.track_best, record=p.record,
+                      diverged=lambda X, step: diverged(p, X, step, pump), device=dev)
+    X, best_S, best_E = tr.x, tr.best_spins, tr.best_energies
+    finish_iters = 0
+    if p.preset == "constant" and p.finish:
+        # L-BFGS polish of the final amplitudes on the host (one download), as on the CPU
+        finish_iters = finish_descent(model, X, float(pump[-1]), p.tol)
+        Sf = np.where(X >= 0, 1, -1).astype(np.int8)
+        best_E, best_S = merge_best(best_E, best_S, model.energies(Sf), Sf, p.track_best)
+    extra = batch_extra(model, p, X, lam, finish_iters, (tr.trace_a, tr.trace_x, tr.trace_energy), dev.name)
+    return Batch(best_S.astype(np.int8), p.steps, p.settings(sched), extra)
 
 
 def diverged(p: Plan, X: np.ndarray, step: int, pump: np.ndarray) -> CimsimError | None:

@@ -7,7 +7,7 @@ from ..errors import CimsimError
 from ..kernels.exact import gray_enumerate
 from ..model import IsingModel
 from ..params import Param, validate
-from . import Batch
+from . import Batch, check_backend
 
 MAX_N = 24
 DETERMINISTIC = True
@@ -41,6 +41,7 @@ def ground_state(model: IsingModel) -> tuple[np.ndarray, float, int]:
 
 
 def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "cpu", **params) -> Batch:
+    check_backend("exact", backend)
     validate(PARAMS, params, "exact")
     spins, energy, count = ground_state(model)
     degeneracy = count if model.has_fields else 2 * count

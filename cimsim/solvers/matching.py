@@ -38,7 +38,7 @@ import scipy.sparse as sp
 from ..errors import CimsimError, positive_int
 from ..model import IsingModel
 from ..params import Param, validate
-from . import Batch
+from . import Batch, check_backend
 
 __all__ = ["PARAMS", "defaults", "run", "grid_shape", "lattice_bonds", "frustrated_plaquettes", "min_join",
            "spins_from_join", "join_parity"]
@@ -446,8 +446,7 @@ def run(
     shape, beta_min, beta_max = prm["shape"], prm["beta_min"], prm["beta_max"]
     replicas = positive_int(replicas, "replicas")
     steps = positive_int(steps, "steps")
-    if backend != "cpu":
-        raise CimsimError("the matching solver runs on the CPU only (--backend cpu)")
+    check_backend("matching", backend)
     if model.has_fields:
         raise CimsimError("matching: the model has fields h; the plaquette matching needs h = 0 (use sa)")
     if shape is None:

@@ -31,7 +31,7 @@ from ..memory import check_dense_fits
 from ..model import IsingModel
 from ..spins import start_spins
 from ..params import Param, recorded, validate
-from . import Batch
+from . import Batch, check_backend
 
 __all__ = ["defaults", "budget_replicas", "run", "beta_range", "beta_schedule", "lattice_form", "COLD_FRACTION",
            "PARAMS"]
@@ -174,6 +174,7 @@ def run(
 ) -> Batch:
     """Anneal ``replicas`` independent replicas for ``steps`` sweeps; returns their final spins.
     Parameters: :data:`PARAMS`."""
+    check_backend("sa", backend)
     prm = validate(PARAMS, params, "sa")
     beta_min, beta_max, schedule = prm["beta_min"], prm["beta_max"], prm["beta_schedule"]
     record = prm["record"]

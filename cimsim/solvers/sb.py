@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse.linalg as sla
@@ -213,8 +214,8 @@ def _simulate(model, X, Y, steps, variant, dt, a0, c0, readout):
 
 @dataclass(frozen=True)
 class Plan:
-    """Validated parameters of one sb batch: what :func:`run` and the GPU path
-    (:func:`cimsim.gpu.dynamics.sb_run`) both execute. Built by :func:`plan`."""
+    """Validated parameters of one sb batch: what :func:`run` executes on the CPU and on the device
+    (:func:`cimsim.gpu.dynamics.sb_simulate`). Built by :func:`plan`."""
 
     replicas: int
     steps: int
@@ -251,14 +252,24 @@ def plan(model: IsingModel, *, replicas: int, steps: int, **params) -> Plan:
 
 
 def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "cpu",
-        **params) -> Batch:
+        device: Any = None, **params) -> Batch:
     """Run ``replicas`` SB trajectories of ``steps`` steps from x = 0; return each one's best readout.
-    Parameters: :data:`PARAMS`."""
+    Parameters: :data:`PARAMS`. ``backend="gpu"`` runs the
+    device executor on ``device`` (a :class:`cimsim.gpu.Device`; default the GPU)."""
     p = plan(model, replicas=replicas, steps=steps, **params)
-    if backend == "gpu":  # CuPy device path (cimsim.gpu), same plan and Batch
-        from ..gpu.dynamics import sb_execute
-
-        return sb_execute(model, p, rng)
+    if backend == "gpu":
+        return _run_device(model, p, rng, device)
     X, Y = p.initial_state(model.n, rng)
     X, Y, best_S, best_E = _simulate(model, X, Y, p.steps, p.variant, p.dt, p.a0, p.c0, p.readout)
     return p.batch(model, best_S, best_E)
+
+
+def _run_device(model: IsingModel, p: Plan, rng: np.random.Generator, device: Any) -> Batch:
+    """``p`` on the device executor :func:`cimsim.gpu.dynamics.sb_simulate` (same initial state and Batch)."""
+    from ..gpu import pick_device, sb_simulate
+
+    dev = pick_device(device)
+    X, Y = p.initial_state(model.n, rng)
+    _, _, best_S, best_E = sb_simulate(model, X, Y, a_schedule(p.steps, p.a0), discrete=p.variant == "dsb", dt=p.dt,
+                                       a0=p.a0, c0=p.c0, readout=p.readout, device=dev)
+    return p.batch(model, best_S, best_E, device=dev.name)

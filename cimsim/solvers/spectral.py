@@ -11,6 +11,8 @@ normalisation every solver reports (:class:`cimsim.result.Result`).
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.linalg as sla
 import scipy.sparse.linalg as sla_sparse
@@ -90,15 +92,19 @@ def batch(model: IsingModel, S: np.ndarray, w: np.ndarray, **extra) -> Batch:
 
 
 def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "cpu",
-        **params) -> Batch:
+        device: Any = None, **params) -> Batch:
     """Solver contract: ``replicas`` roundings of the top-k eigenvectors (``steps`` unused); parameter ``k``
-    (default 8) as for :func:`plan`."""
-    if backend == "gpu":  # CuPy device path (cimsim.gpu), same parameters and Batch
-        from ..gpu import spectral_run
-
-        return spectral_run(model, replicas=replicas, steps=steps, rng=rng, **params)
+    (default 8) as for :func:`plan`. ``backend="gpu"`` takes the eigenvectors and the roundings on ``device``
+    (a :class:`cimsim.gpu.Device`; default the GPU) with the executor
+    :func:`cimsim.gpu.dynamics.spectral_roundings`."""
     k = plan(**params)
     replicas = positive_int(replicas, "replicas")
     work = work_model(model)
+    if backend == "gpu":
+        from ..gpu import pick_device, spectral_roundings
+
+        dev = pick_device(device)
+        S, w = spectral_roundings(work, k, replicas, rng, rounding_coefficients, device=dev)
+        return batch(model, S, w, device=dev.name)
     w, V = top_eigenpairs(work, k, rng)
     return batch(model, round_eigenvectors(w, V, replicas, rng), w)

@@ -26,7 +26,7 @@ from ..kernels.tabu import tabu_csr, tabu_dense
 from ..model import IsingModel
 from ..spins import start_spins
 from ..params import Param, recorded, validate
-from . import Batch
+from . import Batch, check_backend
 from .sa import lattice_form
 
 __all__ = ["defaults", "budget_replicas", "run", "parameters", "PARAMS"]
@@ -86,8 +86,7 @@ def run(
     """Run ``replicas`` independent tabu searches of ``steps`` flips; returns each one's best spins.
     Parameters: :data:`PARAMS`."""
     prm = validate(PARAMS, params, "tabu")
-    if backend != "cpu":
-        raise CimsimError("the tabu solver runs on the CPU only (--backend cpu)")
+    check_backend("tabu", backend)
     R = positive_int(replicas, "replicas")
     T = positive_int(steps, "steps")
     n = model.n

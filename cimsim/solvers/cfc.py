@@ -1,0 +1,72 @@
+"""Chaotic feedback control, CIM-CFC (Kako et al. 2020; Reifenstein et al. 2021), physics.md 4.10.
+
+With the normalised field phi_i = xi ((J x)_i + h_i), xi = sqrt(2N / sum_ij J_ij^2)::
+
+    z_i = e_i phi_i
+    dx_i/dt = (p - 1) x_i - x_i^3 + z_i
+    de_i/dt = -beta e_i (z_i^2 - alpha)
+
+Amplitudes are clipped to [-x_max, x_max] and error signals kept >= e_min. The error signal grows
+where the feedback z_i is weaker than sqrt(alpha) and shrinks where it is stronger, so the fixed points
+are x = lambda s with lambda^3 - (p - 1) lambda = sqrt(alpha) for a single-flip-stable s, and other
+states are destabilised (chaotic search). Defaults are the published benchmark settings (Euler, one MVM
+per step): 1000 steps of dt = 0.4 with the pump ramped from -1 to 1 over the first 90 % and held,
+alpha = 1, beta = 0.2, x0 ~ N(0, 0.1^2), e0 = 1.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import CimsimError, positive_int
+from ..kernels.correction import cfc_step
+from ..model import IsingModel
+from ..params import Param, validate
+from ..schedules import parse_schedule
+from . import Batch
+from .correction import integrate
+
+__all__ = ["PARAMS", "defaults", "run"]
+
+PARAMS: tuple[Param, ...] = (
+    Param("schedule", "str", "piecewise:-1@0,1@0.9,1@1", "pump p over the run (any schedule spec)"),
+    Param("alpha", "float", 1.0, "target squared feedback strength", low=0.0, low_open=True),
+    Param("beta", "float", 0.2, "rate of the error-signal control", low=0.0, low_open=True),
+    Param("dt", "float", 0.4, "Euler step", low=0.0, low_open=True),
+    Param("x_max", "float", 1.5, "amplitudes are clipped to [-x_max, x_max]", low=0.0, low_open=True),
+    Param("e_min", "float", 0.01, "error signals are kept at or above e_min", low=0.0, low_open=True),
+    Param("init_scale", "float", 0.1, "sd of the initial amplitudes", low=0.0),
+    Param("e0", "float", 1.0, "initial error signal", low=0.0, low_open=True),
+    Param("noise", "float", 0.0, "sd of added Gaussian noise per unit time on x", low=0.0),
+    Param("readout", "int", 10, "score sign(x) every this many steps", low=1),
+    Param("track_best", "bool", True, "return each replica's best visited state (false: its final state)"),
+    Param("record", "bool", False, "store replica 0's trajectory at every readout in extra"),
+)
+
+
+def defaults(model: IsingModel) -> dict:
+    return {"replicas": 32, "steps": 1000}
+
+
+def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "cpu",
+        **params: Any) -> Batch:
+    """Solver contract: ``replicas`` CFC trajectories of ``steps`` Euler steps."""
+    if backend == "gpu":
+        raise CimsimError("solver 'cfc' has no GPU executor (it runs on the CPU only); use --backend cpu")
+    v = validate(PARAMS, params, "cfc")
+    R, T = positive_int(replicas, "replicas"), positive_int(steps, "steps")
+    sched = parse_schedule(v["schedule"])
+    pump = sched.values(T) if T > 1 else np.array([float(sched(0.0))])
+    X = rng.standard_normal((R, model.n)) * v["init_scale"]
+    E = np.full((R, model.n), v["e0"])
+    streams = rng.integers(1, np.iinfo(np.int64).max, size=R, dtype=np.int64).astype(np.uint64)
+
+    def step(t: int, X: np.ndarray, E: np.ndarray, PHI: np.ndarray) -> None:
+        cfc_step(X, E, PHI, float(pump[t]), v["alpha"], v["beta"], v["dt"], v["x_max"], v["e_min"], v["noise"],
+                 streams)
+
+    settings = dict(v, schedule=sched.to_dict())
+    return integrate(model, X, E, solver="cfc", steps=T, readout=v["readout"], track_best=v["track_best"],
+                     record=v["record"], step=step, pump=pump, settings=settings,
+                     what_to_change=f"lower dt (now {v['dt']:g})")

@@ -1,0 +1,101 @@
+"""Separated feedback control, CIM-SFC (Reifenstein et al. 2021), physics.md 4.10.
+
+With the normalised field z_i = xi ((J x)_i + h_i), xi = sqrt(2N / sum_ij J_ij^2)::
+
+    dx_i/dt = (p - 1) x_i - x_i^3 + tanh(c z_i) + k (z_i - e_i)
+    de_i/dt = -beta (e_i - z_i)
+
+e is a low-pass copy of the feedback, so k (z - e) is its high-pass part, which kicks the amplitudes out
+of local minima; tanh(c z) is the saturated feedback itself. For large c the fixed points are x = lambda s
+(e = z) with lambda^3 - (p - 1) lambda = 1 for a single-flip-stable s. Defaults are the published benchmark
+settings (no clipping): 500 steps of dt = 0.4, p from -1 to 1, c from 1 to 3 and beta from 0.3 to 0.1
+linearly over the run, k = 0.2, x0 ~ N(0, 0.1^2), e0 = 0.
+
+**Step size.** Linearised at the start of the run, a mode of xi J with eigenvalue mu decays at the rate
+1 - p - (c + k) mu, so explicit Euler needs dt < 2 / (1 - p_0 + (c_0 + k) |mu_min|). On SK (mu_min about
+-2.8) the published dt = 0.4 satisfies it; on graphs whose couplings are mostly antiferromagnetic, such as
+MaxCut on Gset G1 (mu_min about -9.8), it does not and the amplitudes blow up within ten steps. The
+default dt is therefore min(0.4, 0.8 x that limit), and the default number of steps keeps the published
+run length dt T = 200.
+"""
+from __future__ import annotations
+
+import math
+import weakref
+from typing import Any
+
+import numpy as np
+
+from ..errors import CimsimError, positive_int
+from ..kernels.correction import sfc_step
+from ..model import IsingModel
+from ..params import Param, validate
+from ..schedules import parse_schedule
+from . import Batch
+from .correction import coupling_norm, integrate
+from .sb import lambda_min
+
+__all__ = ["PARAMS", "defaults", "run"]
+
+PARAMS: tuple[Param, ...] = (
+    Param("schedule", "str", "linear:-1,1", "pump p over the run (any schedule spec)"),
+    Param("c_start", "float", 1.0, "gain c of the saturated feedback tanh(c z) at the start", low=0.0, low_open=True),
+    Param("c_end", "float", 3.0, "gain c at the end (linear in between)", low=0.0, low_open=True),
+    Param("beta_start", "float", 0.3, "low-pass rate beta of the error signal at the start", low=0.0, low_open=True),
+    Param("beta_end", "float", 0.1, "beta at the end (linear in between)", low=0.0, low_open=True),
+    Param("k", "float", 0.2, "weight of the high-pass feedback k (z - e)", low=0.0),
+    Param("dt", "float", None, "Euler step (default: the published 0.4, or less where the start of the run "
+          "would be unstable; see stable_dt)", low=0.0, low_open=True, optional=True),
+    Param("init_scale", "float", 0.1, "sd of the initial amplitudes", low=0.0),
+    Param("e0", "float", 0.0, "initial error signal"),
+    Param("noise", "float", 0.0, "sd of added Gaussian noise per unit time on x", low=0.0),
+    Param("readout", "int", 10, "score sign(x) every this many steps", low=1),
+    Param("track_best", "bool", True, "return each replica's best visited state (false: its final state)"),
+    Param("record", "bool", False, "store replica 0's trajectory at every readout in extra"),
+)
+
+
+#: published settings: dt = 0.4 for 500 steps
+PUBLISHED_DT, RUN_LENGTH = 0.4, 200.0
+_MU_MIN: "weakref.WeakKeyDictionary[IsingModel, float]" = weakref.WeakKeyDictionary()
+
+
+def stable_dt(model: IsingModel, *, p0: float = -1.0, c0: float = 1.0, k: float = 0.2) -> float:
+    """min(0.4, 0.8 * 2 / (1 - p0 + (c0 + k) |mu_min(xi J)|)): the default step (module docstring)."""
+    mu = _MU_MIN.get(model)
+    if mu is None:
+        mu = lambda_min(model) * coupling_norm(model) if model.n > 1 else 0.0
+        _MU_MIN[model] = mu
+    limit = 2.0 / (1.0 - p0 + (c0 + k) * max(-mu, 0.0))
+    return min(PUBLISHED_DT, 0.8 * limit)
+
+
+def defaults(model: IsingModel) -> dict:
+    return {"replicas": 32, "steps": int(math.ceil(RUN_LENGTH / stable_dt(model)))}
+
+
+def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "cpu",
+        **params: Any) -> Batch:
+    """Solver contract: ``replicas`` SFC trajectories of ``steps`` Euler steps."""
+    if backend == "gpu":
+        raise CimsimError("solver 'sfc' has no GPU executor (it runs on the CPU only); use --backend cpu")
+    v = validate(PARAMS, params, "sfc")
+    R, T = positive_int(replicas, "replicas"), positive_int(steps, "steps")
+    sched = parse_schedule(v["schedule"])
+    pump = sched.values(T) if T > 1 else np.array([float(sched(0.0))])
+    u = np.linspace(0.0, 1.0, T) if T > 1 else np.zeros(1)
+    c = v["c_start"] + (v["c_end"] - v["c_start"]) * u
+    beta = v["beta_start"] + (v["beta_end"] - v["beta_start"]) * u
+    X = rng.standard_normal((R, model.n)) * v["init_scale"]
+    E = np.full((R, model.n), v["e0"])
+    streams = rng.integers(1, np.iinfo(np.int64).max, size=R, dtype=np.int64).astype(np.uint64)
+    if v["dt"] is None:
+        v["dt"] = stable_dt(model, p0=float(pump[0]), c0=v["c_start"], k=v["k"])
+
+    def step(t: int, X: np.ndarray, E: np.ndarray, PHI: np.ndarray) -> None:
+        sfc_step(X, E, PHI, float(pump[t]), float(c[t]), v["k"], float(beta[t]), v["dt"], v["noise"], streams)
+
+    settings = dict(v, schedule=sched.to_dict())
+    return integrate(model, X, E, solver="sfc", steps=T, readout=v["readout"], track_best=v["track_best"],
+                     record=v["record"], step=step, pump=pump, settings=settings,
+                     what_to_change=f"lower dt (now {v['dt']:g})")

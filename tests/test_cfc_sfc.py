@@ -1,0 +1,96 @@
+"""Error-correction feedback CIMs (cimsim.solvers.cfc, sfc): fixed points of physics.md 4.10 (T10), exact
+optima on small instances, the step-size rule, one-line refusals."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import cimsim
+from cimsim.errors import CimsimError
+from cimsim.instances import sk_model
+from cimsim.kernels.correction import cfc_step, sfc_step
+from cimsim.model import IsingModel
+from cimsim.solvers import sfc
+from cimsim.solvers.correction import coupling_norm, field_product
+
+
+def _stable_ground_state(n: int, seed: int) -> tuple[IsingModel, np.ndarray]:
+    model = sk_model(n, seed=seed)
+    s = cimsim.solvers.solve(model, "exact").spins.astype(float)
+    assert np.all(s * (model.dense_couplings() @ s) > 0)  # a ground state is single-flip stable
+    return model, s
+
+
+def _lambda(p: float, rhs: float) -> float:
+    """The positive root of lambda^3 - (p - 1) lambda = rhs."""
+    roots = np.roots([1.0, 0.0, -(p - 1.0), -rhs])
+    return float(max(r.real for r in roots if abs(r.imag) < 1e-12 and r.real > 0))
+
+
+def _field(model: IsingModel, X: np.ndarray) -> np.ndarray:
+    PHI = np.empty_like(X)
+    field_product(model, coupling_norm(model))(X, PHI)
+    return PHI
+
+
+def test_t10_cfc_fixed_point() -> None:
+    model, s = _stable_ground_state(12, seed=3)
+    p, alpha, beta = 0.5, 1.0, 0.2
+    lam = _lambda(p, np.sqrt(alpha))
+    X = (lam * s)[None, :].copy()
+    E = np.sqrt(alpha) / _field(model, X)[0] * s  # z = e phi = sqrt(alpha) s
+    E = E[None, :].copy()
+    assert np.all(E > 0)
+    X0, E0 = X.copy(), E.copy()
+    for _ in range(50):
+        cfc_step(X, E, _field(model, X), p, alpha, beta, 0.1, 1.5, 0.01, 0.0, np.ones(1, dtype=np.uint64))
+    assert np.abs(X - X0).max() < 1e-12 and np.abs(E - E0).max() < 1e-12
+
+
+def test_t10_sfc_fixed_point() -> None:
+    model, s = _stable_ground_state(12, seed=4)
+    p, k = 0.3, 0.2
+    lam = _lambda(p, 1.0)
+    X = (lam * s)[None, :].copy()
+    Z = _field(model, X)
+    c = 40.0 / np.abs(Z).min()  # tanh(c z) = sign(z) to machine precision
+    E = Z.copy()
+    X0, E0 = X.copy(), E.copy()
+    for _ in range(50):
+        sfc_step(X, E, _field(model, X), p, c, k, 0.2, 0.1, 0.0, np.ones(1, dtype=np.uint64))
+    assert np.abs(X - X0).max() < 1e-12 and np.abs(E - E0).max() < 1e-12
+
+
+@pytest.mark.parametrize("solver", ["cfc", "sfc"])
+@pytest.mark.parametrize("fields", [False, True])
+def test_exact_optimum_on_small_instances(solver: str, fields: bool) -> None:
+    rng = np.random.default_rng(11)
+    base = sk_model(16, seed=9)
+    h = rng.normal(scale=0.5, size=16) if fields else None
+    model = IsingModel.from_couplings(base.dense_couplings(), h)
+    exact = cimsim.solvers.solve(model, "exact")
+    res = cimsim.solvers.solve(model, solver, replicas=16, seed=1)
+    assert res.energy == pytest.approx(exact.energy)
+    assert res.energy == pytest.approx(model.energy(res.spins))
+    assert res.extra["mvm"] == res.steps * res.replicas
+
+
+def test_sfc_step_rule_keeps_published_dt_where_stable_and_shrinks_it_on_antiferromagnets() -> None:
+    import networkx as nx
+
+    ring = cimsim.encode("maxcut", nx.random_regular_graph(40, 200, seed=1)).model  # mostly antiferro J
+    sk = sk_model(200, seed=1)
+    assert sfc.stable_dt(ring) < 0.2 < sfc.stable_dt(sk) <= sfc.PUBLISHED_DT
+    for model in (ring, sk):
+        dt = sfc.stable_dt(model)
+        assert sfc.defaults(model)["steps"] * dt == pytest.approx(sfc.RUN_LENGTH, rel=0.01)
+        res = cimsim.solvers.solve(model, "sfc", replicas=4, seed=0)  # finishes without diverging
+        assert res.settings["dt"] == pytest.approx(dt)
+
+
+@pytest.mark.parametrize("solver,bad", [("cfc", {"alpha": 0}), ("cfc", {"beta": -1}), ("cfc", {"x_max": "wide"}),
+                                        ("sfc", {"k": -0.1}), ("sfc", {"dt": 0}), ("sfc", {"c_end": "nan"})])
+def test_bad_values_are_one_line_errors(solver: str, bad: dict) -> None:
+    with pytest.raises(CimsimError) as err:
+        cimsim.solvers.solve(sk_model(8, seed=0), solver, replicas=1, steps=2, **bad)
+    assert "\n" not in str(err.value) and solver in str(err.value)
