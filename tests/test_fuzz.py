@@ -321,6 +321,121 @@ def mtx_text(draw):
 def test_fuzz_matrix_market(text):
     parse("ising", text, ".mtx")
 
+# ---------------------------------------------------------------------------------------------- graph formats (issue 19.1)
+LABELS = ["c1", "cat", "p", "e", "7", "-3", "07", "0", "x#y", "{", "%x", "1.5", "nan"]
+label = st.sampled_from(LABELS) | st.integers(-2, 9).map(str)
+edge_data = (st.just("") | number | st.sampled_from(["{}", "{'weight': 2}", "{'weight': 'x'}", "{'weight': 1e999}",
+                                                      "{'weight': nan}", "{", "{'weight': True}", "[1]", "{'a': {}}"]))
+
+
+@st.composite
+def edgelist_lines(draw):
+    rows = draw(st.lists(st.tuples(label, label, edge_data), max_size=8))
+    return ["# fuzz"] + [f"{u} {v} {d}".rstrip() for u, v, d in rows]
+
+
+@st.composite
+def adjlist_lines(draw):
+    rows = draw(st.lists(st.lists(label, min_size=1, max_size=4), max_size=8))
+    return ["# fuzz"] + [" ".join(r) for r in rows]
+
+
+@examples(200)
+@given(mutated(edgelist_lines()) | mutated(adjlist_lines()), st.sampled_from([".txt", ".edgelist", ".adjlist"]),
+       st.sampled_from(["maxcut", "bisection", "vertex-cover", "clique"]))
+def test_fuzz_edge_and_adjacency_lists(text, suffix, problem):
+    parse(problem, text, suffix)
+
+
+@examples(100)
+@given(mutated(mtx_text()) | binary | junk_text)
+def test_fuzz_matrix_market_graph(text):
+    parse("maxcut", text, ".mtx")
+
+
+def _nx_graph_text(G, fmt: str) -> str:
+    import io
+
+    import networkx as nx
+
+    buf = io.BytesIO()
+    {"graphml": nx.write_graphml, "gml": nx.write_gml}[fmt](G, buf)
+    return buf.getvalue().decode("utf-8")
+
+
+@st.composite
+def nx_graph(draw):
+    import networkx as nx
+
+    pool = draw(st.sampled_from([["a", "b", "c1", "dog", "p"], [0, 1, 2, 3, 7], ["7", 3, "cat", 0, "c"]]))
+    pairs = st.lists(st.sampled_from(pool), min_size=2, max_size=2, unique=True)
+    G = nx.Graph()
+    for (u, v), w in draw(st.lists(st.tuples(pairs, st.integers(-3, 4)), min_size=1, max_size=8)):
+        G.add_edge(u, v, weight=w)
+    return G
+
+
+@examples(80)
+@given(nx_graph().map(lambda G: _nx_graph_text(G, "graphml")) | binary | junk_text | st.just("<graphml>"),
+       st.sampled_from([".graphml", ".txt"]))
+def test_fuzz_graphml(text, suffix):
+    parse("maxcut", text if suffix == ".graphml" else mutate_tail(text), suffix)
+
+
+@examples(80)
+@given(nx_graph().map(lambda G: _nx_graph_text(G, "gml")) | binary | junk_text | st.just("graph ["),
+       st.sampled_from([".gml", ".txt"]))
+def test_fuzz_gml(text, suffix):
+    parse("maxcut", text if suffix == ".gml" else mutate_tail(text), suffix)
+
+
+def mutate_tail(text):
+    return text[: max(0, len(text) - 7)] if isinstance(text, str) else text
+
+
+NX_FILE_WRITERS = ["edgelist-nodata", "edgelist-weight", "edgelist-dict", "weighted", "adjlist", "graphml", "gml"]
+
+
+@examples(150)
+@given(nx_graph(), st.sampled_from(NX_FILE_WRITERS))
+def test_detection_never_guesses_silently(G, writer):
+    """Any small networkx graph written by any networkx writer to a '.txt' file is either read back as exactly
+    that graph (labels, edges, weights) or refused as fitting several formats; never read as another graph."""
+    import networkx as nx
+
+    from cimsim.encoders.graph_formats import read_graph_file
+
+    p = _DIR / f"f{next(_COUNTER)}.txt"
+    {"edgelist-nodata": lambda: nx.write_edgelist(G, p, data=False),
+     "edgelist-weight": lambda: nx.write_edgelist(G, p, data=["weight"]),
+     "edgelist-dict": lambda: nx.write_edgelist(G, p),
+     "weighted": lambda: nx.write_weighted_edgelist(G, p),
+     "adjlist": lambda: nx.write_adjlist(G, p),
+     "graphml": lambda: nx.write_graphml(G, p),
+     "gml": lambda: nx.write_gml(G, p)}[writer]()
+    try:
+        g = read_graph_file(p)
+    except CimsimError as exc:
+        assert "more than one graph format" in str(exc) and "--format NAME" in str(exc), str(exc)
+        event(f"{writer}: ambiguous")
+        return
+    finally:
+        p.unlink()
+    names = [str(v) for v in G.nodes]
+    if all(isinstance(v, int) for v in G.nodes) or all(s.lstrip("-").isdigit() for s in names):
+        want = [int(s) for s in names]
+    else:
+        want = names
+    weighted = writer not in ("edgelist-nodata", "adjlist")
+    assert sorted(map(repr, g.labels)) == sorted(map(repr, want))
+    got = sorted((tuple(sorted((repr(g.labels[int(i)]), repr(g.labels[int(j)])))), w) for i, j, w in g.edges)
+    pos = dict(zip(G.nodes, want))
+    exp = sorted((tuple(sorted((repr(pos[u]), repr(pos[v])))), float(d["weight"]) if weighted else 1.0)
+                 for u, v, d in G.edges(data=True))
+    assert got == exp
+    event(f"{writer}: read as {g.format}")
+
+
 
 @examples(80)
 @given(st.integers(1, 4), st.data())

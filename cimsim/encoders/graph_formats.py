@@ -19,8 +19,11 @@ gml         ``.gml``                        GML (``nx.write_gml``), read by ``nx
 content decides (:func:`detect_format`). GraphML (starts with ``<``), GML (``graph [``), MatrixMarket
 (``%%MatrixMarket``) and DIMACS (first non-comment line ``p edge``/``p col``) carry a signature. Any
 other text is tried as gset, edgelist and adjlist on its first :data:`SNIFF_LINES` lines; a format fits
-when its reader accepts them (for a file that short, the whole file). Exactly one fit is read; two or
-more fits that mean different graphs raise a one-line :class:`CimsimError` naming them and
+when its reader accepts them (for a file that short, the whole file; when the first lines of a longer file
+fit several formats, the whole file is parsed by each). Detection is stricter than reading a named
+format: an edge list keeps one form on every line, and an adjacency list has the shape ``nx.write_adjlist``
+gives (every vertex starts exactly one line, and a line lists only vertices whose own lines come later). Exactly one fit is read; two
+or more fits that mean different graphs raise a one-line :class:`CimsimError` naming them and
 ``--format NAME``; no fit reports the error of the format that read furthest. ``-`` reads standard input.
 
 Node labels: edgelist, adjlist, GraphML and GML keep the file's labels (integers when every label is
@@ -718,6 +721,17 @@ def detect_format(path: str | Path, name: str | None = None) -> tuple[GraphForma
             fits.append((f, f.parse(head, name, complete=complete, strict=True)))
         except _ParseError as exc:
             errors.append((exc.line, -rank, f, exc))
+    if len(fits) > 1 and not complete:
+        # the first lines fit several formats: the whole file decides (read once per candidate, streaming)
+        again: list[tuple[GraphFormat, Graph]] = []
+        for f, _ in fits:
+            try:
+                again.append((f, f.parse(iter_lines(p, name=name), name, complete=True, strict=True)))
+            except _ParseError as exc:
+                errors.append((exc.line, -list(FORMATS).index(f.name), f, exc))
+        if not again:
+            errors = errors[-len(fits):]
+        fits, complete = again, True
     if len(fits) == 1:
         return fits[0][0], (fits[0][1] if complete else None)
     if len(fits) > 1:
