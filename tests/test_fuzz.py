@@ -528,6 +528,7 @@ CLI_CASES = {
     "knapsack": mutated(knapsack_lines()),
     "tsp": mutated(tsp_text()),
     "clique": mutated(gset_lines(dimacs=True)),
+    "vertex-cover": mutated(edgelist_lines()) | mutated(adjlist_lines()),
     "ising": mutated(qubo_lines()),
 }
 BAD_OPTIONS = [[]] * 12 + [["--steps", "-3"], ["--replicas", "0"], ["--time-limit", "nan"], ["-p", "dt=nan"],
