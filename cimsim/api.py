@@ -26,42 +26,19 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from .encoders import PROBLEMS, Encoded, get_problem
+from . import pipeline as _pipeline
+from .encoders import Encoded
 from .errors import CimsimError, finite_float, positive_float, positive_int
 from .model import IsingModel
 from .result import Result, to_jsonable
 
-__all__ = ["solve", "encode", "anneal", "landscape", "phase_diagram", "Landscape", "CallableLandscapeModule",
+__all__ = ["solve", "encode", "record", "anneal", "landscape", "phase_diagram", "Landscape", "CallableLandscapeModule",
            "GRAPH_PROBLEMS"]
 
 
 # ---------------------------------------------------------------------------------------------- solve
-def _is_networkx(obj: Any) -> bool:
-    return hasattr(obj, "nodes") and hasattr(obj, "edges") and hasattr(obj, "adj")
-
-
-def _is_bqm(obj: Any) -> bool:
-    return type(obj).__module__.startswith("dimod") and hasattr(obj, "vartype")
-
-
 #: problems that accept a networkx graph in :func:`encode` / :func:`solve`
-GRAPH_PROBLEMS = ("maxcut", "bisection", "vertex-cover", "independent-set", "clique", "coloring")
-
-
-def _graph_encoding(problem: str, module: Any, graph: Any, options: dict) -> Encoded:
-    """Clique (option ``size``) and colouring (option ``colors``, required) of a networkx graph, by node label."""
-    from .encoders._labels import with_node_labels
-    from .encoders._graph import edges_from_networkx
-
-    n, edges, nodes = edges_from_networkx(graph)
-    opts = dict(options)
-    if problem == "coloring":
-        if "colors" not in opts:
-            raise CimsimError("coloring needs the number of colours: options={'colors': K}")
-        k = positive_int(opts.pop("colors"), "colors")
-        enc = module.encode_coloring(n, edges, k, **opts)
-        return with_node_labels(enc, nodes, [(v, c) for v in nodes for c in range(k)])
-    return with_node_labels(module.encode_clique(n, edges, opts.pop("size", None), **opts), nodes)
+GRAPH_PROBLEMS = _pipeline.GRAPH_PROBLEMS
 
 
 def encode(problem: str, data: Any, **options: Any) -> Encoded:
@@ -73,21 +50,7 @@ def encode(problem: str, data: Any, **options: Any) -> Encoded:
     options ``penalty``, and ``size`` for clique, ``colors`` (required) for coloring), or the list of
     numbers for ``partition``.
     """
-    if not isinstance(problem, str):
-        raise CimsimError(f"problem must be a name ({', '.join(PROBLEMS)}), got {type(problem).__name__}")
-    module = get_problem(problem)
-    if isinstance(data, (str, Path)):
-        return module.from_file(data, **options)
-    if _is_networkx(data):
-        if hasattr(module, "from_networkx"):
-            return module.from_networkx(data, **options)
-        if problem in ("clique", "coloring"):
-            return _graph_encoding(problem, module, data, options)
-        raise CimsimError(f"{problem} cannot be built from a networkx graph; graph problems: {', '.join(GRAPH_PROBLEMS)}")
-    if problem == "partition" and isinstance(data, (list, tuple, np.ndarray)):
-        return module.encode_partition(list(np.asarray(data).tolist()), **options)
-    raise CimsimError(f"cannot encode {problem} from a {type(data).__name__}: give a file path"
-                      + (" or a networkx graph" if hasattr(module, "from_networkx") else ""))
+    return _pipeline.encode(problem, data, options)
 
 
 def solve(
@@ -103,6 +66,7 @@ def solve(
     time_limit: float | None = None,
     polish_result: bool = True,
     backend: str = "cpu",
+    presolve: bool | None = None,
     **params: Any,
 ) -> Result:
     """Encode (when needed), solve and decode: the Python twin of ``cimsim solve``.
@@ -118,6 +82,9 @@ def solve(
         ``["cover"]``, ``["set"]``, ``["clique"]`` (lists of nodes) or ``["colors"]`` ({node: colour}).
     ``solve("partition", [3, 1, 4, 1, 5])``
         Numbers to partition.
+    ``solve({("a", "a"): -1, ("a", "b"): 2})``, ``solve("qubo", Q)``
+        A QUBO: a ``{(u, v): q}`` dictionary (dimod's form; ``answer["sample"]`` is ``{label: 0/1}``) or,
+        with the name, a square matrix (:func:`cimsim.encoders.qubo.encode_qubo`).
     ``solve(encoded)``, ``solve(model, "cim")``, ``solve(bqm, "sa")``
         An :class:`~cimsim.encoders.Encoded`, an :class:`~cimsim.model.IsingModel` (the second positional
         argument is then the solver, as in earlier versions) or a dimod BinaryQuadraticModel (objective: its
@@ -137,6 +104,8 @@ def solve(
     polish_result : bool
         1-flip local search on every replica (the CLI's ``--polish/--no-polish``).
     backend : {"cpu", "gpu", "auto"}
+    presolve : bool, optional
+        Exact presolve on or off (default: the solver's choice; see :func:`cimsim.solvers.solve`).
     **params
         Solver parameters (the CLI's ``-p KEY=VALUE``), e.g. ``dt=0.05``, ``schedule="linear:-2,0.2"``.
 
@@ -145,49 +114,21 @@ def solve(
     Result
         ``spins`` (N,) int8 +-1 in the model's variable order; ``energy`` = H(spins) recomputed, float64;
         ``objective``, ``feasible`` and ``answer`` decoded in the problem's own terms (for a bare model,
-        ``objective`` is the energy); ``extra["problem"]`` and ``extra["encoding"]`` describe the encoding.
+        ``objective`` is the energy); ``extra["problem"]``, ``extra["encoding"]``, ``extra["objective_name"]``,
+        ``extra["sense"]`` and ``extra["file"]`` describe the encoding; :func:`record` is its JSON record.
     """
-    from .solvers import auto_solver, solve as run_solver
+    if not isinstance(problem, str) and isinstance(data, str) and solver == "auto":
+        solver, data = data, None  # solve(model, "cim"): the solver positionally, as before
+    spec = _pipeline.SolverSpec(name=solver, params=params, replicas=replicas, steps=steps, seed=seed, rng=rng,
+                                time_limit=time_limit, backend=backend, polish=polish_result, presolve=presolve)
+    return _pipeline.solve(problem, data, spec, options=options)
 
-    bqm = None
-    if isinstance(problem, str):
-        enc = encode(problem, data, **dict(options or {}))
-    else:
-        if isinstance(data, str) and solver == "auto":
-            solver, data = data, None  # solve(model, "cim"): the solver positionally, as before
-        if data is not None:
-            raise CimsimError("with a model, an Encoded or a BQM the second argument is the solver name")
-        if options:
-            raise CimsimError("options= are encoder options; they apply to a problem name with a file or graph")
-        if isinstance(problem, Encoded):
-            enc = problem
-        elif isinstance(problem, IsingModel):
-            from .encoders.ising import encode_ising
 
-            enc = encode_ising(problem)
-        elif _is_bqm(problem):
-            from .encoders.ising import encode_ising
-            from .ocean import from_bqm
-
-            bqm = problem
-            enc = encode_ising(from_bqm(bqm))
-        elif _is_networkx(problem):
-            raise CimsimError("name the problem first: cimsim.solve('maxcut', graph)")
-        else:
-            raise CimsimError(f"cannot solve a {type(problem).__name__}: give a problem name and a file or graph, "
-                              "an Encoded, an IsingModel or a dimod BQM")
-    name = auto_solver(enc.model) if solver == "auto" else solver
-    res = run_solver(enc.model, name, replicas=replicas, steps=steps, seed=seed, rng=rng, time_limit=time_limit,
-                     polish_result=polish_result, backend=backend, **params)
-    sol = enc.decode(res.spins)
-    res.objective, res.feasible, res.answer = sol.objective, sol.feasible, dict(sol.answer)
-    if bqm is not None:
-        labels = list(enc.model.labels)
-        values = res.spins if bqm.vartype.name == "SPIN" else (res.spins + 1) // 2
-        res.answer["sample"] = {v: int(x) for v, x in zip(labels, values)}
-    res.extra["problem"] = enc.problem
-    res.extra["encoding"] = to_jsonable(enc.info)
-    return res
+def record(result: Result, *, target: float | None = None) -> dict:
+    """The JSON-ready record of a :func:`solve` result, from the same code as ``cimsim solve --json``
+    (:func:`cimsim.pipeline.record`): problem, file, solver, energy, objective, feasibility, the decoded
+    answer, spins, seed, settings, encoding; ``target`` adds ``target`` and ``gap``."""
+    return _pipeline.record(result, target=target)
 
 
 # --------------------------------------------------------------------------------------------- anneal
@@ -473,16 +414,11 @@ def phase_diagram(
     if ensemble not in ("gaussian", "pm1"):
         raise CimsimError(f"ensemble must be gaussian or pm1, got {ensemble!r}")
     positive_float(freeze_factor, "freeze_factor")
-    kw: dict[str, Any] = {}
     if workers is not None:
-        kw["workers"] = positive_int(workers, "workers")
-    if scheduler is not None:
-        kw["scheduler"] = scheduler
-    if out is not None:
-        Path(out).mkdir(parents=True, exist_ok=True)
+        positive_int(workers, "workers")
     pd = run_phase_diagram(n, np.sort(grid), instances=instances, starts=starts, seed=seed, tol=tol, path_da=path_da,
                            kind=ensemble, out_dir=None if out is None else str(out), progress=progress,
-                           freeze_factor=freeze_factor, **kw)
+                           freeze_factor=freeze_factor, workers=workers, scheduler=scheduler)
     if plots is not None:
         from .plotting.landscape import plot_phase_diagram
 

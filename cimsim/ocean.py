@@ -24,7 +24,6 @@ Sampler
 """
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
@@ -32,8 +31,9 @@ import scipy.sparse as sp
 
 from .errors import CimsimError, positive_float, positive_int
 from .model import IsingModel
+from .spins import check_spins
 
-__all__ = ["to_bqm", "from_bqm", "CIMSampler", "CimsimSampler"]
+__all__ = ["to_bqm", "from_bqm", "CIMSampler"]
 
 
 def _dimod():
@@ -101,7 +101,9 @@ class CIMSampler(_sampler_base()):  # type: ignore[misc]
     """A ``dimod.Sampler`` running any cimsim solver; see the module docstring for an overview.
 
     ``sample(bqm, solver="auto", num_reads=None, seed=None, steps=None, time_limit=None, polish=True,
-    backend="cpu", **solver_params)``:
+    backend="cpu", presolve=None, **solver_params)`` runs the pipeline of ``cimsim solve`` and
+    :func:`cimsim.solve` (:mod:`cimsim.pipeline`), so the same model, solver and seed give the same best
+    read as they do:
 
     solver : str
         ``auto`` (exact enumeration for N <= 20, ``matching`` for field-free couplings on a 2-D square
@@ -117,10 +119,14 @@ class CIMSampler(_sampler_base()):  # type: ignore[misc]
         Steps (dynamics steps or sweeps) per read; the solver's default if omitted.
     time_limit : float, optional
         Seconds. Batches of ``num_reads`` reads run until the time is used (at least one), and the
-        SampleSet holds every read of every batch (``info["batches"]`` says how many).
+        SampleSet holds every read of every batch (``info["batches"]`` says how many). Without ``steps``
+        the batch lengths are fitted to the budget, as in ``cimsim solve --time-limit``.
     polish : bool
         1-flip local search on every read before it is returned (default True).
     backend : {"cpu", "gpu", "auto"}
+    presolve : bool, optional
+        Exact presolve (:mod:`cimsim.presolve`) on or off; default: the solver's choice (on for ``sa`` and
+        ``tabu``). Reads of the reduced model are expanded to the BQM's variables.
     **solver_params
         Passed to the solver (``dt``, ``noise``, ``schedule``, ``variant``, ...); unknown names raise
         :class:`~cimsim.errors.CimsimError` before any work.
@@ -143,6 +149,7 @@ class CIMSampler(_sampler_base()):  # type: ignore[misc]
         "time_limit": [],
         "polish": [],
         "backend": [],
+        "presolve": [],
         "num_sweeps": [],
         "beta_range": [],
         "beta_schedule_type": [],
@@ -160,63 +167,39 @@ class CIMSampler(_sampler_base()):  # type: ignore[misc]
 
     def sample(self, bqm, *, solver: str = "auto", num_reads: int | None = None, seed: int | None = None,
                steps: int | None = None, time_limit: float | None = None, polish: bool = True,
-               backend: str = "cpu", **solver_params: Any):
-        """Sample ``bqm`` (SPIN or BINARY) with a cimsim solver; returns a ``dimod.SampleSet``."""
+               backend: str = "cpu", presolve: bool | None = None, **solver_params: Any):
+        """Sample ``bqm`` (SPIN or BINARY) with a cimsim solver; returns a ``dimod.SampleSet``.
+
+        The run is :func:`cimsim.pipeline.run` (the same as ``cimsim.solve(bqm, ...)`` with ``replicas=num_reads``),
+        keeping every read of every batch."""
         dimod = _dimod()
-        from .backends import resolve_backend
-        from .solvers import auto_solver, get_solver
-        from .solvers.polish import polish as polish_spins
+        from . import pipeline
 
         if not isinstance(bqm, dimod.BinaryQuadraticModel):
             raise CimsimError(f"expected a dimod.BinaryQuadraticModel, got {type(bqm).__name__}")
         solver, steps, solver_params = _neal_keywords(solver, steps, solver_params)
         if num_reads is not None:
             num_reads = positive_int(num_reads, "num_reads")
-        if steps is not None:
-            steps = positive_int(steps, "steps")
-        if time_limit is not None:
-            time_limit = positive_float(time_limit, "time_limit")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
-            raise CimsimError(f"seed must be a non-negative integer, got {seed!r}")
-        backend_name = resolve_backend(backend)
-        labels = list(bqm.variables)
-        if not labels:  # nothing to solve: num_reads empty samples with the offset as energy
-            R = num_reads or 1
-            return dimod.SampleSet.from_samples_bqm((np.zeros((R, 0), dtype=np.int8), []), bqm)
-        model = from_bqm(bqm)
-        name = auto_solver(model) if solver == "auto" else solver
-        module = get_solver(name)
-        dflt = module.defaults(model)
-        R = num_reads if num_reads is not None else positive_int(dflt["replicas"], "replicas")
-        T = steps if steps is not None else positive_int(dflt["steps"], "steps")
-        rng = np.random.default_rng(seed)
-        t0 = time.perf_counter()
-        blocks: list[np.ndarray] = []
-        settings: dict = {}
-        while True:
-            batch = module.run(model, replicas=R, steps=T, rng=rng, backend=backend_name, **solver_params)
-            S = np.where(np.asarray(batch.spins) >= 0, 1, -1).astype(np.int8)
-            if S.ndim != 2 or S.shape[1] != model.n:
-                raise RuntimeError(f"solver {name} returned spins of shape {S.shape}, expected (R, {model.n})")
-            if S.shape[0] < R:  # deterministic solvers return fewer rows: every read gets the same answer
-                S = np.resize(S, (R, model.n))
-            if polish:
-                S = polish_spins(model, S)
-            blocks.append(S)
-            settings = dict(batch.settings)
-            if time_limit is None or time.perf_counter() - t0 >= time_limit or getattr(module, "DETERMINISTIC", False):
-                break
-        elapsed = time.perf_counter() - t0
-        spins = np.concatenate(blocks)
-        if bqm.vartype is dimod.BINARY:
-            samples = ((spins + 1) // 2).astype(np.int8)
-        else:
-            samples = spins
-        ss = dimod.SampleSet.from_samples_bqm((samples, labels), bqm)
-        settings.update(steps=T, polish=bool(polish), backend=backend_name)
-        ss.info.update(solver=name, settings=settings, seed=seed, batches=len(blocks), reads_per_batch=R,
-                       timing={"total_s": elapsed})
+        spec = pipeline.SolverSpec(name=solver, params=solver_params, replicas=num_reads, steps=steps, seed=seed,
+                                   time_limit=time_limit, backend=backend, polish=bool(polish), presolve=presolve)
+        if not list(bqm.variables):  # nothing to solve: num_reads empty samples with the offset as energy
+            return dimod.SampleSet.from_samples_bqm((np.zeros((num_reads or 1, 0), dtype=np.int8), []), bqm)
+        encoded = pipeline.as_encoded(bqm)
+        reads: list[np.ndarray] = []
+        result = pipeline.run(encoded, spec, on_batch=reads.append)
+        spins = np.concatenate([_every_read(S, result.replicas) for S in reads])
+        samples = ((spins + 1) // 2).astype(np.int8) if bqm.vartype is dimod.BINARY else spins
+        ss = dimod.SampleSet.from_samples_bqm((samples, list(encoded.model.labels)), bqm)
+        settings = dict(result.settings, steps=result.steps)
+        ss.info.update(solver=result.solver, settings=settings, seed=result.seed, batches=result.batches,
+                       reads_per_batch=result.replicas, timing={"total_s": result.time_s})
         return ss
+
+
+def _every_read(spins: np.ndarray, reads: int) -> np.ndarray:
+    """One batch's spins with ``reads`` rows: a deterministic solver's fewer rows are repeated."""
+    S = check_spins(spins, name="batch spins")
+    return np.resize(S, (reads, S.shape[1])) if S.shape[0] < reads else S
 
 
 def _neal_keywords(solver: str, steps: Any, params: dict) -> tuple[str, Any, dict]:
@@ -244,7 +227,3 @@ def _neal_keywords(solver: str, steps: Any, params: dict) -> tuple[str, Any, dic
                 raise CimsimError(f"beta_schedule_type must be 'geometric' or 'linear', got {kind!r}")
             params["beta_schedule"] = kind
     return solver, steps, params
-
-
-#: The name used before :class:`CIMSampler`; kept as an alias.
-CimsimSampler = CIMSampler

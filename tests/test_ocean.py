@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from cimsim import CimsimError, IsingModel
-from cimsim.ocean import CIMSampler, CimsimSampler, from_bqm, to_bqm
+from cimsim.ocean import CIMSampler, from_bqm, to_bqm
 
 from .conftest import all_spin_vectors, random_couplings
 
@@ -47,7 +47,6 @@ def test_mixed_hashable_labels_round_trip():
 
 def test_sampler_api():
     dimod.testing.assert_sampler_api(CIMSampler())
-    assert CimsimSampler is CIMSampler
     assert "cac" in CIMSampler().properties["solvers"]
 
 

@@ -5,9 +5,10 @@ import secrets
 
 import click
 
-from ..encoders import PROBLEMS, get_problem
+from .. import pipeline
+from ..encoders import PROBLEMS
 from ..errors import finite_float
-from ..solvers import SOLVERS, auto_solver, solve as run_solver
+from ..solvers import SOLVERS
 from .common import backend_option, check_new_output, force_option, parse_params, write_json
 
 
@@ -41,9 +42,10 @@ Examples:
 @click.option("--schedule", default=None, help="Pump schedule (cim, adiabatic): a .json file or KIND:ARGS, KIND one of constant:A, linear:A0,A1, exp:A0,A1[,RATE], tanh:A0,A1[,K[,CENTER]], piecewise:A0@U0,A1@U1,..., adiabatic:A0,A1[,STEP][,tol=T], landscape[:A0,A1[,LO,HI[,SLOW]]]; append ',relative=1' for offsets from the threshold -lambda_max (see cimsim.schedules).")
 @click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE", help="Solver parameter (repeatable), e.g. -p dt=0.05.")
 @click.option("--option", "-o", "options", multiple=True, metavar="KEY=VALUE", help="Encoder option (repeatable), e.g. -o penalty=2.")
+@click.option("--format", "file_format", default=None, metavar="NAME", help="Format of FILE, passed to the encoder as -o format=NAME [the encoder's default].")
 @click.option("--quiet", "-q", is_flag=True, help="No summary on stdout and no progress bar on stderr.")
 @force_option
-def solve(problem, file, solver, replicas, steps, time_limit, seed, backend, json_path, target, polish, variant, schedule, params, options, quiet, force):
+def solve(problem, file, solver, replicas, steps, time_limit, seed, backend, json_path, target, polish, variant, schedule, params, options, file_format, quiet, force):
     """Encode PROBLEM from FILE as an Ising model, solve it, and decode the answer.
 
     \b
@@ -72,72 +74,41 @@ def solve(problem, file, solver, replicas, steps, time_limit, seed, backend, jso
     if schedule is not None:
         solver_params["schedule"] = schedule
     enc_options = parse_params(options, "--option")
+    if file_format is not None:
+        enc_options["format"] = file_format
     if target is not None:
         target = finite_float(target, "--target")
-    encoded = get_problem(problem).from_file(file, **enc_options)
-    model = encoded.model
-    name = auto_solver(model) if solver == "auto" else solver
+    encoded = pipeline.encode(problem, file, enc_options)
     if seed is None:
         seed = secrets.randbits(32)
+    spec = pipeline.SolverSpec(name=solver, params=solver_params, replicas=replicas, steps=steps, seed=seed,
+                               time_limit=time_limit, backend=backend, polish=polish)
+    name = pipeline.solver_name(encoded, spec)
     from .progress import timed_progress
 
-    with timed_progress(f"{name} on {model.n} spins", time_limit, quiet=quiet):
-        result = run_solver(
-            model,
-            name,
-            replicas=replicas,
-            steps=steps,
-            seed=seed,
-            time_limit=time_limit,
-            polish_result=polish,
-            backend=backend,
-            **solver_params,
-        )
-    sol = encoded.decode(result.spins)
-    result.objective, result.feasible, result.answer = sol.objective, sol.feasible, sol.answer
-    gap = None
-    if target is not None:
-        denom = abs(target) if target != 0 else 1.0
-        gap = (target - sol.objective) / denom if encoded.sense == "max" else (sol.objective - target) / denom
-    payload = {
-        "problem": encoded.problem,
-        "file": str(file),
-        "solver": name,
-        "n_spins": model.n,
-        "energy": result.energy,
-        "objective": sol.objective,
-        "objective_name": encoded.objective_name,
-        "sense": encoded.sense,
-        "feasible": sol.feasible,
-        **sol.answer,
-        "spins": [int(v) for v in result.spins],
-        "time_s": result.time_s,
-        "seed": seed,
-        "replicas": result.replicas,
-        "steps": result.steps,
-        "batches": result.batches,
-        "settings": result.settings,
-        "encoding": encoded.info,
-    }
-    if target is not None:
-        payload["target"] = target
-        payload["gap"] = gap
-    if "lower_bound" in result.extra:
-        payload["energy_lower_bound"] = float(result.extra["lower_bound"])
-        payload["proven_optimal"] = bool(result.extra.get("proven_optimal", False))
+    with timed_progress(f"{name} on {encoded.model.n} spins", time_limit, quiet=quiet):
+        result = pipeline.run(encoded, spec.with_name(name), file=file)
+    payload = pipeline.record(result, target=target)
     if not quiet and json_path != "-":
-        lines = [
-            f"{encoded.problem} {file}: {model.n} spins, solver {name} "
-            f"({result.replicas} replicas x {result.steps} steps, {result.batches} batch{'es' if result.batches > 1 else ''}, seed {seed})",
-            f"  {encoded.objective_name:<12}{_format_number(sol.objective)}"
-            + (f"   (target {_format_number(target)}, gap {100 * gap:.3f}%)" if gap is not None else ""),
-            f"  {'energy':<12}{result.energy:.10g}",
-            f"  {'feasible':<12}{'yes' if sol.feasible else 'no'}",
-            f"  {'time':<12}{result.time_s:.2f} s",
-        ]
-        if "energy_lower_bound" in payload:
-            lines.insert(-1, f"  {'optimal':<12}" + ("yes (proven: the energy equals the matching lower bound)"
-                         if payload["proven_optimal"] else f"not proven (energy lower bound {payload['energy_lower_bound']:.10g})"))
-        click.echo("\n".join(lines))
+        click.echo(_summary(payload))
     if json_path is not None:
         write_json(json_path, payload)
+
+
+def _summary(rec: dict) -> str:
+    """The lines ``cimsim solve`` prints, from the record of :func:`cimsim.pipeline.record`."""
+    batches = rec["batches"]
+    gap = rec.get("gap")
+    lines = [
+        f"{rec['problem']} {rec['file']}: {rec['n_spins']} spins, solver {rec['solver']} "
+        f"({rec['replicas']} replicas x {rec['steps']} steps, {batches} batch{'es' if batches > 1 else ''}, seed {rec['seed']})",
+        f"  {rec['objective_name']:<12}{_format_number(rec['objective'])}"
+        + (f"   (target {_format_number(rec['target'])}, gap {100 * gap:.3f}%)" if gap is not None else ""),
+        f"  {'energy':<12}{rec['energy']:.10g}",
+        f"  {'feasible':<12}{'yes' if rec['feasible'] else 'no'}",
+        f"  {'time':<12}{rec['time_s']:.2f} s",
+    ]
+    if "energy_lower_bound" in rec:
+        lines.insert(-1, f"  {'optimal':<12}" + ("yes (proven: the energy equals the matching lower bound)"
+                     if rec["proven_optimal"] else f"not proven (energy lower bound {rec['energy_lower_bound']:.10g})"))
+    return "\n".join(lines)

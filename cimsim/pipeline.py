@@ -1,0 +1,233 @@
+"""The one encode -> solve -> decode -> record pipeline behind ``cimsim solve``, :func:`cimsim.solve` and
+:class:`cimsim.ocean.CIMSampler`.
+
+:func:`encode`
+    A problem (a name with a file path, a networkx graph or a number list; or a dimod BQM, an
+    :class:`~cimsim.model.IsingModel` or an :class:`~cimsim.encoders.Encoded`) as an ``Encoded``.
+:func:`run`
+    Solve an ``Encoded`` with a :class:`SolverSpec` through the driver (:func:`cimsim.solvers.solve`) and
+    decode: the :class:`~cimsim.result.Result` carries the answer, objective, feasibility and settings,
+    and in ``extra`` what :func:`record` needs (``problem``, ``encoding``, ``objective_name``, ``sense``,
+    ``file``).
+:func:`solve`
+    :func:`encode` then :func:`run`.
+:func:`record`
+    The JSON-ready record of a Result: what ``cimsim solve --json`` writes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from .encoders import PROBLEMS, Encoded, Solution, get_problem
+from .errors import CimsimError, finite_float, positive_int
+from .model import IsingModel
+from .result import Result, to_jsonable
+
+__all__ = ["SolverSpec", "GRAPH_PROBLEMS", "encode", "as_encoded", "solver_name", "run", "solve", "record", "gap"]
+
+#: problems that accept a networkx graph
+GRAPH_PROBLEMS = ("maxcut", "bisection", "vertex-cover", "independent-set", "clique", "coloring")
+
+
+@dataclass(frozen=True)
+class SolverSpec:
+    """What to run: the solver ``name`` (``"auto"`` or a key of :data:`cimsim.solvers.SOLVERS`), its
+    ``params`` (the CLI's ``-p``) and the driver's settings (see :func:`cimsim.solvers.solve`)."""
+
+    name: str = "auto"
+    params: Mapping[str, Any] = field(default_factory=dict)
+    replicas: int | None = None
+    steps: int | None = None
+    seed: int | None = None
+    rng: np.random.Generator | None = None
+    time_limit: float | None = None
+    backend: str = "cpu"
+    polish: bool = True
+    presolve: bool | None = None
+
+    def with_name(self, name: str) -> "SolverSpec":
+        """The same spec with another solver name."""
+        return replace(self, name=name)
+
+
+# ------------------------------------------------------------------------------------------- encode
+def is_networkx(obj: Any) -> bool:
+    """Duck-typed networkx graph."""
+    return hasattr(obj, "nodes") and hasattr(obj, "edges") and hasattr(obj, "adj")
+
+
+def is_bqm(obj: Any) -> bool:
+    """Duck-typed dimod binary quadratic model."""
+    return type(obj).__module__.startswith("dimod") and hasattr(obj, "vartype")
+
+
+def _graph_encoding(problem: str, module: Any, graph: Any, options: dict) -> Encoded:
+    """Clique (option ``size``) and colouring (option ``colors``, required) of a networkx graph, by node label."""
+    from .encoders._graph import edges_from_networkx
+    from .encoders._labels import with_node_labels
+
+    n, edges, nodes = edges_from_networkx(graph)
+    opts = dict(options)
+    if problem == "coloring":
+        if "colors" not in opts:
+            raise CimsimError("coloring needs the number of colours: options={'colors': K}")
+        k = positive_int(opts.pop("colors"), "colors")
+        enc = module.encode_coloring(n, edges, k, **opts)
+        return with_node_labels(enc, nodes, [(v, c) for v in nodes for c in range(k)])
+    return with_node_labels(module.encode_clique(n, edges, opts.pop("size", None), **opts), nodes)
+
+
+def encode(problem: str, data: Any, options: Mapping[str, Any] | None = None) -> Encoded:
+    """Encode ``problem`` (a name of :data:`cimsim.encoders.PROBLEMS`) from ``data``: a file path in the
+    problem's native format (``options`` as the CLI's ``-o``, e.g. ``format=``), a networkx graph for
+    :data:`GRAPH_PROBLEMS`, or the numbers of ``partition``."""
+    if not isinstance(problem, str):
+        raise CimsimError(f"problem must be a name ({', '.join(PROBLEMS)}), got {type(problem).__name__}")
+    module = get_problem(problem)
+    opts = dict(options or {})
+    if isinstance(data, (str, Path)):
+        return module.from_file(data, **opts)
+    if is_networkx(data):
+        if hasattr(module, "from_networkx"):
+            return module.from_networkx(data, **opts)
+        if problem in ("clique", "coloring"):
+            return _graph_encoding(problem, module, data, opts)
+        raise CimsimError(f"{problem} cannot be built from a networkx graph; graph problems: {', '.join(GRAPH_PROBLEMS)}")
+    if hasattr(module, "from_data"):  # in-memory data the problem module reads itself (qubo: a {(u, v): q} dict)
+        return module.from_data(data, **opts)
+    if problem == "partition" and isinstance(data, (list, tuple, np.ndarray)):
+        return module.encode_partition(list(np.asarray(data).tolist()), **opts)
+    raise CimsimError(f"cannot encode {problem} from a {type(data).__name__}: give a file path"
+                      + (" or a networkx graph" if hasattr(module, "from_networkx") else ""))
+
+
+def as_encoded(obj: Any) -> Encoded:
+    """An :class:`Encoded`, an :class:`IsingModel`, a dimod BQM or a ``{(u, v): q}`` QUBO dictionary as an
+    ``Encoded`` (a BQM's answer adds ``sample``, its best sample in its own vartype and labels)."""
+    from .encoders.ising import encode_ising
+
+    if isinstance(obj, Encoded):
+        return obj
+    if isinstance(obj, IsingModel):
+        return encode_ising(obj)
+    if is_bqm(obj):
+        return _bqm_encoding(obj)
+    if isinstance(obj, Mapping):  # a {(u, v): q} QUBO dictionary, dimod's form
+        return encode("qubo", obj)
+    if is_networkx(obj):
+        raise CimsimError("name the problem first: cimsim.solve('maxcut', graph)")
+    raise CimsimError(f"cannot solve a {type(obj).__name__}: give a problem name and a file or graph, "
+                      "an Encoded, an IsingModel or a dimod BQM")
+
+
+def _bqm_encoding(bqm: Any) -> Encoded:
+    """The Ising encoding of a dimod BQM whose decoder also reports the sample in the BQM's vartype."""
+    from .encoders.ising import encode_ising
+    from .ocean import from_bqm
+
+    enc = encode_ising(from_bqm(bqm))
+    labels = list(enc.model.labels)
+    binary = bqm.vartype.name != "SPIN"
+    inner = enc.decoder
+
+    def decoder(spins: np.ndarray) -> Solution:
+        sol = inner(spins)
+        s = np.asarray(spins).astype(int)
+        values = (s + 1) // 2 if binary else s
+        return replace(sol, answer={**dict(sol.answer), "sample": {v: int(x) for v, x in zip(labels, values)}})
+
+    return replace(enc, decoder=decoder)
+
+
+# -------------------------------------------------------------------------------------------- solve
+def solver_name(encoded: Encoded, spec: SolverSpec) -> str:
+    """The solver ``spec`` runs on ``encoded`` (``"auto"`` resolved)."""
+    from .solvers import auto_solver
+
+    return auto_solver(encoded.model) if spec.name == "auto" else spec.name
+
+
+def run(encoded: Encoded, spec: SolverSpec, *, file: str | Path | None = None,
+        on_batch: Callable[[np.ndarray], None] | None = None) -> Result:
+    """Solve ``encoded`` as ``spec`` says and decode the best spins.
+
+    ``file`` (the path the problem was read from) goes into the record; ``on_batch`` receives every
+    batch's scored spins (see :func:`cimsim.solvers.solve`).
+    """
+    from .solvers import solve as drive
+
+    res = drive(encoded.model, solver_name(encoded, spec), replicas=spec.replicas, steps=spec.steps, seed=spec.seed,
+                rng=spec.rng, time_limit=spec.time_limit, polish_result=spec.polish, backend=spec.backend,
+                presolve=spec.presolve, on_batch=on_batch, **dict(spec.params))
+    sol = encoded.decode(res.spins)
+    res.objective, res.feasible, res.answer = sol.objective, sol.feasible, dict(sol.answer)
+    res.extra.update(problem=encoded.problem, encoding=to_jsonable(encoded.info),
+                     objective_name=encoded.objective_name, sense=encoded.sense,
+                     file=str(file) if file is not None else None)
+    return res
+
+
+def solve(problem: Any, data: Any = None, spec: SolverSpec = SolverSpec(), *,
+          options: Mapping[str, Any] | None = None) -> Result:
+    """:func:`encode` (a problem name with ``data``) or :func:`as_encoded` (anything else), then :func:`run`."""
+    if isinstance(problem, str):
+        enc = encode(problem, data, options)
+        return run(enc, spec, file=data if isinstance(data, (str, Path)) else None)
+    if data is not None:
+        raise CimsimError("with a model, an Encoded or a BQM the second argument is the solver name")
+    if options:
+        raise CimsimError("options= are encoder options; they apply to a problem name with a file or graph")
+    return run(as_encoded(problem), spec)
+
+
+# ------------------------------------------------------------------------------------------- record
+def gap(result: Result, target: float) -> float:
+    """Relative gap of ``result.objective`` to a known optimum ``target`` (positive: worse than the target),
+    in the problem's sense (``extra["sense"]``: ``max`` or ``min``)."""
+    t = finite_float(target, "target")
+    denom = abs(t) if t != 0 else 1.0
+    obj = float(result.objective if result.objective is not None else result.energy)
+    return (t - obj) / denom if result.extra.get("sense") == "max" else (obj - t) / denom
+
+
+def record(result: Result, *, target: float | None = None) -> dict:
+    """The JSON-ready record of ``result`` (what ``cimsim solve --json`` writes).
+
+    Keys: ``problem``, ``file``, ``solver``, ``n_spins``, ``energy``, ``objective``, ``objective_name``,
+    ``sense``, ``feasible``, the decoded answer's keys (``cut``, ``partition``, ...), ``spins``,
+    ``time_s``, ``seed``, ``replicas``, ``steps``, ``batches``, ``settings``, ``encoding``; with a
+    ``target``: ``target`` and ``gap``; for solvers that bound the ground energy: ``energy_lower_bound``
+    and ``proven_optimal``.
+    """
+    x = result.extra
+    out: dict[str, Any] = {
+        "problem": x.get("problem", "ising"),
+        "file": x.get("file"),
+        "solver": result.solver,
+        "n_spins": result.n_spins,
+        "energy": result.energy,
+        "objective": result.objective if result.objective is not None else result.energy,
+        "objective_name": x.get("objective_name", "energy"),
+        "sense": x.get("sense", "min"),
+        "feasible": result.feasible if result.feasible is not None else True,
+        **result.answer,
+        "spins": [int(v) for v in result.spins],
+        "time_s": result.time_s,
+        "seed": result.seed,
+        "replicas": result.replicas,
+        "steps": result.steps,
+        "batches": result.batches,
+        "settings": result.settings,
+        "encoding": x.get("encoding", {}),
+    }
+    if target is not None:
+        out["target"] = finite_float(target, "target")
+        out["gap"] = gap(result, target)
+    if "lower_bound" in x:
+        out["energy_lower_bound"] = float(x["lower_bound"])
+        out["proven_optimal"] = bool(x.get("proven_optimal", False))
+    return to_jsonable(out)
