@@ -22,9 +22,10 @@ other text is tried as gset, edgelist and adjlist on its first :data:`SNIFF_LINE
 when its reader accepts them (for a file that short, the whole file; when the first lines of a longer file
 fit several formats, the whole file is parsed by each). Detection is stricter than reading a named
 format: an edge list keeps one form on every line, and an adjacency list has the shape ``nx.write_adjlist``
-gives (every vertex starts exactly one line, and a line lists only vertices whose own lines come later). Exactly one fit is read; two
-or more fits that mean different graphs raise a one-line :class:`CimsimError` naming them and
-``--format NAME``; no fit reports the error of the format that read furthest. ``-`` reads standard input.
+gives (every vertex starts exactly one line, and a line lists only vertices whose own lines come later).
+Exactly one fit is read; two or more fits that mean different graphs raise a one-line
+:class:`CimsimError` naming them and ``--format NAME``; no fit reports the error of the format that read
+furthest. ``-`` reads standard input.
 
 Node labels: edgelist, adjlist, GraphML and GML keep the file's labels (integers when every label is
 an integer written plainly, ``7`` or ``-3``; strings otherwise) and the answer is given in them. Gset,
@@ -34,7 +35,6 @@ DIMACS and MatrixMarket number vertices; the answer uses spin order, except for 
 from __future__ import annotations
 
 import ast
-import itertools
 import json
 import math
 import os
