@@ -11,7 +11,7 @@ from cimsim.instances import sk_model
 from cimsim.kernels.correction import cfc_step, sfc_step
 from cimsim.model import IsingModel
 from cimsim.solvers import sfc
-from cimsim.solvers.correction import coupling_norm, field_product
+from cimsim.solvers.machine import coupling_norm, field_product
 
 
 def _stable_ground_state(n: int, seed: int) -> tuple[IsingModel, np.ndarray]:

@@ -25,7 +25,7 @@ from ..model import IsingModel
 from ..params import Param, validate
 from ..schedules import parse_schedule
 from . import Batch
-from .correction import integrate
+from .machine import coupling_norm, integrate
 
 __all__ = ["PARAMS", "defaults", "run"]
 
@@ -69,4 +69,4 @@ def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generato
     settings = dict(v, schedule=sched.to_dict())
     return integrate(model, X, E, solver="cfc", steps=T, readout=v["readout"], track_best=v["track_best"],
                      record=v["record"], step=step, pump=pump, settings=settings,
-                     what_to_change=f"lower dt (now {v['dt']:g})")
+                     what_to_change=f"lower dt (now {v['dt']:g})", xi=coupling_norm(model))

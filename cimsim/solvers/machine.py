@@ -1,16 +1,35 @@
-"""What the hardware-model solvers (:mod:`~cimsim.solvers.dopo`, :mod:`~cimsim.solvers.mfb`) share: the pump
-in units of threshold, and the readout bookkeeping (best state per replica, optional trace, divergence)."""
+"""What the machine-model solvers share: the pump in units of threshold (dopo, mfb), the readout
+bookkeeping (best state per replica, optional trace, divergence), the coupling normalisation of the
+feedback CIMs, and the loop of the two-variable dynamics with one product J x per step (cfc, sfc, asb,
+simcim; one product = one MVM, the cost unit of their published benchmarks)."""
 from __future__ import annotations
 
-from typing import Any
+import math
+import weakref
+from typing import Any, Callable
 
 import numpy as np
 
 from ..errors import divergence_error
+from ..memory import check_batch_fits
 from ..model import IsingModel
 from ..schedules import Schedule
+from . import Batch
 
-__all__ = ["pump_values", "Readout"]
+__all__ = ["pump_values", "Readout", "lambda_min_cached", "coupling_norm", "field_product", "integrate"]
+
+_LAMBDA_MIN: "weakref.WeakKeyDictionary[IsingModel, float]" = weakref.WeakKeyDictionary()
+
+
+def lambda_min_cached(model: IsingModel) -> float:
+    """Smallest eigenvalue of the raw couplings J (cached per model): step-size rules of sfc and asb need it."""
+    lam = _LAMBDA_MIN.get(model)
+    if lam is None:
+        from .sb import lambda_min
+
+        lam = lambda_min(model) if model.n > 1 else 0.0
+        _LAMBDA_MIN[model] = lam
+    return lam
 
 
 def pump_values(model: IsingModel, schedule: Schedule, eps: float, steps: int,
@@ -68,3 +87,56 @@ class Readout:
             return {}
         k = self.count
         return {"trace_pump": self.trace_pump[:k], "trace_x": self.trace_x[:k], "trace_energy": self.trace_energy[:k]}
+
+
+def coupling_norm(model: IsingModel) -> float:
+    """xi = sqrt(2 N / sum_ij J_ij^2): the rms of xi (J s)_i over random spins s is sqrt(2)."""
+    sq = float(model.J.multiply(model.J).sum()) if model.is_sparse else float(np.sum(np.square(model.J)))
+    return math.sqrt(2.0 * model.n / sq) if sq > 0 else 1.0
+
+
+def field_product(model: IsingModel, xi: float) -> Callable[[np.ndarray, np.ndarray], None]:
+    """``f(X, out)``: out = xi (X J + h) for (R, N) float64 ``X`` (CSR stays sparse; dense uses BLAS)."""
+    h = np.ascontiguousarray(model.h) * xi
+    if model.is_sparse:
+        Jx = (model.J * xi).tocsr()
+
+        def product(X: np.ndarray, out: np.ndarray) -> None:
+            np.copyto(out, (Jx @ X.T).T)
+            out += h
+    else:
+        J = np.ascontiguousarray(model.J)
+
+        def product(X: np.ndarray, out: np.ndarray) -> None:
+            np.matmul(X, J, out=out)
+            out *= xi
+            out += h
+
+    return product
+
+
+def integrate(model: IsingModel, X: np.ndarray, E: np.ndarray, *, solver: str, steps: int, readout: int,
+              track_best: bool, record: bool, step: Callable[[int, np.ndarray, np.ndarray, np.ndarray], None],
+              pump: np.ndarray, settings: dict[str, Any], what_to_change: str, xi: float) -> Batch:
+    """Run ``steps`` steps of ``step(t, X, E, PHI)`` (which updates X and E in place from the field
+    PHI = xi (X J + h)) from the (R, N) amplitudes ``X`` and second variables ``E`` (error signals,
+    momenta); score sign(x) every ``readout`` steps and at the end. One product with J per step."""
+    R, n = X.shape
+    check_batch_fits(R, n, arrays=4, what=f"{solver} state")
+    product = field_product(model, xi)
+    PHI = np.empty_like(X)
+    board = Readout(model, X, solver=solver, steps=steps, track_best=track_best,
+                    record=(steps + readout - 1) // readout if record else 0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(steps):
+            product(X, PHI)
+            step(t, X, E, PHI)
+            if (t + 1) % readout == 0 or t == steps - 1:
+                board(t, X, float(pump[t]), what_to_change)
+    extra: dict[str, Any] = {
+        "final_energies": model.energies(np.where(X >= 0, 1, -1).astype(np.int8)),
+        "mvm": steps * R,
+        "coupling_norm": xi,
+        **board.trace(),
+    }
+    return Batch(board.spins, steps, settings, extra)

@@ -21,7 +21,6 @@ run length dt T = 200.
 from __future__ import annotations
 
 import math
-import weakref
 from typing import Any
 
 import numpy as np
@@ -32,8 +31,7 @@ from ..model import IsingModel
 from ..params import Param, validate
 from ..schedules import parse_schedule
 from . import Batch
-from .correction import coupling_norm, integrate
-from .sb import lambda_min
+from .machine import coupling_norm, integrate, lambda_min_cached
 
 __all__ = ["PARAMS", "defaults", "run"]
 
@@ -57,15 +55,11 @@ PARAMS: tuple[Param, ...] = (
 
 #: published settings: dt = 0.4 for 500 steps
 PUBLISHED_DT, RUN_LENGTH = 0.4, 200.0
-_MU_MIN: "weakref.WeakKeyDictionary[IsingModel, float]" = weakref.WeakKeyDictionary()
 
 
 def stable_dt(model: IsingModel, *, p0: float = -1.0, c0: float = 1.0, k: float = 0.2) -> float:
     """min(0.4, 0.8 * 2 / (1 - p0 + (c0 + k) |mu_min(xi J)|)): the default step (module docstring)."""
-    mu = _MU_MIN.get(model)
-    if mu is None:
-        mu = lambda_min(model) * coupling_norm(model) if model.n > 1 else 0.0
-        _MU_MIN[model] = mu
+    mu = lambda_min_cached(model) * coupling_norm(model)
     limit = 2.0 / (1.0 - p0 + (c0 + k) * max(-mu, 0.0))
     return min(PUBLISHED_DT, 0.8 * limit)
 
@@ -98,4 +92,4 @@ def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generato
     settings = dict(v, schedule=sched.to_dict())
     return integrate(model, X, E, solver="sfc", steps=T, readout=v["readout"], track_best=v["track_best"],
                      record=v["record"], step=step, pump=pump, settings=settings,
-                     what_to_change=f"lower dt (now {v['dt']:g})")
+                     what_to_change=f"lower dt (now {v['dt']:g})", xi=coupling_norm(model))

@@ -1,0 +1,60 @@
+"""SimCIM (Tiunov, Ulanov and Lvovsky 2019), physics.md 4.6: a momentum method on clipped amplitudes.
+
+    d <- m d + (1 - m) [p_k x + dt (J~ x + h~) + sigma xi],     x <- x + d where |x + d| < 1
+
+The pump-loss factor p_k = p_t (tanh(u_k) - 1), u_k evenly spaced on [-3, 3], rises from about -2 p_t to
+0 over the run, and the amplitudes that the coupling term lifts past the loss grow towards +-1.
+J~ = J / sigma_J (sigma_J the rms off-diagonal coupling, h~ = h / sigma_J): the unit-variance scale of the
+SK instances the published defaults were set on, so the same defaults serve any coupling scale.
+Defaults: dt = 0.01, m = 0.9, sigma = 0.03, p_t = 6.5, x0 = 0, 1000 steps.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import CimsimError, positive_int
+from ..kernels.simcim import simcim_step
+from ..model import IsingModel
+from ..params import Param, validate
+from . import Batch
+from .machine import integrate
+
+__all__ = ["PARAMS", "defaults", "run"]
+
+PARAMS: tuple[Param, ...] = (
+    Param("pt", "float", 6.5, "pump-loss scale p_t: p_k = p_t (tanh(u_k) - 1), u_k from -3 to 3", low=0.0),
+    Param("dt", "float", 0.01, "weight of the coupling term", low=0.0, low_open=True),
+    Param("momentum", "float", 0.9, "momentum m of the update", low=0.0, high=1.0, high_open=True),
+    Param("sigma", "float", 0.03, "sd of the noise added per step", low=0.0),
+    Param("init_scale", "float", 0.0, "sd of the initial amplitudes (0: start at the origin)", low=0.0, high=1.0,
+          high_open=True),
+    Param("readout", "int", 10, "score sign(x) every this many steps", low=1),
+    Param("track_best", "bool", True, "return each replica's best visited state (false: its final state)"),
+    Param("record", "bool", False, "store replica 0's trajectory at every readout in extra"),
+)
+
+
+def defaults(model: IsingModel) -> dict:
+    return {"replicas": 32, "steps": 1000}
+
+
+def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "cpu",
+        **params: Any) -> Batch:
+    """Solver contract: ``replicas`` SimCIM trajectories of ``steps`` steps."""
+    if backend == "gpu":
+        raise CimsimError("solver 'simcim' has no GPU executor (it runs on the CPU only); use --backend cpu")
+    v = validate(PARAMS, params, "simcim")
+    R, T = positive_int(replicas, "replicas"), positive_int(steps, "steps")
+    pump = v["pt"] * (np.tanh(np.linspace(-3.0, 3.0, T)) - 1.0)
+    X = rng.standard_normal((R, model.n)) * v["init_scale"]
+    D = np.zeros((R, model.n))
+    streams = rng.integers(1, np.iinfo(np.int64).max, size=R, dtype=np.int64).astype(np.uint64)
+
+    def step(t: int, X: np.ndarray, D: np.ndarray, PHI: np.ndarray) -> None:
+        simcim_step(X, D, PHI, float(pump[t]), v["dt"], v["momentum"], v["sigma"], streams)
+
+    return integrate(model, X, D, solver="simcim", steps=T, readout=v["readout"], track_best=v["track_best"],
+                     record=v["record"], step=step, pump=pump, settings=dict(v), xi=1.0 / model.coupling_sigma(),
+                     what_to_change="lower dt or sigma")
