@@ -37,17 +37,20 @@ the store are equal value for value.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
 import json
 import math
 import os
+import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -377,6 +380,7 @@ def run_sweep(
     workers: int | None = None,
     client: Any = None,
     worker_env: dict | None = None,
+    recompute: bool = False,
 ) -> SweepOutcome:
     """Run every task, reusing stored ones, and assemble the table (see the module docstring).
 
@@ -402,143 +406,276 @@ def run_sweep(
         Use this client (its cluster stays up afterwards).
     worker_env : dict, optional
         Extra environment variables for LocalCluster workers (``NUMBA_NUM_THREADS=1`` is always set).
+    recompute : bool
+        Ignore the stored records and compute every task again (each record is overwritten as its task
+        finishes).
 
     Returns
     -------
     SweepOutcome
+
+    Ctrl-C (KeyboardInterrupt) stops the sweep: tasks in flight are cancelled, a cluster this call started
+    is shut down, the finished tasks stay in the store and the KeyboardInterrupt propagates.
     """
-    task_list = [_normalise(dict(t)) for t in tasks]
-    seed = int(seed)
+    plan = _Plan.build(tasks, seed)
     workers = _resolve_workers(workers)
     if scheduler is not None:
         scheduler = check_scheduler_address(scheduler)
-    keys = [task_key(p) for p in task_list]
-    unique: dict[str, dict] = {}
-    for k, p in zip(keys, task_list):
-        unique.setdefault(k, p)
-    store = _Store(out_dir, seed, fn_identity(fn))
-
+    store = _Store(out_dir, plan.seed, fn_identity(fn))
     t_start = time.perf_counter()
-    results: dict[str, dict] = {}
-    errors: dict[str, str] = {}
-    reused = 0
-    for k, p in unique.items():
-        row = store.reusable(k, p)
-        if row is not None:
-            results[k] = row
-            reused += 1
-    todo = [(k, p) for k, p in unique.items() if k not in results]
-
-    want_parallel = client is not None or scheduler is not None or (workers is not None and workers > 1)
-    if want_parallel and not dask_available():
-        _say_serial_once()
-        want_parallel = False
-
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(unique), initial=reused, desc=desc, unit="task", dynamic_ncols=True)
-
-    def finish(k: str, rec: dict) -> None:
-        store.put(k, unique[k], rec)
-        if rec["status"] == "ok":
-            results[k] = rec["row"]
-        else:
-            errors[k] = rec["error"]
-        if bar is not None:
-            bar.update(1)
-            if errors:
-                bar.set_postfix(failed=len(errors))
-
-    mode = "serial"
-    try:
-        if todo and want_parallel:
-            mode = _run_distributed(todo, fn, seed, finish, scheduler=scheduler, workers=workers, client=client,
-                                    worker_env=worker_env)
-        else:
-            for k, p in todo:
-                finish(k, _execute(fn, p, k, seed))
-            if want_parallel:
-                mode = "nothing to do"
-    finally:
-        if bar is not None:
-            bar.close()
-
-    rows: list[dict] = []
-    failed: list[dict] = []
-    for k, p in zip(keys, task_list):
-        if k in results:
-            rows.append({**p, **results[k], "task_key": k})
-        else:
-            failed.append({**p, "task_key": k, "error": errors.get(k, "not run")})
-    outcome = SweepOutcome(rows, done=len(todo) - len(errors), reused=reused, failed=failed, mode=mode,
-                           elapsed_s=time.perf_counter() - t_start)
+    tally = _Tally(plan.unique, store)
+    if not recompute:
+        tally.reuse_stored()
+    parallel = _wants_parallel(client, scheduler, workers)
+    with _progress_bar(progress, len(plan.unique), tally.reused, desc) as bar:
+        tally.bar = bar
+        mode = _run_todo(tally, fn, plan.seed, parallel, scheduler=scheduler, workers=workers, client=client,
+                         worker_env=worker_env)
+    outcome = tally.outcome(plan, mode, time.perf_counter() - t_start)
     if store.dir is not None:
-        write_table_csv(store.dir / "results.csv", rows)
-        if rows:
-            _write_parquet(store.dir / "results.parquet", rows)
-        summary = {
-            "tasks": outcome.total, "done": outcome.done, "reused": outcome.reused, "failed": len(failed),
-            "complete": outcome.complete, "seed": seed, "mode": mode, "elapsed_s": outcome.elapsed_s,
-            "failures": [{"task_key": f["task_key"], "error": f["error"]} for f in failed],
-        }
-        _atomic_write(store.dir / "summary.json", json.dumps(to_jsonable(summary), indent=2) + "\n")
+        _write_tables(store.dir, outcome, plan.seed)
     return outcome
+
+
+@dataclass
+class _Plan:
+    """The normalised task list, its keys, and the distinct tasks by key (first occurrence wins)."""
+
+    seed: int
+    task_list: list[dict]
+    keys: list[str]
+    unique: dict[str, dict]
+
+    @classmethod
+    def build(cls, tasks: Iterable[dict], seed: int) -> "_Plan":
+        task_list = [_normalise(dict(t)) for t in tasks]
+        keys = [task_key(p) for p in task_list]
+        unique: dict[str, dict] = {}
+        for k, p in zip(keys, task_list):
+            unique.setdefault(k, p)
+        return cls(int(seed), task_list, keys, unique)
+
+
+class _Tally:
+    """Results and errors by task key as they arrive; every arrival is stored at once."""
+
+    def __init__(self, unique: dict[str, dict], store: _Store):
+        self.unique, self.store = unique, store
+        self.results: dict[str, dict] = {}
+        self.errors: dict[str, str] = {}
+        self.reused = 0
+        self.computed = 0
+        self.bar: Any = None
+
+    def reuse_stored(self) -> None:
+        for k, p in self.unique.items():
+            row = self.store.reusable(k, p)
+            if row is not None:
+                self.results[k] = row
+                self.reused += 1
+
+    def todo(self) -> list[tuple[str, dict]]:
+        return [(k, p) for k, p in self.unique.items() if k not in self.results]
+
+    def finish(self, k: str, rec: dict) -> None:
+        self.store.put(k, self.unique[k], rec)
+        self.computed += 1
+        if rec["status"] == "ok":
+            self.results[k] = rec["row"]
+        else:
+            self.errors[k] = rec["error"]
+        if self.bar is not None:
+            self.bar.update(1)
+            if self.errors:
+                self.bar.set_postfix(failed=len(self.errors))
+
+    def outcome(self, plan: _Plan, mode: str, elapsed_s: float) -> SweepOutcome:
+        rows: list[dict] = []
+        failed: list[dict] = []
+        for k, p in zip(plan.keys, plan.task_list):
+            if k in self.results:
+                rows.append({**p, **self.results[k], "task_key": k})
+            else:
+                failed.append({**p, "task_key": k, "error": self.errors.get(k, "not run")})
+        return SweepOutcome(rows, done=self.computed - len(self.errors), reused=self.reused, failed=failed,
+                            mode=mode, elapsed_s=elapsed_s)
+
+
+def _wants_parallel(client: Any, scheduler: str | None, workers: int | None) -> bool:
+    """Whether dask was asked for; without dask installed the answer is no (said once on stderr)."""
+    wanted = client is not None or scheduler is not None or (workers is not None and workers > 1)
+    if wanted and not dask_available():
+        _say_serial_once()
+        return False
+    return wanted
+
+
+@contextlib.contextmanager
+def _progress_bar(enabled: bool, total: int, initial: int, desc: str) -> Iterator[Any]:
+    if not enabled:
+        yield None
+        return
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, initial=initial, desc=desc, unit="task", dynamic_ncols=True)
+    try:
+        yield bar
+    finally:
+        bar.close()
+
+
+def _run_todo(tally: _Tally, fn: Callable, seed: int, parallel: bool, **dask_kw: Any) -> str:
+    """Compute the tasks not yet in ``tally`` serially or on dask; returns the mode label."""
+    todo = tally.todo()
+    if todo and parallel:
+        return _run_distributed(todo, fn, seed, tally.finish, **dask_kw)
+    for k, p in todo:
+        tally.finish(k, _execute(fn, p, k, seed))
+    return "nothing to do" if parallel else "serial"
+
+
+def _write_tables(out_dir: Path, outcome: SweepOutcome, seed: int) -> None:
+    """``results.csv`` (and ``results.parquet``) from the ok rows, ``summary.json`` with counts and failures."""
+    write_table_csv(out_dir / "results.csv", outcome.rows)
+    if outcome.rows:
+        _write_parquet(out_dir / "results.parquet", outcome.rows)
+    summary = {
+        "tasks": outcome.total, "done": outcome.done, "reused": outcome.reused, "failed": len(outcome.failed),
+        "complete": outcome.complete, "seed": seed, "mode": outcome.mode, "elapsed_s": outcome.elapsed_s,
+        "failures": [{"task_key": f["task_key"], "error": f["error"]} for f in outcome.failed],
+    }
+    _atomic_write(out_dir / "summary.json", json.dumps(to_jsonable(summary), indent=2) + "\n")
 
 
 def _run_distributed(todo, fn, seed, finish, *, scheduler, workers, client, worker_env) -> str:
     """Submit ``todo`` to dask and call ``finish`` as each task completes; returns the mode label."""
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import Client
 
     own_client = own_cluster = None
     try:
         if client is not None:
             mode = f"dask:{getattr(client, 'scheduler', None) and client.scheduler.address}"
         elif scheduler is not None:
-            scheduler = check_scheduler_address(scheduler)
             try:
                 own_client = client = Client(scheduler, timeout="10s")
             except (OSError, TimeoutError, ValueError) as exc:
                 raise CimsimError(f"cannot connect to the dask scheduler at {scheduler} ({exc})") from None
             mode = f"dask:{scheduler}"
         else:
-            env = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-                   "OPENBLAS_NUM_THREADS": "1", **(worker_env or {})}
-            own_cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                       host="127.0.0.1", dashboard_address=None, env=env)
+            own_cluster = _local_cluster(workers, worker_env)
             own_client = client = Client(own_cluster)
             mode = f"local:{workers}"
-        # a function carrying a lot of data (a closure over a dense J, say) is sent to every worker once
-        # instead of once per task; small ones travel inline, which survives any worker dying
-        fn_arg: Any = fn
+        futures: dict = {}
         try:
-            import cloudpickle
-
-            if len(cloudpickle.dumps(fn)) > BIG_FUNCTION_BYTES:
-                fn_arg = client.scatter(fn, broadcast=True, hash=False)
-        except Exception:  # unpicklable here: let submit report it per task
-            fn_arg = fn
-        futures = {}
-        for k, p in todo:
-            fut = client.submit(_execute, fn_arg, p, k, seed, pure=False, key=f"cimsim-task-{k}-{os.urandom(4).hex()}")
-            futures[fut] = k
-        try:
-            for fut in as_completed(list(futures)):
-                k = futures[fut]
-                try:
-                    rec = fut.result()
-                except Exception as exc:  # KilledWorker, lost scheduler, ...
-                    msg = str(exc).splitlines()[0] if str(exc) else ""
-                    rec = {"status": "failed", "error": f"{type(exc).__name__}: {msg}".rstrip(": ")}
-                finish(k, rec)
-                fut.release()
+            _submit(client, todo, fn, seed, futures)
+            _collect(futures, finish)
+        except KeyboardInterrupt:
+            with _quiet_shutdown():
+                if own_cluster is not None:  # a shared cluster's logging is not ours to change
+                    _quiet_workers(client)
+                _cancel(client, futures)
+                _close(own_client, own_cluster)
+                own_client = own_cluster = None
+            raise
         except BaseException:
-            client.cancel(list(futures))
+            _cancel(client, futures)
             raise
         return mode
     finally:
-        if own_client is not None:
-            own_client.close()
-        if own_cluster is not None:
-            own_cluster.close()
+        _close(own_client, own_cluster)
+
+
+def _local_cluster(workers: int, worker_env: dict | None) -> Any:
+    """A LocalCluster of ``workers`` single-threaded processes whose SIGINT is ignored.
+
+    Ctrl-C in a terminal reaches the whole process group; only this process handles it (cancel, keep what
+    finished, shut the cluster down). The workers started now inherit the ignored signal (so Ctrl-C during
+    these seconds is lost), and :mod:`cimsim._dask_worker` ignores it again in any worker started later.
+    """
+    from distributed import LocalCluster
+
+    env = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "OPENBLAS_NUM_THREADS": "1", **(worker_env or {})}
+    with _sigint_ignored():
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                            dashboard_address=None, env=env, preload=["cimsim._dask_worker"])
+
+
+def _submit(client: Any, todo: list[tuple[str, dict]], fn: Callable, seed: int, futures: dict) -> None:
+    """One future per task into ``futures`` (future -> task key); a function carrying a lot of data (a closure over a dense J, say) is sent to every
+    worker once instead of once per task, small ones travel inline (which survives any worker dying)."""
+    fn_arg: Any = fn
+    try:
+        import cloudpickle
+
+        if len(cloudpickle.dumps(fn)) > BIG_FUNCTION_BYTES:
+            fn_arg = client.scatter(fn, broadcast=True, hash=False)
+    except Exception:  # unpicklable here: let submit report it per task
+        fn_arg = fn
+    for k, p in todo:
+        fut = client.submit(_execute, fn_arg, p, k, seed, pure=False, key=f"cimsim-task-{k}-{os.urandom(4).hex()}")
+        futures[fut] = k
+
+
+def _collect(futures: dict, finish: Callable[[str, dict], None]) -> None:
+    from distributed import as_completed
+
+    for fut in as_completed(list(futures)):
+        k = futures[fut]
+        try:
+            rec = fut.result()
+        except Exception as exc:  # KilledWorker, lost scheduler, ...
+            msg = str(exc).splitlines()[0] if str(exc) else ""
+            rec = {"status": "failed", "error": f"{type(exc).__name__}: {msg}".rstrip(": ")}
+        finish(k, rec)
+        fut.release()
+
+
+def _cancel(client: Any, futures: dict) -> None:
+    with contextlib.suppress(Exception):
+        client.cancel(list(futures))
+
+
+def _close(own_client: Any, own_cluster: Any) -> None:
+    if own_client is not None:
+        with contextlib.suppress(Exception):
+            own_client.close(timeout=10)
+    if own_cluster is not None:
+        with contextlib.suppress(Exception):
+            own_cluster.close(timeout=10)
+
+
+def _quiet_workers(client: Any) -> None:
+    """After Ctrl-C: workers about to lose their running task log nothing about it."""
+    from ._dask_worker import quiet_logs
+
+    with contextlib.suppress(Exception):
+        client.run(quiet_logs, wait=True)
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT for the duration (main thread only; elsewhere signals cannot be changed)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
+@contextlib.contextmanager
+def _quiet_shutdown() -> Iterator[None]:
+    """Shut down after Ctrl-C without dask's log lines, and without a second Ctrl-C breaking the shutdown."""
+    import logging
+
+    log = logging.getLogger("distributed")
+    level = log.level
+    log.setLevel(logging.CRITICAL)
+    try:
+        with _sigint_ignored():
+            yield
+    finally:
+        log.setLevel(level)

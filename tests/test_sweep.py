@@ -24,13 +24,15 @@ class Work:
     """A picklable sweep function: a few random numbers from the task seed, logging every execution.
 
     ``counter``: file that gets one line ``tag key`` per execution (append-only, so counts survive crashes).
-    ``fail_on``: value of params["x"] that raises. ``die_marker``: if given and missing, the first task with
+    ``fail_on``: value of params["x"] that raises (``interrupt_on``: raises KeyboardInterrupt, as Ctrl-C
+    would). ``die_marker``: if given and missing, the first task with
     x == die_on creates it and kills its own process (a worker death mid-sweep).
     """
 
     def __init__(self, counter: Path, tag: str = "run", *, fail_on=None, sleep: float = 0.0,
-                 die_marker: Path | None = None, die_on=None):
+                 die_marker: Path | None = None, die_on=None, interrupt_on=None):
         self.counter, self.tag, self.fail_on, self.sleep = str(counter), tag, fail_on, sleep
+        self.interrupt_on = interrupt_on
         self.die_marker, self.die_on = (str(die_marker) if die_marker else None), die_on
 
     def sweep_identity(self) -> dict:
@@ -44,6 +46,8 @@ class Work:
             os._exit(3)
         if self.sleep:
             time.sleep(self.sleep)
+        if params["x"] == self.interrupt_on:
+            raise KeyboardInterrupt
         if params["x"] == self.fail_on:
             raise ValueError(f"bad x {params['x']}")
         rng = np.random.default_rng(ss)
@@ -113,6 +117,26 @@ def test_store_resume_and_finished_sweep_does_no_work(tmp_path):
     assert json.loads((tmp_path / "st" / "summary.json").read_text())["complete"] is True
 
 
+def test_recompute_ignores_the_store_and_gives_the_same_rows(tmp_path):
+    counter = tmp_path / "count"
+    first = run_sweep(TASKS, Work(counter, "a"), seed=1, out_dir=tmp_path / "st")
+    again = run_sweep(TASKS, Work(counter, "b"), seed=1, out_dir=tmp_path / "st", recompute=True)
+    assert again.done == len(TASKS) and again.reused == 0
+    assert sorted(executions(counter, "b")) == sorted(task_key(t) for t in TASKS)
+    assert again.rows == first.rows
+
+
+def test_ctrl_c_propagates_and_keeps_the_finished_tasks(tmp_path):
+    counter = tmp_path / "count"
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(TASKS, Work(counter, "a", interrupt_on=2), seed=1, out_dir=tmp_path / "st", progress=True)
+    stored = load_store(tmp_path / "st")
+    assert set(stored) == {task_key(t) for t in TASKS[:4]}  # the tasks before x == 2, none recorded as failed
+    assert all(r["status"] == "ok" for r in stored.values())
+    out = run_sweep(TASKS, Work(counter, "b"), seed=1, out_dir=tmp_path / "st")
+    assert out.complete and out.reused == 4 and out.done == len(TASKS) - 4
+
+
 def test_parquet_table_when_pyarrow_is_installed(tmp_path):
     pq = pytest.importorskip("pyarrow.parquet")
     out = run_sweep(TASKS, Work(tmp_path / "c"), seed=1, out_dir=tmp_path / "st")
@@ -166,7 +190,7 @@ def test_raising_task_is_recorded_and_others_finish(tmp_path):
     assert sum(r["status"] == "failed" for r in store.values()) == 2
     summary = json.loads((tmp_path / "st" / "summary.json").read_text())
     assert summary["failed"] == 2 and summary["complete"] is False
-    assert "summary" and "2 failed" in out.summary()
+    assert "2 failed" in out.summary() and "failed " + out.failed[0]["task_key"] in out.summary()
     # a re-run retries only the failed tasks
     fixed = run_sweep(TASKS, Work(counter, "fix"), seed=0, out_dir=tmp_path / "st")
     assert fixed.complete and fixed.done == 2 and fixed.reused == len(TASKS) - 2
