@@ -133,37 +133,47 @@ def _truncated_gset(path: Path, why: str):
 def load_instance(name: str, data: str | os.PathLike | None = None) -> Instance:
     """Load instance ``name`` (G<k>, SK<N>, or a SATLIB file stem) from the data root ``data`` (see
     :func:`bench.data.data_root`); never raises for missing data (the instance's ``status`` says why)."""
+    if not needs_data(name):
+        return _load_sk(name)
     root = data_root(data)
-    if name.upper().startswith("SK") and name[2:].isdigit():
-        n = int(name[2:])
-        model = sk_model(n, SK_SEED)
-        return Instance(
-            name, "sk", model, lambda s, m=model: float(m.energy(s)) / m.n, "min", PARISI_ENERGY, False,
-            "Parisi e0 = -0.76317 (N -> inf; finite N lies above it)", info={"n": n, "seed": SK_SEED},
-        )
     gset = name.upper().startswith("G") and name[1:].isdigit()
     if not root.is_dir():
         return _missing(name, "gset" if gset else "sat", "max", missing_root_message(root))
-    if gset:
-        path = root / "gset" / f"{name}.txt"
-        if not path.exists():
-            return _missing(name, "gset", "max", f"missing file {path}")
-        from cimsim.encoders.maxcut import from_file
+    return _load_gset(name, root) if gset else _load_sat(name, root)
 
-        note = ""
-        try:
-            enc = from_file(path)
-            best = gset_best_known(root).get(name)
-        except CimsimError as exc:
-            enc, note = _truncated_gset(path, str(exc))
-            if enc is None:
-                return _missing(name, "gset", "max", str(exc))
-            best = None  # the best known cut is of the whole graph, not of what the file holds
-        return Instance(
-            name, "gset", enc.model, lambda s, e=enc: float(e.decode(s).objective), "max", best,
-            best is not None, "best_known.csv" if best is not None else "", info=dict(enc.info),
-            energy_target=None if best is None else enc.info["total_weight"] - 2.0 * best, note=note,
-        )
+
+def _load_sk(name: str) -> Instance:
+    n = int(name[2:])
+    model = sk_model(n, SK_SEED)
+    return Instance(
+        name, "sk", model, lambda s, m=model: float(m.energy(s)) / m.n, "min", PARISI_ENERGY, False,
+        "Parisi e0 = -0.76317 (N -> inf; finite N lies above it)", info={"n": n, "seed": SK_SEED},
+    )
+
+
+def _load_gset(name: str, root: Path) -> Instance:
+    path = root / "gset" / f"{name}.txt"
+    if not path.exists():
+        return _missing(name, "gset", "max", f"missing file {path}")
+    from cimsim.encoders.maxcut import from_file
+
+    note = ""
+    try:
+        enc = from_file(path)
+        best = gset_best_known(root).get(name)
+    except CimsimError as exc:
+        enc, note = _truncated_gset(path, str(exc))
+        if enc is None:
+            return _missing(name, "gset", "max", str(exc))
+        best = None  # the best known cut is of the whole graph, not of what the file holds
+    return Instance(
+        name, "gset", enc.model, lambda s, e=enc: float(e.decode(s).objective), "max", best,
+        best is not None, "best_known.csv" if best is not None else "", info=dict(enc.info),
+        energy_target=None if best is None else enc.info["total_weight"] - 2.0 * best, note=note,
+    )
+
+
+def _load_sat(name: str, root: Path) -> Instance:
     path = root / "satlib" / f"{name}.cnf"
     if not path.exists():
         return _missing(name, "sat", "max", f"unknown instance (no {path})")
@@ -176,9 +186,8 @@ def load_instance(name: str, data: str | os.PathLike | None = None) -> Instance:
     except Exception as exc:  # an encoder still being written must not stop the suite
         return _missing(name, "sat", "max", f"sat encoder failed: {type(exc).__name__}: {exc}")
     clauses = _cnf_clause_count(path)
-    model = enc.model
     return Instance(
-        name, "sat", model, lambda s, e=enc: float(e.decode(s).objective), "max", float(clauses), True,
+        name, "sat", enc.model, lambda s, e=enc: float(e.decode(s).objective), "max", float(clauses), True,
         "all clauses (uf instances are satisfiable)", info=dict(enc.info),
     )
 
