@@ -22,6 +22,7 @@ that line says so. No results in ``DIR``: one line on stderr, exit status 2.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import statistics
@@ -147,6 +148,12 @@ class _GsetTally:
         self.no_data = False
 
 
+@functools.lru_cache(maxsize=1)
+def _load(g: str, data: Path):
+    """The instance (one kept: the best known value and the auto pick of a graph are asked in turn)."""
+    return load_instance(g, data)
+
+
 def _best_known(g: str, mine: Cell, from_store: bool, data: Path) -> tuple[float | None, str]:
     """(best known cut or None, table cell): from the table row, else from the instance data."""
     if not from_store:
@@ -155,7 +162,7 @@ def _best_known(g: str, mine: Cell, from_store: bool, data: Path) -> tuple[float
         return None, "n/a (truncated file)" if mine.truncated else "n/a (unknown)"
     if not data.is_dir():
         return None, f"n/a (no data: set {DATA_ENV})"
-    inst = load_instance(g, data)
+    inst = _load(g, data)
     if inst.best_known:
         return inst.best_known, f"{inst.best_known:g}"
     return None, "n/a (truncated file)" if inst.note else f"n/a ({inst.status or 'unknown'})"
@@ -165,7 +172,7 @@ def _auto_pick(g: str, data: Path) -> str | None:
     """The solver `cimsim solve` (auto) runs on graph ``g``, or None without the instance data."""
     if not data.is_dir():
         return None
-    inst = load_instance(g, data)
+    inst = _load(g, data)
     if inst.model is None:
         return None
     from cimsim.solvers import auto_solver
