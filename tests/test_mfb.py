@@ -124,3 +124,38 @@ def test_bad_hardware_value_on_the_command_line_exits_2(tmp_path) -> None:
                          cwd=__import__("pathlib").Path(__file__).resolve().parent.parent)
     assert out.returncode == 2
     assert out.stderr.count("\n") == 1 and "eta" in out.stderr and "Traceback" not in out.stderr
+
+
+def _moment_ring(model: IsingModel, p_const: float, steps: int, replicas: int, seed: int, **params):
+    plan = mfb.plan(replicas=replicas, steps=steps, schedule=f"constant:{p_const}", representation="moments",
+                    **params)
+    v0 = plan.g2 / 4
+    M, V, U = (np.zeros((replicas, model.n)), np.full((replicas, model.n), v0), np.full((replicas, model.n), v0))
+    mfb.simulate(model, M, V, np.full(steps, p_const), plan, np.random.default_rng(seed), None, U)
+    return plan, M, V, U
+
+
+def test_t8_measurement_leaves_the_unconditional_state_unchanged() -> None:
+    """E[V] + Var(m) over trajectories equals the unmeasured variance of T7 (law of total variance)."""
+    p = 0.5
+    plan, M, V, U = _moment_ring(_free(2048), p, 300, 32, seed=3, **T7)
+    vac, dT = plan.g2 / 4, plan.dT
+    unmeasured = (1 - math.exp(-2 * dT)) / (1 - math.exp(2 * (p - 1) * dT))
+    assert (V.mean() + M.var()) / vac == pytest.approx(unmeasured, rel=0.025)
+    assert V.mean() / vac < 0.95 * unmeasured  # the measurement really conditions the state
+    assert U.mean() / vac == pytest.approx((1 - math.exp(-2 * dT)) / (1 - math.exp(-2 * (p + 1) * dT)), rel=1e-3)
+
+
+@pytest.mark.parametrize("p,j_m,w_star", [(0.6, 0.3, 1.89681), (1.0, 0.5, 2.41421)])
+def test_t9_conditional_variance_approaches_the_riccati_solution(p: float, j_m: float, w_star: float) -> None:
+    """w = V/v0 under continuous measurement solves j_m (w - 1)^2 = (p - 1) w + 1; the round-trip map
+    approaches it as the round trip shortens (tap R = 2 j_m dT, ideal detector)."""
+    w = 1 + ((p - 1) + math.sqrt((p - 1) ** 2 + 4 * j_m * p)) / (2 * j_m)
+    assert w == pytest.approx(w_star, abs=5e-5)
+    errors = []
+    for dT in (0.02, 0.005):
+        loss_db = dT * 20 / math.log(10)
+        plan, _, V, _ = _moment_ring(_free(4), p, int(40 / dT), 1, seed=0, loss_db=loss_db, tap=2 * j_m * dT,
+                                     r_inj=0.0, eta=1.0, g2=1e-6)
+        errors.append(abs(V.mean() / (plan.g2 / 4) - w) / w)
+    assert errors[0] < 0.02 and errors[1] < errors[0] / 2

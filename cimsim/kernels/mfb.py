@@ -82,3 +82,54 @@ def quantise(u, full_scale, bits, out):  # pragma: no cover - compiled
         elif k < -kmax:
             k = -kmax
         out[i] = k * delta
+
+
+@nb.njit(cache=True, nogil=True)
+def propagate_moments(M, V, U, Y, p, dT, g, L, R, eta, state):  # pragma: no cover - compiled
+    """The same round trip on Gaussian moments: in-phase mean M, in-phase variance V and quadrature
+    variance U per pulse (quadrature mean 0). The crystal uses the Gaussian closure of the saturation; the
+    homodyne measurement draws one outcome per pulse from its Gaussian distribution and conditions M and V
+    on it (a Kalman update); ``Y`` gets the measured in-phase amplitude in c-units."""
+    nR, N = M.shape
+    g2 = g * g
+    v0 = 0.25 * g2
+    gx, gx2, gp2 = np.exp(p * dT), np.exp(2.0 * p * dT), np.exp(-2.0 * p * dT)
+    tl = np.sqrt(1.0 - L)
+    tr = np.sqrt(1.0 - R)
+    k = np.sqrt(eta * R)
+    scale = 1.0 / k
+    for r in range(nR):
+        for j in range(0, N, 2):
+            n1, n2 = _normal_pair(state, r)
+            for jj in range(j, min(j + 2, N)):
+                m = M[r, jj] * gx
+                v = V[r, jj] * gx2
+                u = U[r, jj] * gp2
+                m2 = m * m
+                noise = g2 * (m2 + v + u)
+                m_c = m - dT * m * (m2 + 3.0 * v + u)
+                v_c = v + dT * (-6.0 * v * (m2 + v) - 2.0 * v * u + noise)
+                u_c = u + dT * (-2.0 * u * (m2 + v) - 6.0 * u * u + noise)
+                m = tl * m_c
+                v = (1.0 - L) * v_c + L * v0
+                u = (1.0 - L) * u_c + L * v0
+                var_y = k * k * v + (1.0 - k * k) * v0
+                cov = np.sqrt(eta * R * (1.0 - R)) * (v - v0)
+                y = k * m + np.sqrt(var_y) * (n1 if jj == j else n2)
+                M[r, jj] = tr * m + cov / var_y * (y - k * m)
+                V[r, jj] = (1.0 - R) * v + R * v0 - cov * cov / var_y
+                U[r, jj] = (1.0 - R) * u + R * v0
+                Y[r, jj] = y * scale
+
+
+@nb.njit(cache=True, nogil=True)
+def inject_moments(M, V, U, F, R_inj, g):  # pragma: no cover - compiled
+    """The injection coupler on Gaussian moments: a displacement F and vacuum mixed into both variances."""
+    nR, N = M.shape
+    v0 = 0.25 * g * g
+    t = np.sqrt(1.0 - R_inj)
+    for r in range(nR):
+        for j in range(N):
+            M[r, j] = t * M[r, j] + F[r, j]
+            V[r, j] = (1.0 - R_inj) * V[r, j] + R_inj * v0
+            U[r, j] = (1.0 - R_inj) * U[r, j] + R_inj * v0

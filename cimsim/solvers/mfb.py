@@ -21,6 +21,12 @@ threshold) follows a schedule over round trips; ``relative=1`` gives offsets fro
 1 - eps lambda_max(J_hat). The Ising readout sign(c~) is scored every round trip with the unquantised J;
 every replica returns the best state it measured. Results count time in round trips and, given
 ``rep_rate`` (pulses per second, one slot per spin), in seconds.
+
+``representation="moments"`` runs the same map on Gaussian moments instead of Wigner samples: per pulse
+the in-phase mean and variance and the quadrature variance, the crystal in the Gaussian closure of the
+saturation, and each homodyne outcome drawn from its distribution with the mean and variance conditioned
+on it. The pulses never become entangled (the feedback is a classical displacement), so this is exact for
+the linear optics and O(N) per replica, and it gives the conditional variance of physics.md 8.6 T9.
 """
 from __future__ import annotations
 
@@ -31,7 +37,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..errors import CimsimError, positive_int
-from ..kernels.mfb import inject, propagate, quantise
+from ..kernels.mfb import inject, inject_moments, propagate, propagate_moments, quantise
 from ..memory import check_batch_fits, check_dense_fits
 from ..model import IsingModel
 from ..params import Param, validate
@@ -63,6 +69,9 @@ PARAMS: tuple[Param, ...] = (
     Param("latency", "bool", False, "feed back the values measured one round trip earlier"),
     Param("rep_rate", "float", None, "pulse repetition rate in Hz (reports time in seconds)", low=0.0,
           low_open=True, optional=True),
+    Param("representation", "choice", "wigner", "wigner: truncated-Wigner samples per pulse; moments: Gaussian "
+          "moments (mean, in-phase and quadrature variances) conditioned on each measurement",
+          choices=("wigner", "moments")),
     Param("track_best", "bool", True, "return each replica's best measured state (false: its last one)"),
     Param("record", "bool", False, "store replica 0's measured amplitudes at every round trip in extra"),
 )
@@ -96,6 +105,7 @@ class Plan:
     dac_bits: int | None
     latency: bool
     rep_rate: float | None
+    representation: str
     track_best: bool
     record: bool
 
@@ -154,10 +164,14 @@ def _feedback_matvec(model: IsingModel, j_bits: int | None) -> tuple[Callable[[n
 
 
 def simulate(model: IsingModel, X: np.ndarray, P: np.ndarray, pump: np.ndarray, p: Plan, rng: np.random.Generator,
-             readout_fn: Callable[[int, np.ndarray], None] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Run ``len(pump)`` round trips from the (R, N) Wigner samples ``X``, ``P`` (in place); after each,
-    ``readout_fn(k, measured)`` sees the (R, N) measured amplitudes. Returns ``(X, P, measured)`` of the
-    last round trip."""
+             readout_fn: Callable[[int, np.ndarray], None] | None = None,
+             U: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Run ``len(pump)`` round trips from the (R, N) state (in place); after each, ``readout_fn(k, measured)``
+    sees the (R, N) measured amplitudes. Returns ``(X, P, measured)`` of the last round trip.
+
+    With ``representation="wigner"`` ``X``, ``P`` are Wigner samples of the in-phase and quadrature
+    amplitudes; with ``"moments"`` they are the in-phase means and variances and ``U`` the quadrature
+    variances."""
     R, n = X.shape
     g = math.sqrt(p.g2)
     dT, L = p.dT, p.background_loss
@@ -167,14 +181,23 @@ def simulate(model: IsingModel, X: np.ndarray, P: np.ndarray, pump: np.ndarray, 
     dac_scale = dT * (p.eps * row_bound * p.adc_range + float(np.abs(field).max(initial=0.0)))
     dac = quantiser(p.dac_bits, dac_scale if dac_scale > 0 else 1.0)
     streams = rng.integers(1, np.iinfo(np.int64).max, size=R, dtype=np.int64).astype(np.uint64)
+    moments = p.representation == "moments"
+    if moments and U is None:
+        raise CimsimError("mfb: the moment representation needs the quadrature variances U")
     Y = np.zeros((R, n))
     fed = np.zeros((R, n))  # the quantised measurement the feedback uses (previous one with latency)
     for k in range(pump.shape[0]):
-        propagate(X, P, Y, float(pump[k]), dT, g, L, p.tap, p.eta, streams)
+        if moments:
+            propagate_moments(X, P, U, Y, float(pump[k]), dT, g, L, p.tap, p.eta, streams)
+        else:
+            propagate(X, P, Y, float(pump[k]), dT, g, L, p.tap, p.eta, streams)
         if not p.latency:
             fed = adc(Y)
-        F = dac(dT * (p.eps * matvec(fed) + field))
-        inject(X, P, np.ascontiguousarray(F), p.r_inj, g, streams)
+        F = np.ascontiguousarray(dac(dT * (p.eps * matvec(fed) + field)))
+        if moments:
+            inject_moments(X, P, U, F, p.r_inj, g)
+        else:
+            inject(X, P, F, p.r_inj, g, streams)
         if p.latency:
             fed = adc(Y)
         if readout_fn is not None:
@@ -192,8 +215,12 @@ def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generato
     check_batch_fits(R, n, arrays=6, what="mfb pulse samples")
     pump, lam = pump_values(model, p.schedule, p.eps, p.steps, rng)
     v = 0.5 * math.sqrt(p.g2)
-    X = rng.standard_normal((R, n)) * v  # the ring starts in vacuum
-    P = rng.standard_normal((R, n)) * v
+    if p.representation == "moments":  # the ring starts in vacuum: mean 0, both variances v0
+        X, P, U = np.zeros((R, n)), np.full((R, n), v * v), np.full((R, n), v * v)
+    else:
+        X = rng.standard_normal((R, n)) * v
+        P = rng.standard_normal((R, n)) * v
+        U = None
     readout = Readout(model, X, solver="mfb", steps=p.steps, track_best=p.track_best,
                       record=p.steps if p.record else 0)
 
@@ -201,7 +228,7 @@ def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generato
         readout(k, Y, float(pump[k]), f"lower the pump (p reaches {float(np.max(pump[:k + 1])):.3g}) or eps")
 
     with np.errstate(over="ignore", invalid="ignore"):
-        X, P, Y = simulate(model, X, P, pump, p, rng, score)
+        X, P, Y = simulate(model, X, P, pump, p, rng, score, U)
     extra: dict[str, Any] = {
         "final_energies": model.energies(np.where(Y >= 0, 1, -1).astype(np.int8)),
         "threshold": lam,
@@ -209,7 +236,8 @@ def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generato
         "machine_time_s": p.steps * n / p.rep_rate if p.rep_rate else None,
         "round_trip_time_kappa": p.dT,
         "background_loss": p.background_loss,
-        "photon_number": float(np.mean(X * X + P * P)) / p.g2 - 0.5,
+        "photon_number": (float(np.mean(X * X + P + U)) if U is not None else float(np.mean(X * X + P * P)))
+        / p.g2 - 0.5,
         **readout.trace(),
     }
     settings = {f.name: getattr(p, f.name) for f in fields(Plan) if f.name not in ("replicas", "steps")}
