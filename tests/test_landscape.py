@@ -277,11 +277,9 @@ def test_cli_landscape_points_pass_independent_recheck(tmp_path):
     pts1 = tmp_path / "s.npz"
     _run(["landscape", "--n", "16", "--a", "-0.3", "--index", "1", "--starts", "6", "--seed", "4",
           "--points", str(pts1), "-q"])
-    z1 = np.load(pts1)
+    z1 = _recheck_points(pts1)  # this seed finds an index-1 saddle: none found is a failure
     assert z1["J"].shape == (16, 16)
-    if z1["x"].shape[0]:
-        _recheck_points(pts1)
-        assert np.all(z1["index"] == 1)
+    assert np.all(z1["index"] == 1)
 
 
 @pytest.mark.parametrize("args", [
@@ -305,7 +303,7 @@ def test_cli_bad_parameters_one_line_exit_2(args, capsys):
 
 def test_cli_phase_diagram_tiny(tmp_path):
     _run(["phase-diagram", "--n", "20", "--a-min", "-1", "--a-max", "0", "--a-steps", "2", "--instances", "2",
-          "--starts", "2", "--path-da", "0.2", "--out", str(tmp_path), "--no-progress"])
+          "--starts", "2", "--path-da", "0.2", "--out", str(tmp_path), "--no-progress", "--workers", "1"])
     data = json.loads((tmp_path / "phase.json").read_text())
     assert "20" in data["transitions"]["by_n"]
     ad = [r for r in data["rows"] if r["method"] == "adiabatic"]

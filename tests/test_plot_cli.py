@@ -89,7 +89,8 @@ def test_landscape_points_and_json(tmp_path, capsys):
 def test_phase_diagram_directory_from_its_task_store(tmp_path, capsys):
     pd = tmp_path / "pd"
     code, _, err = run(["phase-diagram", "--n", "10", "--a-min", "-1", "--a-max", "0", "--a-steps", "2",
-                        "--instances", "1", "--starts", "2", "--path-da", "0.25", "--out", str(pd), "-q"], capsys)
+                        "--instances", "1", "--starts", "2", "--path-da", "0.25", "--out", str(pd), "-q",
+                        "--workers", "1"], capsys)
     assert code == 0, err
     for f in pd.glob("*.png"):
         f.unlink()

@@ -322,20 +322,6 @@ def test_landscape_outputs_not_overwritten_without_force(tmp_path):
     assert json.loads(out.read_text())["n"] == 8
 
 
-def test_finished_sweep_results_need_force_but_unfinished_stores_resume(tmp_path):
-    from cimsim.cli.common import check_finished_result
-
-    done = tmp_path / "phase.json"
-    done.write_text(json.dumps({"failed": []}))
-    with pytest.raises(CimsimError, match="--force"):
-        check_finished_result(done, False, lambda d: not d.get("failed"), "phase diagram")
-    check_finished_result(done, True, lambda d: not d.get("failed"), "phase diagram")
-    done.write_text(json.dumps({"failed": [{"task": 1}]}))  # incomplete: a re-run retries, no --force needed
-    check_finished_result(done, False, lambda d: not d.get("failed"), "phase diagram")
-    done.write_text("{truncated")  # unreadable: treated as unfinished (the sweep store decides what to redo)
-    check_finished_result(done, False, lambda d: not d.get("failed"), "phase diagram")
-
-
 def test_atomic_write_keeps_the_old_file_on_failure(tmp_path):
     from cimsim.atomic import atomic_path, write_text_atomic
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import math
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
 from ..errors import CimsimError, finite_float
 from ..solvers import SOLVERS
-from .common import check_finished_result, force_option, parse_params, write_json
-from .sweep_options import exit_code, run_cli_sweep, sweep_options
+from .common import parse_params, write_json
+from .sweep_options import (already_finished, exit_code, fingerprint, force_option, run_cli_sweep, say_finished,
+                            sweep_options)
 
 STUDY_SOLVERS = [s for s in SOLVERS if s not in ("exact", "matching")]  # deterministic answers: nothing to study
 
@@ -28,7 +31,7 @@ def _label(v) -> str:
     return str(v.get("kind", "dict")) if isinstance(v, dict) else str(v)
 
 
-def _record(prepared, study, seed: int, max_settings: int = 4) -> tuple[list, str | None]:
+def _record(prepared, seed: int, max_settings: int = 4) -> tuple[list, str | None]:
     """Re-run up to ``max_settings`` settings with trajectory recording on a few replicas."""
     from ..plotting.anneal import extract_trace
     from ..solvers import solve
@@ -57,34 +60,220 @@ def _record(prepared, study, seed: int, max_settings: int = 4) -> tuple[list, st
     return traces, None
 
 
+def _options(*decorators):
+    """Apply a group of click options in the order listed (the order --help shows)."""
+    def apply(f):
+        for d in reversed(decorators):
+            f = d(f)
+        return f
+    return apply
+
+
+instance_options = _options(
+    click.option("--problem", nargs=2, type=(click.Choice(["maxcut", "ising"]), click.Path(dir_okay=False)),
+                 default=None, metavar="KIND FILE",
+                 help="Instance from a file: 'maxcut G1.txt' (Gset/rudy) or 'ising J.npz'."),
+    click.option("--sk", "sk_n", type=int, default=None, metavar="N",
+                 help="Generated SK instance with N spins (Gaussian J, variance 1/N)."),
+    click.option("--instance-seed", type=int, default=0, help="Seed of the generated SK instance."),
+)
+
+study_options = _options(
+    click.option("--solver", default="cim", type=click.Choice(STUDY_SOLVERS), help="Solver under study."),
+    click.option("--schedule", default=None, help="Fixed pump schedule (spec string or .json; see cimsim.schedules)."),
+    click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE",
+                 help="Fixed solver parameter (repeatable)."),
+    click.option("--sweep", "sweeps", multiple=True, metavar="KEY=V1,V2,...",
+                 help="Swept parameter (repeatable; cartesian product). Values split on ',' or ';' when any ';' is "
+                 "present; schedule specs need ';' or one --sweep schedule=SPEC per value. 'steps' is sweepable."),
+    click.option("--steps", "-s", type=int, default=None, help="Fixed steps per run [solver default]."),
+    click.option("--runs", "-R", type=int, default=100, help="Independent runs (replicas) per setting."),
+    click.option("--chunk", type=int, default=50, help="Runs per task (one solve call with this many replicas)."),
+)
+
+analysis_options = _options(
+    click.option("--target", type=float, default=None, help="Target objective (cut for maxcut, energy for ising/SK)."),
+    click.option("--target-energy", type=float, default=None, help="Target Ising energy H (overrides --target)."),
+    click.option("--tts-probability", type=float, default=0.99, help="Success probability P of the TTS."),
+    click.option("--bootstrap", "n_boot", type=int, default=2000, help="Bootstrap resamples for the intervals."),
+    click.option("--ci", "ci_level", type=float, default=0.95, help="Confidence level of the intervals."),
+    click.option("--seed", type=int, default=0, help="Study seed (task seeds derive from it and the task)."),
+    click.option("--polish/--no-polish", default=True, help="1-flip local search on every run before scoring."),
+    click.option("--record/--no-record", default=True,
+                 help="Re-run a few settings with trajectory recording for the figure."),
+    click.option("--plots/--no-plots", default=True, help="Write PNG figures."),
+)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """How the runs are scored and reported (none of it changes a task)."""
+
+    target: float | None
+    target_energy: float | None
+    tts_probability: float
+    n_boot: int
+    ci_level: float
+    plots: bool
+    record: bool
+
+    @classmethod
+    def from_options(cls, o: dict) -> "Analysis":
+        a = cls(o["target"], o["target_energy"], o["tts_probability"], o["n_boot"], o["ci_level"], o["plots"],
+                o["record"])
+        if not 0 < a.tts_probability < 1:
+            raise CimsimError(f"--tts-probability must lie in (0, 1), got {a.tts_probability}")
+        if not 0 < a.ci_level < 1:
+            raise CimsimError(f"--ci must lie in (0, 1), got {a.ci_level}")
+        if a.n_boot < 1:
+            raise CimsimError(f"--bootstrap must be a positive integer, got {a.n_boot}")
+        if a.target_energy is not None:
+            finite_float(a.target_energy, "--target-energy")
+        if a.target is not None:
+            finite_float(a.target, "--target")
+        return a
+
+
+@dataclass(frozen=True)
+class Execution:
+    """Where the tasks run and how much is said about it."""
+
+    out: Path
+    scheduler: str | None
+    workers: int | None
+    seed: int
+    quiet: bool
+    force: bool
+
+    @classmethod
+    def from_options(cls, o: dict) -> "Execution":
+        return cls(Path(o["out"]), o["scheduler"], o["workers"], o["seed"], o["quiet"], o["force"])
+
+
+def _instance_spec(o: dict):
+    from ..studies import InstanceSpec
+
+    problem, sk_n = o["problem"], o["sk_n"]
+    if (problem is None) == (sk_n is None):
+        raise CimsimError("give exactly one instance: --problem KIND FILE or --sk N")
+    return InstanceSpec.sk(sk_n, o["instance_seed"]) if sk_n is not None else InstanceSpec.from_file(*problem)
+
+
+def _prepare(o: dict):
+    """Check the instance and the settings and build the task list (tiny trial solves, no real work)."""
+    from ..studies import parse_sweep, prepare_study
+
+    spec = _instance_spec(o)
+    fixed = parse_params(o["params"])
+    if o["schedule"] is not None:
+        fixed["schedule"] = o["schedule"]
+    if o["steps"] is not None:
+        fixed["steps"] = o["steps"]
+    swept = parse_sweep(o["sweeps"])
+    if o["sweeps"] and not swept:
+        raise CimsimError("--sweep: nothing to sweep")
+    return prepare_study(spec, solver=o["solver"], sweeps=swept, fixed=fixed, runs=o["runs"], chunk=o["chunk"],
+                         polish=o["polish"])
+
+
+def _fingerprint(prepared, analysis: Analysis, seed: int) -> str:
+    from ..studies import AnnealTask
+    from ..sweep import fn_identity
+
+    return fingerprint({"command": "anneal", "tasks": prepared.tasks, "fn": fn_identity(AnnealTask(prepared.spec)),
+                        "seed": seed, "analysis": analysis.__dict__})
+
+
+def _run(prepared, analysis: Analysis, ex: Execution):
+    from ..studies import run_anneal_study
+
+    def runner(tasks, fn):
+        return run_cli_sweep(tasks, fn, out=str(ex.out), scheduler=ex.scheduler, workers=ex.workers, seed=ex.seed,
+                             desc="anneal", quiet=ex.quiet, recompute=ex.force)
+
+    return run_anneal_study(
+        prepared, seed=ex.seed, target_energy=analysis.target_energy, target_objective=analysis.target,
+        tts_target=analysis.tts_probability, n_boot=analysis.n_boot, ci_level=analysis.ci_level, sweep_runner=runner,
+    )
+
+
+def _figures(prepared, study, analysis: Analysis, ex: Execution) -> dict[str, str]:
+    """The PNG figures (none when every setting failed); a note in ``study.notes`` when no trajectory figure."""
+    if not analysis.plots or all(r.get("status") == "failed" for r in study.rows):
+        return {}
+    from ..plotting.anneal import plot_energy_distribution, plot_trajectories, plot_tts
+
+    outdir, level, target = ex.out, analysis.ci_level, analysis.tts_probability
+    figures = {
+        "tts_steps": plot_tts(study.rows, study.swept, outdir / "tts_steps.png", cost="steps", level=level,
+                              tts_target=target),
+        "tts_seconds": plot_tts(study.rows, study.swept, outdir / "tts_seconds.png", cost="s", level=level,
+                                tts_target=target),
+        "energies": plot_energy_distribution(study.rows, study.swept, outdir / "energies.png",
+                                             target_energy=study.target_energy, title=""),
+    }
+    if analysis.record:
+        traces, note = _record(prepared, ex.seed)
+        if traces:
+            title = f"{prepared.spec.ident}, {prepared.solver}, {study.runs} runs/setting"
+            figures["trajectories"] = plot_trajectories(traces, outdir / "trajectories.png",
+                                                        target_energy=study.target_energy, title=title)
+        elif note:
+            study.notes.append(note)
+    return {k: str(v) for k, v in figures.items()}
+
+
+def _write(study, outcome, figures: dict[str, str], fp: str, outdir: Path) -> None:
+    """anneal.csv and anneal.json (with the fingerprint and output list a re-run checks)."""
+    from ..sweep import write_table_csv
+
+    payload = study.to_dict()
+    payload["figures"] = figures
+    payload["complete"] = outcome.complete
+    payload["csv_columns"] = write_table_csv(outdir / "anneal.csv", study.rows)
+    payload["fingerprint"] = fp
+    payload["outputs"] = ["anneal.csv", *(Path(f).name for f in figures.values())]
+    write_json(outdir / "anneal.json", payload)
+
+
+def _table(prepared, study, figures: dict[str, str], seed: int, outdir: Path) -> str:
+    """The report printed on stdout: target, one line per setting, notes."""
+    obj = study.instance["objective_name"]
+    tgt = f"H = {study.target_energy:.10g}"
+    if obj != "energy":
+        tgt += f" ({obj} {study.target_objective:.10g})"
+    lines = [
+        f"anneal {prepared.spec.ident} ({prepared.model.n} spins), solver {prepared.solver}, {study.runs} runs per "
+        f"setting, seed {seed}",
+        f"  target {tgt}: {study.target_source}",
+    ]
+    head = [*study.swept, "steps_taken"] if "steps" not in study.swept else list(study.swept)
+    width = {h: max([len(h)] + [len(_label(r.get(h, "-"))) for r in study.rows]) for h in head}
+    lines.append("  " + "  ".join(f"{h:>{width[h]}}" for h in head)
+                 + f"  {'p':>6} {'TTS99 steps':>12} {'[CI]':>23} {'TTS99 s':>10} {'E mean':>11} {'E min':>11}")
+    for r in study.rows:
+        vals = "  ".join(f"{_label(r.get(h, '-')):>{width[h]}}" for h in head)
+        if r.get("status") == "failed":
+            lines.append(f"  {vals}  all tasks failed")
+            continue
+        ci = f"[{_fmt(r['tts_steps_lo'])}, {_fmt(r['tts_steps_hi'])}]"
+        lines.append(f"  {vals}  {r['p_success']:6.3f} {_fmt(r['tts_steps']):>12} {ci:>23} "
+                     f"{_fmt(r['tts_s']):>10} {r['energy_mean']:11.6g} {r['energy_min']:11.6g}")
+    for note in study.notes:
+        lines.append(f"  note: {note}")
+    lines.append(f"  wrote {outdir / 'anneal.csv'}, {outdir / 'anneal.json'}"
+                 + (f", {len(figures)} figure(s)" if figures else ""))
+    return "\n".join(lines)
+
+
 @click.command(context_settings={"show_default": True})
-@click.option("--problem", nargs=2, type=(click.Choice(["maxcut", "ising"]), click.Path(dir_okay=False)),
-              default=None, metavar="KIND FILE", help="Instance from a file: 'maxcut G1.txt' (Gset/rudy) or 'ising J.npz'.")
-@click.option("--sk", "sk_n", type=int, default=None, metavar="N", help="Generated SK instance with N spins (Gaussian J, variance 1/N).")
-@click.option("--instance-seed", type=int, default=0, help="Seed of the generated SK instance.")
-@click.option("--solver", default="cim", type=click.Choice(STUDY_SOLVERS), help="Solver under study.")
-@click.option("--schedule", default=None, help="Fixed pump schedule (spec string or .json; see cimsim.schedules).")
-@click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE", help="Fixed solver parameter (repeatable).")
-@click.option("--sweep", "sweeps", multiple=True, metavar="KEY=V1,V2,...",
-              help="Swept parameter (repeatable; cartesian product). Values split on ',' or ';' when any ';' is "
-              "present; schedule specs need ';' or one --sweep schedule=SPEC per value. 'steps' is sweepable.")
-@click.option("--steps", "-s", type=int, default=None, help="Fixed steps per run [solver default].")
-@click.option("--runs", "-R", type=int, default=100, help="Independent runs (replicas) per setting.")
-@click.option("--chunk", type=int, default=50, help="Runs per task (one solve call with this many replicas).")
-@click.option("--target", type=float, default=None, help="Target objective (cut for maxcut, energy for ising/SK).")
-@click.option("--target-energy", type=float, default=None, help="Target Ising energy H (overrides --target).")
-@click.option("--tts-probability", type=float, default=0.99, help="Success probability P of the TTS.")
-@click.option("--bootstrap", "n_boot", type=int, default=2000, help="Bootstrap resamples for the intervals.")
-@click.option("--ci", "ci_level", type=float, default=0.95, help="Confidence level of the intervals.")
-@click.option("--seed", type=int, default=0, help="Study seed (task seeds derive from it and the task).")
-@click.option("--polish/--no-polish", default=True, help="1-flip local search on every run before scoring.")
-@click.option("--record/--no-record", default=True, help="Re-run a few settings with trajectory recording for the figure.")
-@click.option("--plots/--no-plots", default=True, help="Write PNG figures.")
+@instance_options
+@study_options
+@analysis_options
 @sweep_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table on stdout.")
 @force_option
-def anneal(problem, sk_n, instance_seed, solver, schedule, params, sweeps, steps, runs, chunk, target, target_energy,
-           tts_probability, n_boot, ci_level, seed, polish, record, plots, out, scheduler, workers, quiet, force):
+def anneal(**options: Any) -> None:
     """Success probability and TTS of a solver on ONE instance while sweeping schedule or solver parameters.
 
     \b
@@ -98,7 +287,9 @@ def anneal(problem, sk_n, instance_seed, solver, schedule, params, sweeps, steps
     \b
     Writes to --out DIR: anneal.csv, anneal.json, tts_steps.png, tts_seconds.png, energies.png,
     trajectories.png (solvers with record/trace), and the task store (tasks/, results.csv, summary.json).
-    Re-running the same command resumes: only missing tasks are computed.
+    Re-running the same command resumes: only missing tasks are computed; re-running a finished study
+    does nothing and says so; --force computes every task again. Ctrl-C stops with exit status 130,
+    keeping the finished tasks.
 
     \b
     Examples:
@@ -106,97 +297,19 @@ def anneal(problem, sk_n, instance_seed, solver, schedule, params, sweeps, steps
       cimsim anneal --problem maxcut G1.txt --sweep 'schedule=linear:-0.5,1;linear:-0.2,1.5' -R 64 --out g1
       cimsim anneal --sk 200 --solver sa --sweep steps=100,1000 --workers 2 --out sa200
 
-    Exit status: 0 when complete, 1 when some task failed (re-run to retry), 2 on bad input.
+    Exit status: 0 when complete, 1 when some task failed (re-run to retry), 2 on bad input, 130 on Ctrl-C.
     """
-    from ..studies import InstanceSpec, prepare_study, run_anneal_study
-
-    if (problem is None) == (sk_n is None):
-        raise CimsimError("give exactly one instance: --problem KIND FILE or --sk N")
-    spec = InstanceSpec.sk(sk_n, instance_seed) if sk_n is not None else InstanceSpec.from_file(*problem)
-    fixed = parse_params(params)
-    if schedule is not None:
-        fixed["schedule"] = schedule
-    if steps is not None:
-        fixed["steps"] = steps
-    from ..studies import parse_sweep
-
-    swept = parse_sweep(sweeps)
-    if sweeps and not swept:
-        raise CimsimError("--sweep: nothing to sweep")
-    if not 0 < tts_probability < 1:
-        raise CimsimError(f"--tts-probability must lie in (0, 1), got {tts_probability}")
-    if not 0 < ci_level < 1:
-        raise CimsimError(f"--ci must lie in (0, 1), got {ci_level}")
-    if n_boot < 1:
-        raise CimsimError(f"--bootstrap must be a positive integer, got {n_boot}")
-    if target_energy is not None:
-        finite_float(target_energy, "--target-energy")
-    if target is not None:
-        finite_float(target, "--target")
-    # an unfinished store is resumed; a finished study's anneal.json is only overwritten with --force
-    check_finished_result(Path(out) / "anneal.json", force, lambda d: bool(d.get("complete")), "anneal study")
-    prepared = prepare_study(spec, solver=solver, sweeps=swept, fixed=fixed, runs=runs, chunk=chunk, polish=polish)
-    outdir = Path(out)
-
-    def runner(tasks, fn):
-        return run_cli_sweep(tasks, fn, out=str(outdir), scheduler=scheduler, workers=workers, seed=seed,
-                             desc="anneal", quiet=quiet)
-
-    study, outcome = run_anneal_study(
-        prepared, seed=seed, target_energy=target_energy, target_objective=target, tts_target=tts_probability,
-        n_boot=n_boot, ci_level=ci_level, sweep_runner=runner,
-    )
-    from ..sweep import write_table_csv
-
-    figures: dict[str, str] = {}
-    if plots and any(r.get("status") != "failed" for r in study.rows):
-        from ..plotting.anneal import plot_energy_distribution, plot_trajectories, plot_tts
-
-        title = f"{spec.ident}, {solver}, {study.runs} runs/setting"
-        figures["tts_steps"] = str(plot_tts(study.rows, study.swept, outdir / "tts_steps.png", cost="steps",
-                                            level=ci_level, tts_target=tts_probability))
-        figures["tts_seconds"] = str(plot_tts(study.rows, study.swept, outdir / "tts_seconds.png", cost="s",
-                                              level=ci_level, tts_target=tts_probability))
-        figures["energies"] = str(plot_energy_distribution(study.rows, study.swept, outdir / "energies.png",
-                                                           target_energy=study.target_energy, title=""))
-        if record:
-            traces, note = _record(prepared, study, seed)
-            if traces:
-                figures["trajectories"] = str(plot_trajectories(traces, outdir / "trajectories.png",
-                                                                target_energy=study.target_energy, title=title))
-            elif note:
-                study.notes.append(note)
-    payload = study.to_dict()
-    payload["figures"] = figures
-    payload["complete"] = outcome.complete
-    columns = write_table_csv(outdir / "anneal.csv", study.rows)
-    payload["csv_columns"] = columns
-    write_json(outdir / "anneal.json", payload)
-
-    if not quiet:
-        obj = study.instance["objective_name"]
-        tgt = f"H = {study.target_energy:.10g}"
-        if obj != "energy":
-            tgt += f" ({obj} {study.target_objective:.10g})"
-        lines = [
-            f"anneal {spec.ident} ({prepared.model.n} spins), solver {solver}, {study.runs} runs per setting, seed {seed}",
-            f"  target {tgt}: {study.target_source}",
-        ]
-        head = [*study.swept, "steps_taken"] if "steps" not in study.swept else list(study.swept)
-        width = {h: max([len(h)] + [len(_label(r.get(h, "-"))) for r in study.rows]) for h in head}
-        lines.append("  " + "  ".join(f"{h:>{width[h]}}" for h in head)
-                     + f"  {'p':>6} {'TTS99 steps':>12} {'[CI]':>23} {'TTS99 s':>10} {'E mean':>11} {'E min':>11}")
-        for r in study.rows:
-            vals = "  ".join(f"{_label(r.get(h, '-')):>{width[h]}}" for h in head)
-            if r.get("status") == "failed":
-                lines.append(f"  {vals}  all tasks failed")
-                continue
-            ci = f"[{_fmt(r['tts_steps_lo'])}, {_fmt(r['tts_steps_hi'])}]"
-            lines.append(f"  {vals}  {r['p_success']:6.3f} {_fmt(r['tts_steps']):>12} {ci:>23} "
-                         f"{_fmt(r['tts_s']):>10} {r['energy_mean']:11.6g} {r['energy_min']:11.6g}")
-        for note in study.notes:
-            lines.append(f"  note: {note}")
-        lines.append(f"  wrote {outdir / 'anneal.csv'}, {outdir / 'anneal.json'}"
-                     + (f", {len(figures)} figure(s)" if figures else ""))
-        click.echo("\n".join(lines))
+    analysis = Analysis.from_options(options)
+    prepared = _prepare(options)
+    ex = Execution.from_options(options)
+    fp = _fingerprint(prepared, analysis, ex.seed)
+    if not ex.force and already_finished(ex.out, "anneal.json", fp):
+        if not ex.quiet:
+            say_finished("anneal", ex.out, len(prepared.tasks))
+        sys.exit(0)
+    study, outcome = _run(prepared, analysis, ex)
+    figures = _figures(prepared, study, analysis, ex)
+    _write(study, outcome, figures, fp, ex.out)
+    if not ex.quiet:
+        click.echo(_table(prepared, study, figures, ex.seed, ex.out))
     sys.exit(exit_code(outcome))

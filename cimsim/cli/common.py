@@ -5,7 +5,7 @@ import json
 import sys
 import warnings
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
@@ -95,21 +95,6 @@ def check_new_output(path: str | Path | None, force: bool, *, what: str = "outpu
         raise CimsimError(f"{p}: directory {p.parent} does not exist")
     if p.exists() and not force:
         raise CimsimError(f"{p}: {what} already exists; use --force to overwrite it")
-
-
-def check_finished_result(path: str | Path, force: bool, finished: "Callable[[dict], bool]", what: str) -> None:
-    """Refuse (unless ``force``) to overwrite the JSON result ``path`` of a *finished* sweep; an unfinished or
-    unreadable one is a resume target and passes (re-running the same command retries the missing tasks)."""
-    p = Path(path)
-    if force or not p.is_file():
-        return
-    try:
-        done = finished(json.loads(p.read_text(encoding="utf-8")))
-    except (OSError, ValueError, TypeError, AttributeError):
-        return
-    if done:
-        raise CimsimError(f"{p}: a finished {what} is already stored there; use --force to recompute its "
-                          "result files, or another --out directory")
 
 
 def write_json(path: str | Path, obj: Any) -> None:

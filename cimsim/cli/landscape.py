@@ -6,12 +6,15 @@ import io
 import math
 import os
 import secrets
+import sys
 
 import click
 import numpy as np
 
 from ..errors import CimsimError, finite_float, positive_float, positive_int
-from .common import check_finished_result, check_new_output, force_option, write_json, write_text_atomic
+from .common import check_new_output, force_option, write_json, write_text_atomic
+from .sweep_options import already_finished, fingerprint, run_cli_sweep, say_finished, sweep_options
+from .sweep_options import force_option as sweep_force_option
 
 
 def _check_common(n: int, tol: float) -> tuple[int, float]:
@@ -81,9 +84,6 @@ def landscape(n, a, instances, starts, k, seed, tol, ensemble, json_path, points
     starts = positive_int(starts, "--starts")
     if k < 0 or k > n:
         raise CimsimError(f"--index must be in [0, N={n}], got {k}")
-    for path in (points_path, json_path):
-        if path and path != "-" and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
-            raise CimsimError(f"{path}: directory {os.path.dirname(path) or '.'} does not exist")
     check_new_output(json_path, force, what="JSON result")
     check_new_output(points_path, force, what="points file")
     if plots_dir and not force and os.path.isdir(plots_dir):
@@ -92,8 +92,6 @@ def landscape(n, a, instances, starts, k, seed, tol, ensemble, json_path, points
             raise CimsimError(f"{plots_dir}: already holds landscape figures ({old[0]}, ...); use --force to overwrite them")
     if seed is None:
         seed = secrets.randbits(32)
-    from ..landscape.phase import instance_couplings as _ic  # noqa: F401
-    from ..instances import sk_couplings  # noqa: F401
     from ..memory import check_dense_fits
 
     check_dense_fits(n, copies=3, what="Hessian")
@@ -115,7 +113,7 @@ def landscape(n, a, instances, starts, k, seed, tol, ensemble, json_path, points
         s = summarize(pts)
         s.update({"instance": i, "lambda_max_J": float(np.linalg.eigvalsh(J)[-1]), "origin_index": origin_index(J, a)})
         summaries.append(s)
-    rs = rs_solve(a) if a > -2 else rs_solve(a)
+    rs = rs_solve(a)
     payload = {
         "command": "landscape", "n": n, "a": a, "index": k, "instances": instances, "starts": starts, "seed": seed,
         "tol": tol, "ensemble": ensemble, "convention": "E_a = sum(x^4/4 - a x^2/2) - 1/2 x^T J x, J_ij ~ N(0,1/N)",
@@ -178,13 +176,11 @@ def _print_table(p: dict) -> None:
 @click.option("--tol", type=float, default=1e-6, help="Convergence |grad E_a|/sqrt(N) < tol for every point.")
 @click.option("--ensemble", type=click.Choice(["gaussian", "pm1"]), default="gaussian", help="SK coupling distribution.")
 @click.option("--freeze-factor", type=float, default=3.0, help="Freezing = lambda_min above this multiple of its marginal floor.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output directory (JSON, CSV, PNGs, sweep checkpoints).")
-@click.option("--scheduler", default=None, help="Dask scheduler address for the sweep engine (if supported).")
-@click.option("--workers", type=int, default=None, help="Local workers for the sweep engine (if supported).")
+@sweep_options
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary on stdout.")
-@force_option
-def phase_diagram(ns, a_min, a_max, a_steps, instances, starts, path_da, seed, tol, ensemble, freeze_factor, out_dir,
+@sweep_force_option
+def phase_diagram(ns, a_min, a_max, a_steps, instances, starts, path_da, seed, tol, ensemble, freeze_factor, out,
                   scheduler, workers, no_progress, quiet, force):
     """Sweep a x instances x starts on SK and plot the landscape phase diagram.
 
@@ -193,8 +189,12 @@ def phase_diagram(ns, a_min, a_max, a_steps, instances, starts, path_da, seed, t
     table + transition estimates with sem), OUT/phase.csv and OUT/phase_*.png (energy and radius vs a,
     distinct minima vs a, lambda_min vs a, amplitudes, spectra), with the transitions physics.md
     predicts (a = -2, -0.93, -0.45) drawn and the estimates from the data shaded.
+
+    Re-running the same command resumes (only missing tasks are computed); re-running a finished one
+    does nothing and says so; --force computes every task again. Exit status: 0 when complete, 1 when
+    some task failed (re-run to retry), 2 on bad input, 130 on Ctrl-C (finished tasks are kept).
     """
-    from ..landscape.phase import run_phase_diagram, validate_grid
+    from ..landscape.phase import phase_tasks, run_phase_diagram, validate_grid
 
     if not ns:
         raise CimsimError("give at least one --n")
@@ -205,37 +205,47 @@ def phase_diagram(ns, a_min, a_max, a_steps, instances, starts, path_da, seed, t
     positive_float(freeze_factor, "--freeze-factor")
     positive_int(instances, "--instances")
     positive_int(starts, "--starts")
-    if workers is not None:
-        positive_int(workers, "--workers")
-    # an unfinished store (no phase.json, or failed tasks) is resumed; a finished one needs --force
-    check_finished_result(os.path.join(out_dir, "phase.json"), force, lambda d: not d.get("failed"), "phase diagram")
-    os.makedirs(out_dir, exist_ok=True)
-    kw = {}
-    if scheduler is not None:
-        kw["scheduler"] = scheduler
-    if workers is not None:
-        kw["workers"] = workers
+    config = {"command": "phase-diagram", "ns": list(ns), "a_grid": grid, "instances": instances, "starts": starts,
+              "path_da": path_da, "seed": seed, "tol": tol, "ensemble": ensemble, "freeze_factor": freeze_factor}
+    fp = fingerprint(config)
+    if not force and already_finished(out, "phase.json", fp):
+        if not quiet:
+            say_finished("phase-diagram", out, len(phase_tasks(list(ns), grid, instances)))
+        sys.exit(0)
+
+    def runner(tasks, fn):
+        return run_cli_sweep(tasks, fn, out=out, scheduler=scheduler, workers=workers, seed=seed,
+                             desc="phase-diagram", quiet=quiet, progress=not (no_progress or quiet), recompute=force)
+
     pd = run_phase_diagram(list(ns), grid, instances=instances, starts=starts, seed=seed, tol=tol, path_da=path_da,
-                           kind=ensemble, out_dir=out_dir, progress=not (no_progress or quiet),
-                           freeze_factor=freeze_factor, **kw)
-    write_json(os.path.join(out_dir, "phase.json"), {"command": "phase-diagram", "ns": list(ns), "a_grid": grid,
-                                                      "instances": instances, "starts": starts, "seed": seed, "tol": tol,
-                                                      "transitions": pd.transitions, "failed": pd.failed, "rows": pd.rows})
-    buf = io.StringIO()
-    keys = sorted({k for r in pd.rows for k in r})
-    w = csv.DictWriter(buf, fieldnames=keys)
-    w.writeheader()
-    w.writerows(pd.rows)
-    write_text_atomic(os.path.join(out_dir, "phase.csv"), buf.getvalue())
+                           kind=ensemble, freeze_factor=freeze_factor, sweep_runner=runner)
     from ..plotting.landscape import plot_phase_diagram
 
-    files = plot_phase_diagram(pd.raw, pd.transitions, out_dir)
-    if quiet:
-        return
+    files = plot_phase_diagram(pd.raw, pd.transitions, out)
+    _write_phase_csv(os.path.join(out, "phase.csv"), pd.rows)
+    write_json(os.path.join(out, "phase.json"), {
+        "command": "phase-diagram", "ns": list(ns), "a_grid": grid, "instances": instances, "starts": starts,
+        "seed": seed, "tol": tol, "transitions": pd.transitions, "failed": pd.failed, "rows": pd.rows,
+        "complete": not pd.failed, "fingerprint": fp,
+        "outputs": ["phase.csv", *(os.path.basename(f) for f in files)]})
+    if not quiet:
+        _print_transitions(pd, out, files)
+    sys.exit(1 if pd.failed else 0)
+
+
+def _write_phase_csv(path: str, rows: list[dict]) -> None:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=sorted({k for r in rows for k in r}))
+    w.writeheader()
+    w.writerows(rows)
+    write_text_atomic(path, buf.getvalue())
+
+
+def _print_transitions(pd, out: str, files: list[str]) -> None:
     click.echo("transition estimates (mean ± sem over instances; predicted -2, -0.93, -0.45):")
     for n, est in pd.transitions["by_n"].items():
         parts = [f"{k}={v['mean']:.3f}±{v['sem']:.3f}" for k, v in est.items()]
         click.echo(f"  N={n}: " + "  ".join(parts))
     if pd.failed:
         click.echo(f"{len(pd.failed)} task(s) failed; see phase.json")
-    click.echo(f"wrote {os.path.join(out_dir, 'phase.json')}, phase.csv and {len(files)} figures")
+    click.echo(f"wrote {os.path.join(out, 'phase.json')}, phase.csv and {len(files)} figures")

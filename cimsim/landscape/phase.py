@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -134,10 +135,11 @@ class _TaskFn:
 def run_phase_diagram(ns: "int | list[int]", a_grid: np.ndarray, *, instances: int = 8, starts: int = 8,
                       seed: int = 0, tol: float = 1e-6, path_da: float = 0.05, kind: str = "gaussian",
                       out_dir: str | None = None, progress: bool = True, minima: bool = True,
-                      freeze_factor: float = 3.0, **sweep_kw) -> PhaseDiagram:
+                      freeze_factor: float = 3.0, sweep_runner: Any = None, **sweep_kw) -> PhaseDiagram:
     """Run the sweep (see module docstring) and return the tidy table and transition estimates.
 
-    Extra keyword arguments (scheduler address, workers, ...) go to ``run_sweep`` unchanged.
+    Extra keyword arguments (scheduler address, workers, ...) go to ``run_sweep`` unchanged;
+    ``sweep_runner(tasks, fn) -> SweepOutcome`` replaces that call (the command line's runner).
     """
     ns = [ns] if np.ndim(ns) == 0 else list(ns)
     for n in ns:
@@ -153,7 +155,11 @@ def run_phase_diagram(ns: "int | list[int]", a_grid: np.ndarray, *, instances: i
     path_da = positive_float(path_da, "path_da")
     tasks = phase_tasks(ns, a_grid, instances, minima=minima)
     fn = _TaskFn(seed=seed, a_grid=a_grid, path_da=path_da, starts=starts, tol=tol, kind=kind)
-    outcome = run_sweep(tasks, fn, seed=seed, out_dir=out_dir, progress=progress, desc="phase-diagram", **sweep_kw)
+    if sweep_runner is not None:
+        outcome = sweep_runner(tasks, fn)
+    else:
+        outcome = run_sweep(tasks, fn, seed=seed, out_dir=out_dir, progress=progress, desc="phase-diagram",
+                            **sweep_kw)
     rows = tidy_rows(outcome.rows)
     return PhaseDiagram(rows, outcome.rows, estimate_transitions(outcome.rows, freeze_factor=freeze_factor), outcome.failed)
 
