@@ -53,7 +53,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 from typing import Any, ClassVar
 
 import numpy as np
@@ -71,8 +71,6 @@ __all__ = [
     "LandscapeSchedule",
     "schedule_from_dict",
     "parse_schedule",
-    "as_schedule",
-    "SPEC_HELP",
     "SK_THRESHOLD",
     "SK_FREEZE_END",
 ]
@@ -81,14 +79,6 @@ __all__ = [
 SK_THRESHOLD = -2.0
 #: Upper end of the default slow window: signs are frozen from about here on (physics.md 2.2, 7.3).
 SK_FREEZE_END = -0.1
-
-#: One-line grammar summary for command-line help.
-SPEC_HELP = (
-    "Pump schedule a(u), u in [0,1]: a .json file or KIND:ARGS with KIND one of constant:A, linear:A0,A1, "
-    "exp:A0,A1[,RATE], tanh:A0,A1[,K[,CENTER]], piecewise:A0@U0,A1@U1,..., adiabatic:A0,A1[,STEP], "
-    "landscape[:A0,A1[,LO,HI[,SLOW]]]; add ',relative=1' for offsets from the threshold -lambda_max."
-)
-
 
 def _f(value: Any, name: str) -> float:
     return finite_float(value, name)
@@ -133,9 +123,6 @@ class Schedule:
             out[f.name] = v
         return out
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict())
-
     def values(self, n: int) -> np.ndarray:
         """The pump at ``n`` equally spaced progress points from 0 to 1 inclusive, shape (n,)."""
         n = int(n)
@@ -156,12 +143,6 @@ class Schedule:
 
     def _shifted(self, shift: float) -> "Schedule":  # pragma: no cover - every kind overrides
         raise NotImplementedError
-
-    @property
-    def bounds(self) -> tuple[float, float]:
-        """(min, max) of the pump over u in [0, 1] (sampled densely)."""
-        v = self.values(1001)
-        return float(v.min()), float(v.max())
 
 
 @dataclass(frozen=True)
@@ -537,16 +518,10 @@ def parse_schedule(spec: Any) -> Schedule:
         if k not in valid:
             raise CimsimError(f"schedule {spec!r}: unknown option {k!r} for {cls.kind}")
         kwargs[k] = _num(v, spec)
-    required = [f.name for f in fields(cls) if f.default is dataclass_missing() and f.name not in kwargs]
+    required = [f.name for f in fields(cls) if f.default is MISSING and f.name not in kwargs]
     if required:
         raise CimsimError(f"schedule {spec!r}: {cls.kind} needs {', '.join(required)} (e.g. {_example(cls.kind)})")
     return cls(**kwargs)
-
-
-def dataclass_missing() -> Any:
-    import dataclasses
-
-    return dataclasses.MISSING
 
 
 def _example(kind: str) -> str:
@@ -556,8 +531,3 @@ def _example(kind: str) -> str:
         "exponential": "exp:-2.2,0.2,5",
         "tanh": "tanh:-2.2,0.2,6,0.5",
     }.get(kind, kind)
-
-
-def as_schedule(value: Any) -> Schedule:
-    """Accept a Schedule, a spec string, a .json path or a dict (solver parameter convenience)."""
-    return parse_schedule(value)

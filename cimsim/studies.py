@@ -295,35 +295,24 @@ _WARM: set = set()
 
 @contextlib.contextmanager
 def single_thread():
-    """Run the enclosed code on one core: BLAS (via threadpoolctl, when installed) and numba limited to one
-    thread, restored afterwards.
+    """Run the enclosed code on one core: BLAS (via threadpoolctl) and numba limited to one thread, restored
+    afterwards.
 
     A study gets its parallelism from running tasks side by side (dask workers), so every task is timed
     on one core whether it runs in this process or on a worker. Without the limit, small matrix products
     in multi-threaded OpenBLAS on a busy machine were measured ~100x slower (32 x 64 by 64 x 64 products,
     load average 18 on 2 cores), which made serial and distributed wall times incomparable.
     """
-    restore = None
-    try:
-        import numba
+    import numba
+    from threadpoolctl import threadpool_limits
 
-        restore = numba.get_num_threads()
-        numba.set_num_threads(1)
-    except (ImportError, ValueError, RuntimeError):
-        restore = None
+    restore = numba.get_num_threads()
+    numba.set_num_threads(1)
     try:
-        try:
-            from threadpoolctl import threadpool_limits
-        except ImportError:
+        with threadpool_limits(limits=1):
             yield
-        else:
-            with threadpool_limits(limits=1):
-                yield
     finally:
-        if restore is not None:
-            import numba
-
-            numba.set_num_threads(restore)
+        numba.set_num_threads(restore)
 
 
 def _warm_up(model: IsingModel, ident: str, solver: str, polish: bool, steps: int, params: dict) -> None:
@@ -387,10 +376,8 @@ def settings_grid(sweeps: dict[str, list]) -> list[dict]:
 
 def _normalise_schedule(value: Any) -> Any:
     """Check a schedule up front (finite, parseable); .json files are inlined so task keys follow content."""
-    try:
-        from .schedules import parse_schedule
-    except ImportError:
-        return value
+    from .schedules import parse_schedule
+
     sched = parse_schedule(value)
     vals = np.asarray(sched.values(257), dtype=np.float64)
     if not np.all(np.isfinite(vals)):
