@@ -313,7 +313,7 @@ def run_cli(args, stdin_path):
     return proc.returncode, proc.stdout, proc.stderr
 
 
-@pytest.mark.parametrize("how", [["-o", "format=edgelist"], []])
+@pytest.mark.parametrize("how", [["--format", "edgelist"], ["-o", "format=edgelist"], []])
 def test_cli_reads_standard_input(tmp_path, how):
     G = string_graph()
     src = tmp_path / "g.txt"
@@ -334,9 +334,13 @@ def test_cli_ambiguous_stdin_is_one_line_exit_2(tmp_path):
     assert code == 2 and "Traceback" not in err
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("cimsim: error: <stdin>: ") and "--format NAME" in lines[0]
-    code, out, err = run_cli(["solve", "maxcut", "-", "-o", "format=gset", "--solver", "exact", "--json", "-"], src)
-    assert code == 0, err
-    assert json.loads(out)["objective"] == 3
+    for fmt, cut in [("gset", 3), ("edgelist", 4)]:
+        code, out, err = run_cli(["solve", "maxcut", "-", "--format", fmt, "--solver", "exact", "--json", "-"], src)
+        assert code == 0, err
+        assert json.loads(out)["objective"] == cut
+    code, out, err = run_cli(["solve", "maxcut", "-", "--format", "bogus"], src)
+    assert code == 2 and err.strip() == ("cimsim: error: unknown graph format 'bogus'; choose one of gset, edgelist, "
+                                         "adjlist, dimacs, mtx, graphml, gml")
 
 
 def test_shipped_gset_files_are_still_gset():
