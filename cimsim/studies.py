@@ -522,92 +522,110 @@ def run_anneal_study(
     if not 0.0 < ci_level < 1.0:
         raise CimsimError(f"confidence level must lie in (0, 1), got {ci_level!r}")
     n_boot = positive_int(n_boot, "--bootstrap")
-    target_source = ""
-    if target_energy is not None:
-        target_energy = finite_float(target_energy, "--target-energy")
-        target_source = "given energy"
-    elif target_objective is not None:
-        target_objective = finite_float(target_objective, "--target")
-        target_energy = _energy_of_objective(P.info, target_objective)
-        target_source = f"given {P.info['objective_name']}"
-    else:
-        found = known_optimum(P.spec, P.model, P.info)
-        if found is not None:
-            target_energy, target_source = found
+    target_energy, target_source = _given_or_known_target(P, target_energy, target_objective)
     fn = AnnealTask(P.spec)
     if sweep_runner is not None:
         outcome = sweep_runner(P.tasks, fn)
     else:
         outcome = run_sweep(P.tasks, fn, seed=seed, out_dir=out_dir, progress=progress, desc="anneal",
                             scheduler=scheduler, workers=workers, client=client)
-    by_setting: dict[str, list[dict]] = {}
-    for r in outcome.rows:
-        by_setting.setdefault(_setting_key(r), []).append(r)
-    all_e = [e for r in outcome.rows for e in r["energies"]]
     notes: list[str] = []
     if target_energy is None:
+        all_e = [e for r in outcome.rows for e in r["energies"]]
         if not all_e:
             raise CimsimError("no run finished, so there is no target to score against")
         target_energy = float(min(all_e))
         target_source = "best energy seen in this study (no target given or known)"
         notes.append("target is the best energy seen across the study, not a known optimum")
-    target_objective = float(_objective(P.info, target_energy))
-    tol = 1e-9 * max(1.0, abs(target_energy))
-    rows: list[dict] = []
-    swept = list(P.settings[0].keys())
-    for i, s in enumerate(P.settings):
-        merged = {k: v for k, v in P.tasks[i * _chunks(P)].items()
-                  if k not in ("instance", "solver", "polish", "replicas", "chunk")}
-        chunks = by_setting.get(_setting_key(P.tasks[i * _chunks(P)]), [])
-        e = np.array([x for r in sorted(chunks, key=lambda r: r["chunk"]) for x in r["energies"]], dtype=np.float64)
-        row: dict[str, Any] = {"setting": i}
-        for k in swept:
-            row[k] = merged[k]
-        row["steps"] = merged["steps"]
-        row["runs"] = int(e.size)
-        row["runs_requested"] = P.runs
-        if e.size == 0:
-            row["status"] = "failed"
-            rows.append(row)
-            continue
-        wall = float(sum(r["wall_s"] for r in chunks))
-        t_run = wall / e.size
-        k_succ = int(np.count_nonzero(e <= target_energy + tol))
-        rng = np.random.default_rng(task_seed(seed, task_key({"bootstrap": merged})))
-        st = success_stats(k_succ, int(e.size), 1.0, target=tts_target, n_boot=n_boot, level=ci_level, rng=rng)
-        row["status"] = "ok" if e.size == P.runs else "partial"
-        row["successes"] = k_succ
-        row["p_success"] = st["p"]
-        row["p_lo"], row["p_hi"] = st["p_lo"], st["p_hi"]
-        row["t_run_s"] = t_run
-        row["tts_s"], row["tts_s_lo"], row["tts_s_hi"] = (st["tts"] * t_run, st["tts_lo"] * t_run, st["tts_hi"] * t_run)
-        # the cost of a run is the steps the solver really took (a staircase schedule sets its own count)
-        steps = float(np.mean([r["steps_taken"] for r in chunks]))
-        row["steps_taken"] = int(steps) if float(steps).is_integer() else steps
-        row["tts_steps"], row["tts_steps_lo"], row["tts_steps_hi"] = (st["tts"] * steps, st["tts_lo"] * steps,
-                                                                      st["tts_hi"] * steps)
-        row["wall_s"] = wall
-        row["cost_steps_x_runs"] = float(sum(r["steps_taken"] * len(r["energies"]) for r in chunks))
-        row.update(energy_stats(e))
-        if P.info["objective_name"] != "energy":
-            obj = _objective(P.info, e)
-            row[f"{P.info['objective_name']}_best"] = float(obj.max() if P.info["sense"] == "max" else obj.min())
-            row[f"{P.info['objective_name']}_mean"] = float(obj.mean())
-        rows.append(row)
+    by_setting: dict[str, list[dict]] = {}
+    for r in outcome.rows:
+        by_setting.setdefault(_setting_key(r), []).append(r)
+    scoring = _Scoring(target_energy, tts_target, n_boot, ci_level, seed)
+    rows = []
+    for i in range(len(P.settings)):
+        first = P.tasks[i * _chunks(P)]
+        rows.append(_setting_row(P, i, first, by_setting.get(_setting_key(first), []), scoring))
     if outcome.failed:
         notes.append(f"{len(outcome.failed)} task(s) failed; p and TTS use the runs that finished")
     inst = {"kind": P.spec.kind, "ident": P.spec.ident, "n_spins": P.model.n, "path": P.spec.path,
             "n": P.spec.n, "instance_seed": P.spec.instance_seed, "sense": P.info["sense"],
             "objective_name": P.info["objective_name"]}
     result = StudyResult(
-        instance=inst, solver=P.solver, swept=swept, fixed=P.fixed, runs=P.runs, chunk=P.chunk, seed=int(seed),
-        polish=P.polish, target_energy=float(target_energy), target_objective=target_objective,
-        target_source=target_source, tts_target=tts_target, ci_level=ci_level, n_boot=n_boot, rows=rows,
+        instance=inst, solver=P.solver, swept=list(P.settings[0].keys()), fixed=P.fixed, runs=P.runs, chunk=P.chunk,
+        seed=int(seed), polish=P.polish, target_energy=float(target_energy),
+        target_objective=float(_objective(P.info, target_energy)), target_source=target_source,
+        tts_target=tts_target, ci_level=ci_level, n_boot=n_boot, rows=rows,
         sweep={"tasks": outcome.total, "done": outcome.done, "reused": outcome.reused, "failed": len(outcome.failed),
                "mode": outcome.mode, "failures": [{"task_key": f["task_key"], "error": f["error"]} for f in outcome.failed]},
         notes=notes,
     )
     return result, outcome
+
+
+def _given_or_known_target(P: PreparedStudy, target_energy: float | None,
+                           target_objective: float | None) -> tuple[float | None, str]:
+    """``(energy, source)`` from the arguments or the known optimum; ``(None, "")`` when neither gives one."""
+    if target_energy is not None:
+        return finite_float(target_energy, "--target-energy"), "given energy"
+    if target_objective is not None:
+        target_objective = finite_float(target_objective, "--target")
+        return _energy_of_objective(P.info, target_objective), f"given {P.info['objective_name']}"
+    found = known_optimum(P.spec, P.model, P.info)
+    return found if found is not None else (None, "")
+
+
+@dataclass(frozen=True)
+class _Scoring:
+    """How the runs of a setting are scored: success within ``1e-9 max(1, |E_target|)`` of the target."""
+
+    target_energy: float
+    tts_target: float
+    n_boot: int
+    ci_level: float
+    seed: int
+
+    @property
+    def tol(self) -> float:
+        return 1e-9 * max(1.0, abs(self.target_energy))
+
+
+def _setting_row(P: PreparedStudy, i: int, first_task: dict, chunks: list[dict], sc: _Scoring) -> dict:
+    """The CSV row of setting ``i`` from the rows of its finished chunks."""
+    merged = {k: v for k, v in first_task.items() if k not in ("instance", "solver", "polish", "replicas", "chunk")}
+    e = np.array([x for r in sorted(chunks, key=lambda r: r["chunk"]) for x in r["energies"]], dtype=np.float64)
+    row: dict[str, Any] = {"setting": i}
+    for k in P.settings[0]:
+        row[k] = merged[k]
+    row["steps"] = merged["steps"]
+    row["runs"] = int(e.size)
+    row["runs_requested"] = P.runs
+    if e.size == 0:
+        row["status"] = "failed"
+        return row
+    wall = float(sum(r["wall_s"] for r in chunks))
+    t_run = wall / e.size
+    k_succ = int(np.count_nonzero(e <= sc.target_energy + sc.tol))
+    rng = np.random.default_rng(task_seed(sc.seed, task_key({"bootstrap": merged})))
+    st = success_stats(k_succ, int(e.size), 1.0, target=sc.tts_target, n_boot=sc.n_boot, level=sc.ci_level, rng=rng)
+    row["status"] = "ok" if e.size == P.runs else "partial"
+    row["successes"] = k_succ
+    row["p_success"] = st["p"]
+    row["p_lo"], row["p_hi"] = st["p_lo"], st["p_hi"]
+    row["t_run_s"] = t_run
+    row["tts_s"], row["tts_s_lo"], row["tts_s_hi"] = (st["tts"] * t_run, st["tts_lo"] * t_run, st["tts_hi"] * t_run)
+    # the cost of a run is the steps the solver really took (a staircase schedule sets its own count)
+    steps = float(np.mean([r["steps_taken"] for r in chunks]))
+    row["steps_taken"] = int(steps) if float(steps).is_integer() else steps
+    row["tts_steps"], row["tts_steps_lo"], row["tts_steps_hi"] = (st["tts"] * steps, st["tts_lo"] * steps,
+                                                                  st["tts_hi"] * steps)
+    row["wall_s"] = wall
+    row["cost_steps_x_runs"] = float(sum(r["steps_taken"] * len(r["energies"]) for r in chunks))
+    row.update(energy_stats(e))
+    if P.info["objective_name"] != "energy":
+        obj = _objective(P.info, e)
+        row[f"{P.info['objective_name']}_best"] = float(obj.max() if P.info["sense"] == "max" else obj.min())
+        row[f"{P.info['objective_name']}_mean"] = float(obj.mean())
+    return row
 
 
 def _chunks(P: PreparedStudy) -> int:
