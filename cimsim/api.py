@@ -246,6 +246,8 @@ class Landscape:
         fraction_marginal, origin_index, lambda_max_J.
     rs_theory : dict
         Replica-symmetric prediction at ``a`` (q, eps, chi, gap, ...; physics.md 2).
+    starts : int
+        Random starts (minima) or walks (saddles) per instance.
     """
 
     n: int
@@ -258,6 +260,7 @@ class Landscape:
     points: list
     summaries: list[dict]
     rs_theory: dict = field(default_factory=dict)
+    starts: int | None = None
 
     @property
     def total_points(self) -> int:
@@ -269,7 +272,7 @@ class Landscape:
 
         return to_jsonable({
             "command": "landscape", "n": self.n, "a": self.a, "index": self.index, "instances": len(self.points),
-            "seed": self.seed, "tol": self.tol, "ensemble": self.ensemble,
+            "starts": self.starts, "seed": self.seed, "tol": self.tol, "ensemble": self.ensemble,
             "convention": "E_a = sum(x^4/4 - a x^2/2) - 1/2 x^T J x, J_ij ~ N(0,1/N)",
             "rs_theory": self.rs_theory, "per_instance": self.summaries,
             "points": [{"instance": i, **row} for i, p in enumerate(self.points) for row in point_table(p)],
@@ -371,7 +374,7 @@ def landscape(
         couplings.append(Ji)
         found.append(pts)
         summaries.append(s)
-    return Landscape(n, a, int(index), seed, tol, ensemble, couplings, found, summaries, rs_solve(a).to_dict())
+    return Landscape(n, a, int(index), seed, tol, ensemble, couplings, found, summaries, rs_solve(a).to_dict(), starts)
 
 
 def phase_diagram(

@@ -13,8 +13,8 @@ import click
 from ..errors import CimsimError, finite_float
 from ..solvers import SOLVERS
 from .common import parse_params, write_json
-from .sweep_options import (already_finished, exit_code, fingerprint, force_option, run_cli_sweep, say_finished,
-                            sweep_options)
+from .sweep_options import (already_finished, exit_code, fingerprint, force_option, interrupt_in_one_line,
+                            run_cli_sweep, say_finished, sweep_options)
 
 STUDY_SOLVERS = [s for s in SOLVERS if s not in ("exact", "matching")]  # deterministic answers: nothing to study
 
@@ -300,16 +300,17 @@ def anneal(**options: Any) -> None:
     Exit status: 0 when complete, 1 when some task failed (re-run to retry), 2 on bad input, 130 on Ctrl-C.
     """
     analysis = Analysis.from_options(options)
-    prepared = _prepare(options)
     ex = Execution.from_options(options)
-    fp = _fingerprint(prepared, analysis, ex.seed)
-    if not ex.force and already_finished(ex.out, "anneal.json", fp):
-        if not ex.quiet:
-            say_finished("anneal", ex.out, len(prepared.tasks))
-        sys.exit(0)
-    study, outcome = _run(prepared, analysis, ex)
-    figures = _figures(prepared, study, analysis, ex)
-    _write(study, outcome, figures, fp, ex.out)
+    with interrupt_in_one_line("anneal", ex.out):
+        prepared = _prepare(options)
+        fp = _fingerprint(prepared, analysis, ex.seed)
+        if not ex.force and already_finished(ex.out, "anneal.json", fp):
+            if not ex.quiet:
+                say_finished("anneal", ex.out, len(prepared.tasks))
+            sys.exit(0)
+        study, outcome = _run(prepared, analysis, ex)
+        figures = _figures(prepared, study, analysis, ex)
+        _write(study, outcome, figures, fp, ex.out)
     if not ex.quiet:
         click.echo(_table(prepared, study, figures, ex.seed, ex.out))
     sys.exit(exit_code(outcome))

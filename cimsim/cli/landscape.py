@@ -13,7 +13,8 @@ import numpy as np
 
 from ..errors import CimsimError, finite_float, positive_float, positive_int
 from .common import check_new_output, force_option, write_json, write_text_atomic
-from .sweep_options import already_finished, fingerprint, run_cli_sweep, say_finished, sweep_options
+from .sweep_options import (already_finished, fingerprint, interrupt_in_one_line, run_cli_sweep, say_finished,
+                            sweep_options)
 from .sweep_options import force_option as sweep_force_option
 
 
@@ -72,11 +73,7 @@ def landscape(n, a, instances, starts, k, seed, tol, ensemble, json_path, points
 
     Exit status: 0 on success, 2 on bad parameters.
     """
-    from ..landscape.critical import find_minima, find_saddles
-    from ..landscape.phase import instance_couplings
-    from ..landscape.stats import point_table, summarize
-    from ..landscape.theory import rs_solve
-    from ..landscape.hessian import origin_index
+    from ..api import landscape as find_points
 
     n, tol = _check_common(n, tol)
     a = finite_float(a, "--a")
@@ -84,63 +81,46 @@ def landscape(n, a, instances, starts, k, seed, tol, ensemble, json_path, points
     starts = positive_int(starts, "--starts")
     if k < 0 or k > n:
         raise CimsimError(f"--index must be in [0, N={n}], got {k}")
+    _check_landscape_outputs(json_path, points_path, plots_dir, force)
+    if seed is None:
+        seed = secrets.randbits(32)
+    land = find_points(n, a, instances=instances, starts=starts, index=k, seed=seed, tol=tol, ensemble=ensemble,
+                       progress=not quiet)
+    payload = land.to_dict()
+    if not quiet:
+        _print_table(payload)
+    if json_path:
+        write_json(json_path, payload)
+    if points_path:
+        _write_points(points_path, land)
+    if plots_dir:
+        files = land.plot(plots_dir)
+        if not quiet:
+            click.echo(f"figures: {', '.join(files)}")
+
+
+def _check_landscape_outputs(json_path, points_path, plots_dir, force: bool) -> None:
+    """Before any work: no existing output is overwritten without --force."""
     check_new_output(json_path, force, what="JSON result")
     check_new_output(points_path, force, what="points file")
     if plots_dir and not force and os.path.isdir(plots_dir):
         old = sorted(f for f in os.listdir(plots_dir) if f.startswith("landscape_") and f.endswith(".png"))
         if old:
             raise CimsimError(f"{plots_dir}: already holds landscape figures ({old[0]}, ...); use --force to overwrite them")
-    if seed is None:
-        seed = secrets.randbits(32)
-    from ..memory import check_dense_fits
 
-    check_dense_fits(n, copies=3, what="Hessian")
-    Js, found, summaries = [], [], []
-    it = range(instances)
-    if not quiet and instances > 1:
-        from tqdm.auto import tqdm
 
-        it = tqdm(it, desc="instances", unit="inst")
-    for i in it:
-        J = instance_couplings(n, i, seed, ensemble)
-        rng = np.random.default_rng(np.random.SeedSequence([seed & 0xFFFFFFFF, n, i, 1]))
-        if k == 0:
-            pts = find_minima(J, a, starts, rng, tol=tol, progress=not quiet)
-        else:
-            pts = find_saddles(J, a, k, starts, rng, tol=tol, progress=not quiet)
-        Js.append(J)
-        found.append(pts)
-        s = summarize(pts)
-        s.update({"instance": i, "lambda_max_J": float(np.linalg.eigvalsh(J)[-1]), "origin_index": origin_index(J, a)})
-        summaries.append(s)
-    rs = rs_solve(a)
-    payload = {
-        "command": "landscape", "n": n, "a": a, "index": k, "instances": instances, "starts": starts, "seed": seed,
-        "tol": tol, "ensemble": ensemble, "convention": "E_a = sum(x^4/4 - a x^2/2) - 1/2 x^T J x, J_ij ~ N(0,1/N)",
-        "rs_theory": rs.to_dict(), "per_instance": summaries,
-        "points": [{"instance": i, **row} for i, p in enumerate(found) for row in point_table(p)],
-    }
-    total = sum(len(p) for p in found)
-    payload["total_points"] = total
-    if not quiet:
-        _print_table(payload)
-    if json_path:
-        write_json(json_path, payload)
-    if points_path:
-        X = np.concatenate([p.x for p in found]) if total else np.zeros((0, n))
-        inst = np.concatenate([np.full(len(p), i) for i, p in enumerate(found)]).astype(int) if total else np.zeros(0, int)
-        idx = np.concatenate([p.index for p in found]).astype(int) if total else np.zeros(0, int)
-        en = np.concatenate([p.energy for p in found]) if total else np.zeros(0)
-        Jout = Js[0] if instances == 1 else np.stack(Js)
-        tmp = points_path + ".tmp.npz"
-        np.savez_compressed(tmp, J=Jout, a=np.float64(a), tol=np.float64(tol), x=X, index=idx, energy=en, instance=inst)
-        os.replace(tmp, points_path)
-    if plots_dir:
-        from ..plotting.landscape import plot_reporter
-
-        files = plot_reporter(found, a, plots_dir)
-        if not quiet:
-            click.echo(f"figures: {', '.join(files)}")
+def _write_points(path: str, land) -> None:
+    """The points file (.npz, layout in the command's help), written under a temporary name then renamed."""
+    found, total = land.points, land.total_points
+    X = np.concatenate([p.x for p in found]) if total else np.zeros((0, land.n))
+    inst = np.concatenate([np.full(len(p), i) for i, p in enumerate(found)]).astype(int) if total else np.zeros(0, int)
+    idx = np.concatenate([p.index for p in found]).astype(int) if total else np.zeros(0, int)
+    en = np.concatenate([p.energy for p in found]) if total else np.zeros(0)
+    J = land.couplings[0] if len(land.couplings) == 1 else np.stack(land.couplings)
+    tmp = path + ".tmp.npz"
+    np.savez_compressed(tmp, J=J, a=np.float64(land.a), tol=np.float64(land.tol), x=X, index=idx, energy=en,
+                        instance=inst)
+    os.replace(tmp, path)
 
 
 def _print_table(p: dict) -> None:
@@ -194,17 +174,9 @@ def phase_diagram(ns, a_min, a_max, a_steps, instances, starts, path_da, seed, t
     does nothing and says so; --force computes every task again. Exit status: 0 when complete, 1 when
     some task failed (re-run to retry), 2 on bad input, 130 on Ctrl-C (finished tasks are kept).
     """
-    from ..landscape.phase import phase_tasks, run_phase_diagram, validate_grid
+    from ..landscape.phase import phase_tasks, run_phase_diagram
 
-    if not ns:
-        raise CimsimError("give at least one --n")
-    for n in ns:
-        _check_common(n, tol)
-    grid = validate_grid(a_min, a_max, a_steps)
-    positive_float(path_da, "--path-da")
-    positive_float(freeze_factor, "--freeze-factor")
-    positive_int(instances, "--instances")
-    positive_int(starts, "--starts")
+    grid = _check_phase_options(ns, a_min, a_max, a_steps, instances, starts, path_da, tol, freeze_factor)
     config = {"command": "phase-diagram", "ns": list(ns), "a_grid": grid, "instances": instances, "starts": starts,
               "path_da": path_da, "seed": seed, "tol": tol, "ensemble": ensemble, "freeze_factor": freeze_factor}
     fp = fingerprint(config)
@@ -217,20 +189,42 @@ def phase_diagram(ns, a_min, a_max, a_steps, instances, starts, path_da, seed, t
         return run_cli_sweep(tasks, fn, out=out, scheduler=scheduler, workers=workers, seed=seed,
                              desc="phase-diagram", quiet=quiet, progress=not (no_progress or quiet), recompute=force)
 
-    pd = run_phase_diagram(list(ns), grid, instances=instances, starts=starts, seed=seed, tol=tol, path_da=path_da,
-                           kind=ensemble, freeze_factor=freeze_factor, sweep_runner=runner)
+    with interrupt_in_one_line("phase-diagram", out):
+        pd = run_phase_diagram(list(ns), grid, instances=instances, starts=starts, seed=seed, tol=tol,
+                               path_da=path_da, kind=ensemble, freeze_factor=freeze_factor, sweep_runner=runner)
+        files = _write_phase(out, config, pd, fp)
+    if not quiet:
+        _print_transitions(pd, out, files)
+    sys.exit(1 if pd.failed else 0)
+
+
+def _check_phase_options(ns, a_min, a_max, a_steps, instances, starts, path_da, tol, freeze_factor) -> np.ndarray:
+    """Refuse bad numbers before any work; returns the a-grid."""
+    from ..landscape.phase import validate_grid
+
+    if not ns:
+        raise CimsimError("give at least one --n")
+    for n in ns:
+        _check_common(n, tol)
+    grid = validate_grid(a_min, a_max, a_steps)
+    positive_float(path_da, "--path-da")
+    positive_float(freeze_factor, "--freeze-factor")
+    positive_int(instances, "--instances")
+    positive_int(starts, "--starts")
+    return grid
+
+
+def _write_phase(out: str, config: dict, pd, fp: str) -> list[str]:
+    """The figures, phase.csv and (last, so that it marks a finished sweep) phase.json; returns the figures."""
     from ..plotting.landscape import plot_phase_diagram
 
     files = plot_phase_diagram(pd.raw, pd.transitions, out)
     _write_phase_csv(os.path.join(out, "phase.csv"), pd.rows)
+    keep = ("command", "ns", "a_grid", "instances", "starts", "seed", "tol")
     write_json(os.path.join(out, "phase.json"), {
-        "command": "phase-diagram", "ns": list(ns), "a_grid": grid, "instances": instances, "starts": starts,
-        "seed": seed, "tol": tol, "transitions": pd.transitions, "failed": pd.failed, "rows": pd.rows,
-        "complete": not pd.failed, "fingerprint": fp,
-        "outputs": ["phase.csv", *(os.path.basename(f) for f in files)]})
-    if not quiet:
-        _print_transitions(pd, out, files)
-    sys.exit(1 if pd.failed else 0)
+        **{k: config[k] for k in keep}, "transitions": pd.transitions, "failed": pd.failed, "rows": pd.rows,
+        "complete": not pd.failed, "fingerprint": fp, "outputs": ["phase.csv", *(os.path.basename(f) for f in files)]})
+    return files
 
 
 def _write_phase_csv(path: str, rows: list[dict]) -> None:

@@ -20,12 +20,13 @@ determines it; :func:`already_finished` then recognises a re-run of a finished s
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import click
 
@@ -34,7 +35,7 @@ from ..result import to_jsonable
 from ..sweep import SweepOutcome, check_scheduler_address, run_sweep
 
 __all__ = ["sweep_options", "force_option", "run_cli_sweep", "exit_code", "default_workers", "fingerprint", "already_finished",
-           "say_finished"]
+           "say_finished", "interrupt_in_one_line"]
 
 
 def default_workers() -> int:
@@ -79,6 +80,17 @@ def force_option(f: Callable) -> Callable:
                         "rewrite the result files; without it a finished sweep is not recomputed.")(f)
 
 
+@contextlib.contextmanager
+def interrupt_in_one_line(desc: str, out: str | Path) -> Iterator[None]:
+    """Ctrl-C inside: one line on stderr and exit status 130 (wrap a sweep command's whole body in it)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        click.echo(f"cimsim: {desc} interrupted; finished tasks are stored in {out}: re-run the same command "
+                   "to resume", err=True)
+        sys.exit(130)
+
+
 def run_cli_sweep(
     tasks: list[dict],
     fn: Callable,
@@ -100,14 +112,9 @@ def run_cli_sweep(
     """
     if scheduler is None and workers is None:
         workers = default_workers()
-    try:
+    with interrupt_in_one_line(desc, out):
         outcome = run_sweep(tasks, fn, seed=seed, out_dir=out, progress=not quiet if progress is None else progress,
-                            desc=desc,
-                            scheduler=scheduler, workers=None if scheduler else workers, **kwargs)
-    except KeyboardInterrupt:
-        click.echo(f"cimsim: {desc} interrupted; finished tasks are stored in {out}: re-run the same command "
-                   "to resume", err=True)
-        sys.exit(130)
+                            desc=desc, scheduler=scheduler, workers=None if scheduler else workers, **kwargs)
     if not quiet or not outcome.complete:
         click.echo(f"{desc}: {outcome.summary()}", err=True)
         if not outcome.complete:
