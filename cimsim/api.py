@@ -119,6 +119,10 @@ def solve(
     """
     if not isinstance(problem, str) and isinstance(data, str) and solver == "auto":
         solver, data = data, None  # solve(model, "cim"): the solver positionally, as before
+    if _pipeline.is_bqm(problem):
+        from .ocean import bqm_encoding
+
+        problem = bqm_encoding(problem)
     spec = _pipeline.SolverSpec(name=solver, params=params, replicas=replicas, steps=steps, seed=seed, rng=rng,
                                 time_limit=time_limit, backend=backend, polish=polish_result, presolve=presolve)
     return _pipeline.solve(problem, data, spec, options=options)

@@ -26,14 +26,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from dataclasses import replace
+
 import numpy as np
 import scipy.sparse as sp
+
+from .encoders import Encoded, Solution
 
 from .errors import CimsimError, positive_float, positive_int
 from .model import IsingModel
 from .spins import check_spins
 
-__all__ = ["to_bqm", "from_bqm", "CIMSampler"]
+__all__ = ["to_bqm", "from_bqm", "bqm_encoding", "CIMSampler"]
 
 
 def _dimod():
@@ -86,6 +90,25 @@ def from_bqm(bqm) -> IsingModel:
     J = sp.coo_matrix((np.concatenate([vals, vals]), (np.concatenate([rows, cols]), np.concatenate([cols, rows]))),
                       shape=(n, n)).tocsr()
     return IsingModel.from_couplings(J, h, float(spin.offset), labels)
+
+
+def bqm_encoding(bqm) -> Encoded:
+    """The Ising encoding of a dimod BQM (SPIN or BINARY) whose decoded answer also holds ``sample``, the
+    best sample in the BQM's own vartype and labels; its objective is the BQM's energy."""
+    from .encoders.ising import encode_ising
+
+    enc = encode_ising(from_bqm(bqm))
+    labels = list(enc.model.labels)
+    binary = bqm.vartype.name != "SPIN"
+    inner = enc.decoder
+
+    def decoder(spins: np.ndarray) -> Solution:
+        sol = inner(spins)
+        s = np.asarray(spins).astype(int)
+        values = (s + 1) // 2 if binary else s
+        return replace(sol, answer={**dict(sol.answer), "sample": {v: int(x) for v, x in zip(labels, values)}})
+
+    return replace(enc, decoder=decoder)
 
 
 def _sampler_base():
@@ -184,7 +207,7 @@ class CIMSampler(_sampler_base()):  # type: ignore[misc]
                                    time_limit=time_limit, backend=backend, polish=bool(polish), presolve=presolve)
         if not list(bqm.variables):  # nothing to solve: num_reads empty samples with the offset as energy
             return dimod.SampleSet.from_samples_bqm((np.zeros((num_reads or 1, 0), dtype=np.int8), []), bqm)
-        encoded = pipeline.as_encoded(bqm)
+        encoded = bqm_encoding(bqm)
         reads: list[np.ndarray] = []
         result = pipeline.run(encoded, spec, on_batch=reads.append)
         spins = np.concatenate([_every_read(S, result.replicas) for S in reads])

@@ -2,8 +2,9 @@
 :class:`cimsim.ocean.CIMSampler`.
 
 :func:`encode`
-    A problem (a name with a file path, a networkx graph or a number list; or a dimod BQM, an
-    :class:`~cimsim.model.IsingModel` or an :class:`~cimsim.encoders.Encoded`) as an ``Encoded``.
+    A problem (a name with a file path, a networkx graph or a number list; or an
+    :class:`~cimsim.model.IsingModel`, a QUBO dictionary or an :class:`~cimsim.encoders.Encoded`) as an
+    ``Encoded``; a dimod BQM goes through :func:`cimsim.ocean.bqm_encoding` first.
 :func:`run`
     Solve an ``Encoded`` with a :class:`SolverSpec` through the driver (:func:`cimsim.solvers.solve`) and
     decode: the :class:`~cimsim.result.Result` carries the answer, objective, feasibility and settings,
@@ -22,7 +23,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from .encoders import PROBLEMS, Encoded, Solution, get_problem
+from .encoders import PROBLEMS, Encoded, get_problem
 from .errors import CimsimError, finite_float, positive_int
 from .model import IsingModel
 from .result import Result, to_jsonable
@@ -106,41 +107,23 @@ def encode(problem: str, data: Any, options: Mapping[str, Any] | None = None) ->
 
 
 def as_encoded(obj: Any) -> Encoded:
-    """An :class:`Encoded`, an :class:`IsingModel`, a dimod BQM or a ``{(u, v): q}`` QUBO dictionary as an
-    ``Encoded`` (a BQM's answer adds ``sample``, its best sample in its own vartype and labels)."""
+    """An :class:`Encoded`, an :class:`IsingModel` or a ``{(u, v): q}`` QUBO dictionary as an ``Encoded``.
+    A dimod BQM is converted by :func:`cimsim.ocean.bqm_encoding` (the dimod adapter depends on the
+    pipeline, not the reverse); :func:`cimsim.solve` does that for you."""
     from .encoders.ising import encode_ising
 
     if isinstance(obj, Encoded):
         return obj
     if isinstance(obj, IsingModel):
         return encode_ising(obj)
-    if is_bqm(obj):
-        return _bqm_encoding(obj)
+    if is_bqm(obj):  # cimsim.ocean (the dimod adapter) sits above the pipeline: it converts, then calls run
+        raise CimsimError("convert a dimod BQM with cimsim.ocean.bqm_encoding(bqm) first (cimsim.solve(bqm) does)")
     if isinstance(obj, Mapping):  # a {(u, v): q} QUBO dictionary, dimod's form
         return encode("qubo", obj)
     if is_networkx(obj):
         raise CimsimError("name the problem first: cimsim.solve('maxcut', graph)")
     raise CimsimError(f"cannot solve a {type(obj).__name__}: give a problem name and a file or graph, "
                       "an Encoded, an IsingModel or a dimod BQM")
-
-
-def _bqm_encoding(bqm: Any) -> Encoded:
-    """The Ising encoding of a dimod BQM whose decoder also reports the sample in the BQM's vartype."""
-    from .encoders.ising import encode_ising
-    from .ocean import from_bqm
-
-    enc = encode_ising(from_bqm(bqm))
-    labels = list(enc.model.labels)
-    binary = bqm.vartype.name != "SPIN"
-    inner = enc.decoder
-
-    def decoder(spins: np.ndarray) -> Solution:
-        sol = inner(spins)
-        s = np.asarray(spins).astype(int)
-        values = (s + 1) // 2 if binary else s
-        return replace(sol, answer={**dict(sol.answer), "sample": {v: int(x) for v, x in zip(labels, values)}})
-
-    return replace(enc, decoder=decoder)
 
 
 # -------------------------------------------------------------------------------------------- solve
