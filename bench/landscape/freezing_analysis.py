@@ -1,0 +1,296 @@
+"""Analysis of the freezing finite-size study (``python bench/landscape/freezing.py analyze``).
+
+Estimators, each computed per instance from lambda_min(a) of the adiabatically followed minimum (and, where
+random starts were run, of the lowest minimum found), then mean +- sem over instances per N:
+
+* ``thr_f{2,3,4}``: the project's rule (cimsim.landscape.phase): floor = median of lambda_min over
+  a in [-1.2, -0.6]; the estimate is the a above which lambda_min stays above f x floor (linear interpolation
+  of the last up-crossing on the 0.05 grid);
+* ``gap_0.05``, ``gap_0.10``: the same last up-crossing of a fixed gap lambda_min = g0 (g0 in the units of
+  E_a; N-independent threshold);
+* ``gap_3N^-2/3``: last up-crossing of lambda_min = 3 N^(-2/3) (docs/landscape.md 2.5's marginal/gapped cut:
+  the edge level spacing of an N x N GOE-like spectrum is ~ N^(-2/3));
+* ``frac_gapped``: from the random-start minima at the a of START_GRID, the fraction with
+  lambda_min > 3 N^(-2/3); the estimate is the a where that fraction (per instance) first reaches 1/2
+  (linear interpolation), only for N with random starts;
+* ``lowest_thr_f3``: the threshold rule (f = 3) on lambda_min of the lowest minimum found (path minimum,
+  replaced at the a of START_GRID by the lowest random-start minimum when that is lower), as phase.py does.
+
+Extrapolation: weighted least squares of the per-N means against x = N^(-2/3) and against x = 1/N, weights
+1/sem^2; the intercept's standard error is from the fit covariance, inflated by sqrt(chi2/dof) when that
+exceeds 1; residuals are reported in units of the sem.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+SEED_VALUE = -0.45
+FLOOR_WIN = (-1.2, -0.6)
+GAP_FRAC_C = 3.0
+
+
+def last_upcrossing(a: np.ndarray, lam: np.ndarray, thr: float, lo: float = FLOOR_WIN[0]) -> float:
+    """The a above which lam stays above thr (interpolated), restricted to a >= lo; nan if lam[-1] <= thr."""
+    m = a >= lo - 1e-9
+    a, lam = a[m], lam[m]
+    above = lam > thr
+    if not above[-1]:
+        return float("nan")
+    j = len(a) - 1
+    while j > 0 and above[j - 1]:
+        j -= 1
+    if j == 0:
+        return float(a[0])
+    t = (thr - lam[j - 1]) / (lam[j] - lam[j - 1])
+    return float(a[j - 1] + t * (a[j] - a[j - 1]))
+
+
+def floor_of(a: np.ndarray, lam: np.ndarray) -> float:
+    win = (a >= FLOOR_WIN[0] - 1e-9) & (a <= FLOOR_WIN[1] + 1e-9)
+    return float(np.median(lam[win]))
+
+
+def first_crossing_up(a: np.ndarray, y: np.ndarray, level: float) -> float:
+    """First a at which y reaches ``level`` (linear interpolation); nan if never."""
+    for j in range(len(a)):
+        if y[j] >= level:
+            if j == 0:
+                return float(a[0])
+            t = (level - y[j - 1]) / (y[j] - y[j - 1])
+            return float(a[j - 1] + t * (a[j] - a[j - 1]))
+    return float("nan")
+
+
+def load(out: Path) -> tuple[dict, dict]:
+    paths, starts = {}, {}
+    for f in sorted((out / "raw").glob("n*_i*.json")):
+        rec = json.loads(f.read_text())
+        if "_starts" in f.stem:
+            starts.setdefault((rec["n"], rec["instance"]), []).append(rec)
+        else:
+            paths[(rec["n"], rec["instance"])] = rec
+    return paths, starts
+
+
+def path_curve(rec: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    a = np.asarray(rec["a"], dtype=float)
+    lam = np.array([np.nan if v is None else v for v in rec["lambda_min"]], dtype=float)
+    m = np.isfinite(lam)
+    return a[m], lam[m], np.asarray(rec["eps"], dtype=float)[m]
+
+
+def lowest_curve(rec: dict, srecs: list[dict]) -> tuple[np.ndarray, np.ndarray, int]:
+    """lambda_min(a) of the lowest minimum found; returns also how many grid a the random starts won."""
+    a, lam, eps = path_curve(rec)
+    lam, eps = lam.copy(), eps.copy()
+    won = 0
+    for s in srecs:
+        for row in s["rows"]:
+            j = int(np.argmin(np.abs(a - row["a"])))
+            if abs(a[j] - row["a"]) > 1e-8:
+                continue
+            k = int(np.argmin(row["eps"]))
+            if row["eps"][k] < eps[j] - 1e-12:
+                eps[j], lam[j] = row["eps"][k], row["lambda_min"][k]
+                won += 1
+    return a, lam, won
+
+
+def gapped_fraction(srecs: list[dict], n: int) -> tuple[np.ndarray, np.ndarray]:
+    cut = GAP_FRAC_C * n ** (-2.0 / 3.0)
+    rows = {}
+    for s in srecs:
+        for row in s["rows"]:
+            rows.setdefault(row["a"], []).extend(row["lambda_min"])
+    a = np.array(sorted(rows))
+    return a, np.array([np.mean(np.asarray(rows[v]) > cut) for v in a])
+
+
+ESTIMATORS = ("thr_f2", "thr_f3", "thr_f4", "gap_0.05", "gap_0.10", "gap_3N^-2/3", "frac_gapped", "lowest_thr_f3")
+
+
+def per_instance(paths: dict, starts: dict) -> dict:
+    est: dict = {}
+    for (n, i), rec in sorted(paths.items()):
+        a, lam, _ = path_curve(rec)
+        fl = floor_of(a, lam)
+        e = {f"thr_f{f}": last_upcrossing(a, lam, f * fl) for f in (2, 3, 4)}
+        e["gap_0.05"] = last_upcrossing(a, lam, 0.05)
+        e["gap_0.10"] = last_upcrossing(a, lam, 0.10)
+        e["gap_3N^-2/3"] = last_upcrossing(a, lam, GAP_FRAC_C * n ** (-2.0 / 3.0))
+        e["floor"] = fl
+        if (n, i) in starts:
+            sa, frac = gapped_fraction(starts[(n, i)], n)
+            e["frac_gapped"] = first_crossing_up(sa, frac, 0.5)
+            la, ll, won = lowest_curve(rec, starts[(n, i)])
+            e["lowest_thr_f3"] = last_upcrossing(la, ll, 3 * floor_of(la, ll))
+            e["starts_won"] = won
+        est[(n, i)] = e
+    return est
+
+
+def mean_sem(v: list[float]) -> tuple[float, float, int]:
+    v = np.asarray([x for x in v if np.isfinite(x)], dtype=float)
+    if v.size == 0:
+        return float("nan"), float("nan"), 0
+    return float(v.mean()), float(v.std(ddof=1) / math.sqrt(v.size)) if v.size > 1 else float("nan"), int(v.size)
+
+
+def wls(x: np.ndarray, y: np.ndarray, s: np.ndarray) -> dict:
+    """Weighted straight-line fit y = c0 + c1 x; intercept c0 +- se (inflated by sqrt(chi2/dof) if > 1)."""
+    w = 1.0 / s**2
+    A = np.vstack([np.ones_like(x), x]).T
+    cov = np.linalg.inv(A.T @ (A * w[:, None]))
+    c = cov @ (A.T @ (w * y))
+    res = (y - A @ c) / s
+    dof = len(x) - 2
+    chi2 = float(np.sum(res**2))
+    infl = math.sqrt(chi2 / dof) if dof > 0 and chi2 > dof else 1.0
+    se = np.sqrt(np.diag(cov)) * infl
+    return {"c0": float(c[0]), "se0": float(se[0]), "c1": float(c[1]), "se1": float(se[1]), "chi2": chi2, "dof": dof,
+            "residuals": [float(r) for r in res], "inflation": infl}
+
+
+def analyze(out: Path) -> dict:
+    paths, starts = load(out)
+    est = per_instance(paths, starts)
+    ns = sorted({n for n, _ in paths})
+    table = {k: {} for k in ESTIMATORS + ("floor",)}
+    for k in table:
+        for n in ns:
+            table[k][n] = mean_sem([e.get(k, float("nan")) for (m, _), e in est.items() if m == n])
+    fits = {}
+    for k in ESTIMATORS:
+        good = [n for n in ns if table[k][n][2] >= 2 and np.isfinite(table[k][n][1]) and table[k][n][1] > 0]
+        if len(good) < 3:
+            continue
+        y = np.array([table[k][n][0] for n in good])
+        s = np.array([table[k][n][1] for n in good])
+        nn = np.array(good, dtype=float)
+        fits[k] = {"ns": good, "N^-2/3": wls(nn ** (-2 / 3), y, s), "1/N": wls(1 / nn, y, s)}
+    write_csv(out, est)
+    write_md(out, ns, table, fits, est, paths)
+    figures(out, ns, table, fits, paths, starts)
+    return {"table": table, "fits": fits}
+
+
+def write_csv(out: Path, est: dict) -> None:
+    keys = ("floor",) + ESTIMATORS + ("starts_won",)
+    with open(out / "freezing.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(("n", "instance") + keys)
+        for (n, i), e in sorted(est.items()):
+            w.writerow((n, i) + tuple("" if k not in e else (f"{e[k]:.5f}" if isinstance(e[k], float) else e[k])
+                                      for k in keys))
+
+
+def _fmt(m: float, s: float, c: int) -> str:
+    if not np.isfinite(m):
+        return "—"
+    return f"{m:.3f} ± {s:.3f} ({c})" if np.isfinite(s) else f"{m:.3f} ({c})"
+
+
+def write_md(out: Path, ns: list[int], table: dict, fits: dict, est: dict, paths: dict) -> None:
+    L = ["# Freezing point: finite-size study (generated by bench/landscape/freezing.py analyze)", "",
+         "Per-N mean ± sem over instances (instances with an estimate in parentheses).", "",
+         "| estimator | " + " | ".join(f"N = {n}" for n in ns) + " |", "|---|" + "---|" * len(ns)]
+    for k in ("floor",) + ESTIMATORS:
+        if all(table[k][n][2] == 0 for n in ns):
+            continue
+        L.append(f"| {k} | " + " | ".join(_fmt(*table[k][n]) for n in ns) + " |")
+    L += ["", "Extrapolations (weighted least squares; intercept ± se, se inflated by sqrt(χ²/dof) when > 1; "
+          "residuals in units of the per-N sem; 'vs −0.45' = (intercept + 0.45)/se):", "",
+          "| estimator | Ns | x | intercept | slope | χ²/dof | residuals | vs −0.45 |", "|---|---|---|---|---|---|---|---|"]
+    for k, f in fits.items():
+        for xl in ("N^-2/3", "1/N"):
+            r = f[xl]
+            L.append(f"| {k} | {','.join(map(str, f['ns']))} | {xl} | {r['c0']:.3f} ± {r['se0']:.3f} | "
+                     f"{r['c1']:.2f} ± {r['se1']:.2f} | {r['chi2']:.2f}/{r['dof']} | "
+                     f"{', '.join(f'{v:+.1f}' for v in r['residuals'])} | {(r['c0'] - SEED_VALUE) / r['se0']:+.1f}σ |")
+    # lambda_min of the followed minimum at selected a
+    sel = (-1.0, -0.6, -0.45, -0.3, -0.2, -0.1, 0.0, 0.2)
+    L += ["", "λ_min of the followed minimum (mean ± sem over instances):", "",
+          "| a | " + " | ".join(f"N = {n}" for n in ns) + " |", "|---|" + "---|" * len(ns)]
+    for av in sel:
+        cells = []
+        for n in ns:
+            v = []
+            for (m, _), rec in paths.items():
+                if m != n:
+                    continue
+                a, lam, _ = path_curve(rec)
+                j = int(np.argmin(np.abs(a - av)))
+                if abs(a[j] - av) < 1e-8:
+                    v.append(lam[j])
+            cells.append(_fmt(*mean_sem(v)).rsplit(" (", 1)[0])
+        L.append(f"| {av:+.2f} | " + " | ".join(cells) + " |")
+    secs = {n: np.mean([rec["path_seconds"] for (m, _), rec in paths.items() if m == n]) for n in ns}
+    L += ["", "Mean wall time per path (shared machine): " + ", ".join(f"N={n}: {secs[n]:.0f} s" for n in ns) + "."]
+    (out / "freezing.md").write_text("\n".join(L) + "\n")
+
+
+def figures(out: Path, ns: list[int], table: dict, fits: dict, paths: dict, starts: dict) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4), sharey=True)
+    colors = dict(zip(ESTIMATORS, plt.cm.tab10.colors))
+    for ax, xl in zip(axes, ("N^-2/3", "1/N")):
+        for k, f in fits.items():
+            nn = np.array(f["ns"], dtype=float)
+            x = nn ** (-2 / 3) if xl == "N^-2/3" else 1 / nn
+            y = [table[k][n][0] for n in f["ns"]]
+            s = [table[k][n][1] for n in f["ns"]]
+            ax.errorbar(x, y, s, fmt="o", color=colors[k], ms=4, capsize=2, label=k)
+            xx = np.linspace(0, x.max() * 1.05, 50)
+            r = f[xl]
+            ax.plot(xx, r["c0"] + r["c1"] * xx, "-", color=colors[k], lw=0.8)
+            ax.errorbar([0], [r["c0"]], [r["se0"]], fmt="s", color=colors[k], ms=5, capsize=3)
+        ax.axhline(SEED_VALUE, color="k", ls="--", lw=0.8, label="seed −0.45")
+        ax.set_xlabel(f"$N^{{-2/3}}$" if xl == "N^-2/3" else "$1/N$")
+        ax.set_xlim(left=-0.002 if xl == "N^-2/3" else -0.0001)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("freezing estimate a_f")
+    axes[1].legend(fontsize=7, loc="best")
+    fig.suptitle("freezing estimators vs system size, weighted linear fits (squares: N → ∞ intercepts)")
+    fig.tight_layout()
+    fig.savefig(out / "freezing_vs_n.png", dpi=120)
+    plt.close(fig)
+
+    for n in ns:
+        fig, ax = plt.subplots(figsize=(6.4, 4.4))
+        curves = []
+        for (m, i), rec in sorted(paths.items()):
+            if m != n:
+                continue
+            a, lam, _ = path_curve(rec)
+            ax.semilogy(a, lam, color="0.6", lw=0.6)
+            curves.append(lam)
+        mean = np.exp(np.mean(np.log(np.array(curves)), axis=0))
+        ax.semilogy(a, mean, "k-", lw=2, label=f"geometric mean, {len(curves)} instances")
+        fl = table["floor"][n][0]
+        for f, ls in ((2, ":"), (3, "--"), (4, "-.")):
+            ax.axhline(f * fl, color="C0", ls=ls, lw=0.8, label=f"{f} × mean floor")
+        ax.axhline(0.05, color="C3", ls="--", lw=0.8, label="fixed gap 0.05")
+        ax.axhline(GAP_FRAC_C * n ** (-2 / 3), color="C2", ls="--", lw=0.8, label="3 N^(-2/3)")
+        for k, c in (("thr_f3", "C0"), ("gap_0.05", "C3")):
+            mu, se, _ = table[k][n]
+            if np.isfinite(mu):
+                ax.axvspan(mu - (se if np.isfinite(se) else 0), mu + (se if np.isfinite(se) else 0), color=c, alpha=0.15)
+        ax.axvline(SEED_VALUE, color="k", ls=":", lw=0.8)
+        ax.set_xlabel("a")
+        ax.set_ylabel("λ_min of the followed minimum")
+        ax.set_title(f"N = {n}")
+        ax.set_ylim(1e-4, 2)
+        ax.legend(fontsize=7, loc="upper left")
+        ax.grid(alpha=0.3, which="both")
+        fig.tight_layout()
+        fig.savefig(out / f"lambda_min_n{n}.png", dpi=110)
+        plt.close(fig)
