@@ -107,7 +107,7 @@ def test_same_seed_same_result():
         (dict(time_limit=float("nan")), "time limit"),
         (dict(dt=0.0), "dt"),
         (dict(noise=float("inf")), "noise"),
-        (dict(bogus=1), "unknown cim parameter"),
+        (dict(bogus=1), "cim: unknown parameter bogus"),
     ],
 )
 def test_bad_parameters_refused(kwargs, msg):

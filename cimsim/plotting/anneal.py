@@ -126,7 +126,8 @@ def extract_trace(extra: dict) -> dict | None:
 
     Returns ``{"a": (T,), "x": (T, N) or None, "energy": (T, R) or None}`` or None when nothing was
     recorded. Understands ``trace_a`` / ``trace_x`` / ``trace_energy`` (the CIM-family ``record=True``
-    convention) and SA's ``energy_trace`` (R, steps) (no pump: progress is used instead).
+    convention, also SA's: ``trace_energy`` (T, R) without a pump, so progress is used instead) and
+    ``energy_trace`` (R, steps), SA's key in results saved before the names were unified.
     """
     if not extra:
         return None

@@ -199,13 +199,14 @@ def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generato
         C, S = simulate(model, C, S, pump, p, rng, score)
     extra: dict[str, Any] = {
         "final_energies": model.energies(np.where(C >= 0, 1, -1).astype(np.int8)),
-        "threshold": lam,
         "time_kappa": p.steps * p.dt,
         "round_trips": p.steps * p.dt / p.round_trip,
         "photon_number": float(np.mean(C * C + S * S)) / p.g2 - 0.5 if p.quantum_noise else None,
         "units": project_units(eps=p.eps, g2=p.g2),
         **readout.trace(),
     }
+    if lam is not None:
+        extra["lambda_max"] = lam
     settings = {f.name: getattr(p, f.name) for f in fields(Plan) if f.name not in ("replicas", "steps")}
     settings["schedule"] = p.schedule.to_dict()
     return Batch(readout.spins, p.steps, settings, extra)

@@ -231,7 +231,6 @@ def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generato
         X, P, Y = simulate(model, X, P, pump, p, rng, score, U)
     extra: dict[str, Any] = {
         "final_energies": model.energies(np.where(Y >= 0, 1, -1).astype(np.int8)),
-        "threshold": lam,
         "round_trips": p.steps,
         "machine_time_s": p.steps * n / p.rep_rate if p.rep_rate else None,
         "round_trip_time_kappa": p.dT,
@@ -240,6 +239,8 @@ def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generato
         / p.g2 - 0.5,
         **readout.trace(),
     }
+    if lam is not None:
+        extra["lambda_max"] = lam
     settings = {f.name: getattr(p, f.name) for f in fields(Plan) if f.name not in ("replicas", "steps")}
     settings["schedule"] = p.schedule.to_dict()
     return Batch(readout.spins, p.steps, settings, extra)
