@@ -3,6 +3,8 @@ and the documentation table that must match the declarations."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -149,6 +151,25 @@ def test_valid_run_records_the_validated_settings():
     assert c["coupling"] == pytest.approx(3 * 16 / (2 * len(torus_edges()))) and c["target"] is None
 
 
+def test_installed_command_refuses_a_bad_boolean_in_one_line(torus_file):
+    exe = shutil.which("cimsim")
+    if exe is None:
+        pytest.skip("the cimsim command is not installed")
+    proc = subprocess.run([exe, "solve", "maxcut", str(torus_file), "--solver", "cim", "-q", "-p", "finish=maybe"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.splitlines() == ["cimsim: error: cim: parameter finish must be true or false, got 'maybe'"]
+
+
+def test_command_line_json_records_the_validated_settings(torus_file, capsys):
+    code, out, err = run_cli(["solve", "maxcut", torus_file, "--solver", "cim", "--steps", 20, "--seed", 0,
+                              "-p", "finish=off", "-p", "dt=0.05", "-p", "readout=4", "--json", "-"], capsys)
+    assert code == 0, err
+    s = json.loads(out)["settings"]
+    assert s["finish"] is False and s["dt"] == 0.05 and s["readout"] == 4 and s["init_scale"] == 0.001
+    assert s["schedule"]["kind"] == "linear"
+
+
 def test_settings_hold_every_declared_parameter_and_extra_uses_the_vocabulary():
     m = torus_model()
     for name in SOLVERS:
@@ -158,7 +179,8 @@ def test_settings_hold_every_declared_parameter_and_extra_uses_the_vocabulary():
         missing = {p.name for p in params} - set(r.settings)
         assert not missing, (name, missing)
         unknown = set(r.extra) - EXTRA_NAMES
-        assert not unknown, f"{name} sets extra keys outside cimsim.result.EXTRA_KEYS: {sorted(unknown)}"
+        assert not unknown, (f"{name} sets extra keys outside cimsim.result.EXTRA_KEYS: {sorted(unknown)}; use the "
+                             "vocabulary there, or add a row for a new key (then regenerate docs/solvers.md)")
         json.dumps(r.to_dict())  # settings and extra stay JSON-able
 
 
