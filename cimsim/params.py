@@ -191,11 +191,12 @@ def validate(declared: Iterable[Param], given: Mapping[str, Any], solver: str) -
     Unknown keys are refused with the list of known ones; a value given as ``None`` takes the default.
     """
     table = {p.name: p for p in declared}
-    unknown = sorted(set(given) - set(table))
+    unknown = sorted(set(given) - set(table), key=str)
     if unknown:
         known = ", ".join(table) or "none"
+        names = " ".join(", ".join(str(k) for k in unknown).split())  # one line whatever the keys hold
         raise CimsimError(f"{solver}: unknown parameter{'s' if len(unknown) > 1 else ''} "
-                          f"{', '.join(unknown)}; known: {known}"[:400])
+                          f"{names}; known: {known}"[:400])
     out: dict[str, Any] = {}
     for name, p in table.items():
         value = given.get(name)

@@ -220,6 +220,9 @@ def test_validate_converts_and_refuses():
                          ({"q": 1, "r": 2}, "unknown parameters q, r; known: n, x, flag, mode")):
         with pytest.raises(CimsimError, match=words):
             validate(ps, given, "t")
+    with pytest.raises(CimsimError) as exc:
+        validate(ps, {"two\nlines": 1}, "t")  # a key from the API may hold anything: still one line
+    assert "\n" not in str(exc.value) and "two lines" in str(exc.value)
     rows = describe(ps)
     assert [r["default"] for r in rows] == ["3", "N", "false", "a"] and rows[1]["automatic"] is True
 
