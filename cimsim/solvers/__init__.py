@@ -31,6 +31,12 @@ __all__ = ["Batch", "SOLVERS", "EXECUTORS", "check_backend", "solve", "get_solve
 #: name -> one-line description. The module ``cimsim.solvers.<name>`` implements it.
 SOLVERS: dict[str, str] = {
     "cim": "mean-field coherent Ising machine (Euler-Maruyama, pump schedule, noise)",
+    "dopo": "DOPO pulse network with quantum noise (truncated Wigner; delay-line or measurement-feedback coupling)",
+    "mfb": "measurement-feedback CIM round-trip map: loss, homodyne tap, ADC/J/DAC quantisation, injection",
+    "cfc": "chaotic feedback control CIM (Kako et al. 2020; Reifenstein et al. 2021)",
+    "sfc": "separated feedback control CIM (Reifenstein et al. 2021)",
+    "asb": "adiabatic simulated bifurcation (Goto et al. 2019)",
+    "simcim": "SimCIM: momentum dynamics of clipped amplitudes (Tiunov et al. 2019)",
     "adiabatic": "landscape annealing: follow a minimum of E(x; a) as the pump a rises",
     "ahc": "CIM with amplitude-heterogeneity correction (Leleu et al. 2019)",
     "cac": "chaotic amplitude control (Leleu et al. 2021)",
@@ -47,6 +53,12 @@ SOLVERS: dict[str, str] = {
 #: (``cimsim/gpu/``). A solver without a device executor refuses ``backend="gpu"`` (:func:`check_backend`).
 EXECUTORS: dict[str, tuple[str, ...]] = {
     "cim": ("cpu", "gpu"),
+    "dopo": ("cpu",),
+    "mfb": ("cpu",),
+    "cfc": ("cpu",),
+    "sfc": ("cpu",),
+    "asb": ("cpu",),
+    "simcim": ("cpu",),
     "adiabatic": ("cpu",),
     "ahc": ("cpu", "gpu"),
     "cac": ("cpu", "gpu"),
