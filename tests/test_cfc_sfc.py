@@ -10,7 +10,7 @@ from cimsim.errors import CimsimError
 from cimsim.instances import sk_model
 from cimsim.kernels.correction import cfc_step, sfc_step
 from cimsim.model import IsingModel
-from cimsim.solvers import sfc
+from cimsim.solvers import cfc, sfc
 from cimsim.solvers.machine import coupling_norm, field_product
 
 
@@ -75,16 +75,20 @@ def test_exact_optimum_on_small_instances(solver: str, fields: bool) -> None:
     assert res.extra["mvm"] == res.steps * res.replicas
 
 
-def test_sfc_step_rule_keeps_published_dt_where_stable_and_shrinks_it_on_antiferromagnets() -> None:
+@pytest.mark.parametrize("module", [cfc, sfc], ids=["cfc", "sfc"])
+def test_step_rule_keeps_published_dt_where_stable_and_shrinks_it_on_antiferromagnets(module) -> None:
     import networkx as nx
 
     ring = cimsim.encode("maxcut", nx.random_regular_graph(40, 200, seed=1)).model  # mostly antiferro J
     sk = sk_model(200, seed=1)
-    assert sfc.stable_dt(ring) < 0.2 < sfc.stable_dt(sk) <= sfc.PUBLISHED_DT
+    assert module.stable_dt(ring) < 0.2 < module.stable_dt(sk) <= module.PUBLISHED_DT
+    mu = np.linalg.eigvalsh(ring.dense_couplings())[0] * coupling_norm(ring)
+    gain = 1.0 if module is cfc else 1.0 + 0.2  # e0, or c0 + k
+    assert module.stable_dt(ring) == pytest.approx(2.0 / (2.0 + gain * -mu), rel=1e-3)
     for model in (ring, sk):
-        dt = sfc.stable_dt(model)
-        assert sfc.defaults(model)["steps"] * dt == pytest.approx(sfc.RUN_LENGTH, rel=0.01)
-        res = cimsim.solvers.solve(model, "sfc", replicas=4, seed=0)  # finishes without diverging
+        dt = module.stable_dt(model)
+        assert module.defaults(model)["steps"] * dt == pytest.approx(module.RUN_LENGTH, rel=0.01)
+        res = cimsim.solvers.solve(model, module.__name__.rsplit(".", 1)[1], replicas=4, seed=0)
         assert res.settings["dt"] == pytest.approx(dt)
 
 

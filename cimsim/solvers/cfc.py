@@ -12,9 +12,16 @@ are x = lambda s with lambda^3 - (p - 1) lambda = sqrt(alpha) for a single-flip-
 states are destabilised (chaotic search). Defaults are the published benchmark settings (Euler, one MVM
 per step): 1000 steps of dt = 0.4 with the pump ramped from -1 to 1 over the first 90 % and held,
 alpha = 1, beta = 0.2, x0 ~ N(0, 0.1^2), e0 = 1.
+
+**Step size.** Linearised at the start (e = e0, pump p0), a mode of xi J with eigenvalue mu relaxes at the
+rate 1 - p0 - e0 mu; explicit Euler needs dt below 2 over the largest rate. On SK the published dt = 0.4
+is inside that limit; on Gset G1 (mu_min about -9.8) it is not: the clipped amplitudes then oscillate
+instead of settling, and no trajectory of 1000 or 4000 steps reached the best cut (bench/results/tts_mvm.md).
+The default dt is min(0.4, the limit) and the default number of steps keeps dt T = 400.
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -25,15 +32,16 @@ from ..model import IsingModel
 from ..params import Param, validate
 from ..schedules import parse_schedule
 from . import Batch
-from .machine import coupling_norm, integrate
+from .machine import coupling_norm, feedback_dt, integrate
 
-__all__ = ["PARAMS", "defaults", "run"]
+__all__ = ["PARAMS", "defaults", "run", "stable_dt"]
 
 PARAMS: tuple[Param, ...] = (
     Param("schedule", "str", "piecewise:-1@0,1@0.9,1@1", "pump p over the run (any schedule spec)"),
     Param("alpha", "float", 1.0, "target squared feedback strength", low=0.0, low_open=True),
     Param("beta", "float", 0.2, "rate of the error-signal control", low=0.0, low_open=True),
-    Param("dt", "float", 0.4, "Euler step", low=0.0, low_open=True),
+    Param("dt", "float", None, "Euler step (default: the published 0.4, or less where the start of the run "
+          "would be unstable; see stable_dt)", low=0.0, low_open=True, optional=True),
     Param("x_max", "float", 1.5, "amplitudes are clipped to [-x_max, x_max]", low=0.0, low_open=True),
     Param("e_min", "float", 0.01, "error signals are kept at or above e_min", low=0.0, low_open=True),
     Param("init_scale", "float", 0.1, "sd of the initial amplitudes", low=0.0),
@@ -45,8 +53,17 @@ PARAMS: tuple[Param, ...] = (
 )
 
 
+#: published settings: dt = 0.4 for 1000 steps
+PUBLISHED_DT, RUN_LENGTH = 0.4, 400.0
+
+
+def stable_dt(model: IsingModel, *, p0: float = -1.0, e0: float = 1.0) -> float:
+    """min(0.4, 2 / (1 - p0 + e0 |mu_min(xi J)|)): the default step (module docstring)."""
+    return feedback_dt(model, PUBLISHED_DT, p0=p0, gain=e0)
+
+
 def defaults(model: IsingModel) -> dict:
-    return {"replicas": 32, "steps": 1000}
+    return {"replicas": 32, "steps": int(math.ceil(RUN_LENGTH / stable_dt(model)))}
 
 
 def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "cpu",
@@ -61,6 +78,8 @@ def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generato
     X = rng.standard_normal((R, model.n)) * v["init_scale"]
     E = np.full((R, model.n), v["e0"])
     streams = rng.integers(1, np.iinfo(np.int64).max, size=R, dtype=np.int64).astype(np.uint64)
+    if v["dt"] is None:
+        v["dt"] = stable_dt(model, p0=float(pump[0]), e0=v["e0"])
 
     def step(t: int, X: np.ndarray, E: np.ndarray, PHI: np.ndarray) -> None:
         cfc_step(X, E, PHI, float(pump[t]), v["alpha"], v["beta"], v["dt"], v["x_max"], v["e_min"], v["noise"],

@@ -16,7 +16,7 @@ from ..model import IsingModel
 from ..schedules import Schedule
 from . import Batch
 
-__all__ = ["pump_values", "Readout", "lambda_min_cached", "coupling_norm", "field_product", "integrate"]
+__all__ = ["pump_values", "Readout", "lambda_min_cached", "feedback_dt", "coupling_norm", "field_product", "integrate"]
 
 _LAMBDA_MIN: "weakref.WeakKeyDictionary[IsingModel, float]" = weakref.WeakKeyDictionary()
 
@@ -87,6 +87,18 @@ class Readout:
             return {}
         k = self.count
         return {"trace_pump": self.trace_pump[:k], "trace_x": self.trace_x[:k], "trace_energy": self.trace_energy[:k]}
+
+
+def feedback_dt(model: IsingModel, published: float, *, p0: float, gain: float, safety: float = 1.0) -> float:
+    """min(published, safety x 2 / (1 - p0 + gain |mu_min|)), mu_min the lowest eigenvalue of xi J.
+
+    Linearised at the start of a run with pump p0, a mode of xi J with eigenvalue mu relaxes at the rate
+    1 - p0 - gain mu, and explicit Euler needs dt times that rate below 2. Published Euler steps were set
+    on SK (mu_min about -2.8); on mostly antiferromagnetic graphs (Gset G1: mu_min about -9.8) they are
+    beyond the limit, and this rule shrinks them (physics.md 4.10). ``safety`` < 1 keeps a margin."""
+    mu = lambda_min_cached(model) * coupling_norm(model)
+    limit = 2.0 / (1.0 - p0 + gain * max(-mu, 0.0))
+    return min(published, safety * limit)
 
 
 def coupling_norm(model: IsingModel) -> float:

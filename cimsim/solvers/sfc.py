@@ -15,7 +15,7 @@ linearly over the run, k = 0.2, x0 ~ N(0, 0.1^2), e0 = 0.
 1 - p - (c + k) mu, so explicit Euler needs dt < 2 / (1 - p_0 + (c_0 + k) |mu_min|). On SK (mu_min about
 -2.8) the published dt = 0.4 satisfies it; on graphs whose couplings are mostly antiferromagnetic, such as
 MaxCut on Gset G1 (mu_min about -9.8), it does not and the amplitudes blow up within ten steps. The
-default dt is therefore min(0.4, 0.8 x that limit), and the default number of steps keeps the published
+default dt is therefore min(0.4, that limit), and the default number of steps keeps the published
 run length dt T = 200.
 """
 from __future__ import annotations
@@ -31,7 +31,7 @@ from ..model import IsingModel
 from ..params import Param, validate
 from ..schedules import parse_schedule
 from . import Batch
-from .machine import coupling_norm, integrate, lambda_min_cached
+from .machine import coupling_norm, feedback_dt, integrate
 
 __all__ = ["PARAMS", "defaults", "run"]
 
@@ -58,10 +58,8 @@ PUBLISHED_DT, RUN_LENGTH = 0.4, 200.0
 
 
 def stable_dt(model: IsingModel, *, p0: float = -1.0, c0: float = 1.0, k: float = 0.2) -> float:
-    """min(0.4, 0.8 * 2 / (1 - p0 + (c0 + k) |mu_min(xi J)|)): the default step (module docstring)."""
-    mu = lambda_min_cached(model) * coupling_norm(model)
-    limit = 2.0 / (1.0 - p0 + (c0 + k) * max(-mu, 0.0))
-    return min(PUBLISHED_DT, 0.8 * limit)
+    """min(0.4, 2 / (1 - p0 + (c0 + k) |mu_min(xi J)|)): the default step (module docstring)."""
+    return feedback_dt(model, PUBLISHED_DT, p0=p0, gain=c0 + k)
 
 
 def defaults(model: IsingModel) -> dict:
