@@ -587,7 +587,7 @@ class GraphFormat:
     """A graph file format: ``extensions`` (lower case, with the dot) choose it; ``signature(head)`` says
     whether the first lines carry its mark (None: detected by parsing, see :func:`detect_format`);
     ``read(path, name)`` reads a whole file; ``parse(lines, name, complete, strict)`` (line formats) reads
-    numbered lines."""
+    numbered lines (``complete``: whether they are the whole file, tested after the last one)."""
 
     name: str
     extensions: tuple[str, ...]
@@ -675,20 +675,31 @@ def _by_extension(path: Path) -> GraphFormat | None:
     return None
 
 
-def _head(path: Path, name: str) -> tuple[list[tuple[int, str]], bool]:
-    """The first lines of the file (at most SNIFF_LINES and about SNIFF_CHARS) and whether that is all of it."""
-    out: list[tuple[int, str]] = []
-    chars = 0
-    gen = iter_lines(path, name=name)
-    try:
-        for k, line in gen:
-            if len(out) >= SNIFF_LINES or chars > SNIFF_CHARS:
-                return out, False
-            out.append((k, line))
-            chars += len(line) + 1
-    finally:
-        gen.close()
-    return out, True
+class _Prefix:
+    """The first lines of a file (at most SNIFF_LINES, and about SNIFF_CHARS), streamed anew each time it is
+    iterated (nothing is kept); true, once iterated to its end, when those lines were the whole file."""
+
+    def __init__(self, path: Path, name: str, lines: int = SNIFF_LINES) -> None:
+        self.path, self.name, self.lines = path, name, lines
+        self.whole = False
+
+    def __iter__(self) -> Iterator[tuple[int, str]]:
+        gen = iter_lines(self.path, name=self.name)
+        count = chars = 0
+        self.whole = False
+        try:
+            for item in gen:
+                if count >= self.lines or chars > SNIFF_CHARS:
+                    return
+                count += 1
+                chars += len(item[1]) + 1
+                yield item
+            self.whole = True
+        finally:
+            gen.close()
+
+    def __bool__(self) -> bool:
+        return self.whole
 
 
 def _same_graph(a: Graph, b: Graph) -> bool:
@@ -707,18 +718,20 @@ def detect_format(path: str | Path, name: str | None = None) -> tuple[GraphForma
     detection already read all of it. Raises the one-line ambiguity or no-fit errors."""
     p = Path(path)
     name = str(path) if name is None else name
-    head, complete = _head(p, name)
-    texts = [ln for _, ln in head[:50]]
+    texts = [ln for _, ln in _Prefix(p, name, 50)]
     for f in FORMATS.values():
         if f.signature is not None and f.signature(texts):
             return f, None
     fits: list[tuple[GraphFormat, Graph]] = []
     errors: list[tuple[float, int, GraphFormat, _ParseError]] = []
+    complete = False
     for rank, f in enumerate(FORMATS.values()):
         if f.signature is not None or f.parse is None:
             continue
+        head = _Prefix(p, name)
         try:
-            fits.append((f, f.parse(head, name, complete=complete, strict=True)))
+            fits.append((f, f.parse(head, name, complete=head, strict=True)))
+            complete = bool(head)  # a fit read all of its lines: whether they were the whole file
         except _ParseError as exc:
             errors.append((exc.line, -rank, f, exc))
     if len(fits) > 1 and not complete:
