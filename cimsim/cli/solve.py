@@ -50,17 +50,19 @@ def solve(problem, file, solver, replicas, steps, time_limit, seed, backend, jso
 
     \b
     PROBLEM and FILE format:
-      maxcut           Gset/rudy edge list: 'N E' header, then 'i j w' lines (1-based)
+      maxcut           graph file: Gset/rudy ('N E' header, 'i j w' lines), networkx edge or
+                       adjacency list, GraphML, GML, DIMACS, MatrixMarket; by --format NAME, else
+                       the extension, else the content (docs/formats.md); FILE '-' is stdin
       partition        numbers, one per line or whitespace separated
-      bisection        edge list as for maxcut; balanced halves minimising the cut
+      bisection        graph file as for maxcut; balanced halves minimising the cut
       sat              DIMACS CNF (MAX-SAT: maximise satisfied clauses)
-      vertex-cover     edge list as for maxcut (weights ignored)
-      independent-set  edge list as for maxcut (weights ignored)
+      vertex-cover     graph file as for maxcut (weights ignored)
+      independent-set  graph file as for maxcut (weights ignored)
       ising            .npz with J (dense or scipy sparse) and optional h, MatrixMarket .mtx,
                        or QUBO text .qubo ('qubo N [OFFSET]' then 'i j q' lines; see cimsim.encoders.qubo)
       knapsack         'N CAPACITY' line, then 'weight value' per item (-o repair=true)
-      coloring         edge list (Gset or DIMACS 'p edge'); -o colors=K
-      clique           edge list; -o size=K for a K-clique, none for a maximum clique
+      coloring         graph file as for maxcut; -o colors=K
+      clique           graph file as for maxcut; -o size=K for a K-clique, none for a maximum clique
       tsp              TSPLIB file or a plain distance matrix (-o repair=true)
 
     Encoder options (-o KEY=VALUE) include penalty= for constrained problems.
