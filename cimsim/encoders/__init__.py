@@ -7,6 +7,8 @@ Every problem module ``cimsim.encoders.<name>`` exposes
 ``from_file(path, **options) -> Encoded``
     read from the problem's native file format, raising :class:`~cimsim.errors.CimsimError` with one line
     (file name, line number, what is wrong) on malformed input.
+``OPTIONS: tuple[str, ...]``
+    the option keys ``from_file`` accepts (the command line's ``-o KEY=VALUE``); others are refused.
 
 An :class:`Encoded` carries the model and a ``decode(spins) -> Solution`` that turns a +-1 vector back
 into the problem's answer, its objective in the problem's own units, and feasibility.

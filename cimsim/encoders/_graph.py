@@ -142,11 +142,15 @@ def encode_graph_problem(kind: str, n: int, edges: Iterable, *, penalty: float |
     return Encoded(kind, model, decode, sense, "size", info)
 
 
+#: the options of :func:`graph_from_file` (vertex cover and independent set: their ``OPTIONS``)
+GRAPH_OPTIONS: tuple[str, ...] = ("penalty", "storage", "format")
+
+
 def graph_from_file(kind: str, path: str | Path, options: dict) -> Encoded:
     """``from_file`` for vertex cover and independent set: a graph file in any format of
     :mod:`cimsim.encoders.graph_formats` (weights ignored); options ``penalty``, ``storage``, ``format``.
     Files with node labels answer in them."""
-    check_options(kind, options, ("penalty", "storage", "format"))
+    check_options(kind, options, GRAPH_OPTIONS)
     g = read_graph_file(path, format=options.get("format"))
     enc = encode_graph_problem(kind, g.n, g.edges, penalty=options.get("penalty"),
                                storage=options.get("storage", "auto"), name=g.name)

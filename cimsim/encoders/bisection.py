@@ -146,11 +146,15 @@ def from_networkx(graph, *, weight: str = "weight", default_weight: float = 1.0,
     return with_node_labels(enc, nodes)  # sides and partition by node label
 
 
+#: the options ``from_file`` accepts (the command line's ``-o KEY=VALUE``)
+OPTIONS: tuple[str, ...] = ("penalty", "format")
+
+
 def from_file(path: str | Path, **options) -> Encoded:
     """A weighted graph file in any format of :mod:`cimsim.encoders.graph_formats` (as for maxcut). Options:
     ``penalty`` (A with B = 1; default 1.25 x the bound), ``format``. Files with node labels answer in them."""
     from .graph_formats import label_encoding, read_graph_file
 
-    check_options("bisection", options, ("penalty", "format"))
+    check_options("bisection", options, OPTIONS)
     g = read_graph_file(path, format=options.get("format"))
     return label_encoding(encode_bisection(g.n, g.edges, penalty=options.get("penalty"), name=g.name), g)

@@ -99,10 +99,14 @@ def encode_clique(n: int, edges: Iterable, size: int | None = None, *, penalty: 
     return Encoded("clique", model, decode, "max", "edges inside", info)
 
 
+#: the options ``from_file`` accepts (the command line's ``-o KEY=VALUE``)
+OPTIONS: tuple[str, ...] = ("size", "penalty", "storage", "format")
+
+
 def from_file(path: str | Path, **options) -> Encoded:
     """A graph file in any format of :mod:`cimsim.encoders.graph_formats` (weights ignored). Options: ``size``
     (K; omit for a maximum clique), ``penalty``, ``storage``, ``format``. Files with node labels answer in them."""
-    check_options("clique", options, ("size", "penalty", "storage", "format"))
+    check_options("clique", options, OPTIONS)
     g = read_graph_file(path, format=options.get("format"))
     enc = encode_clique(g.n, g.edges, options.get("size"), penalty=options.get("penalty"),
                         storage=options.get("storage", "auto"), name=g.name)

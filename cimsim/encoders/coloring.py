@@ -78,11 +78,15 @@ def encode_coloring(n: int, edges: Iterable, colors: int, *, penalty: float | No
     return Encoded("coloring", model, decode, "min", "conflicts", info)
 
 
+#: the options ``from_file`` accepts (the command line's ``-o KEY=VALUE``)
+OPTIONS: tuple[str, ...] = ("colors", "penalty", "storage", "format")
+
+
 def from_file(path: str | Path, **options) -> Encoded:
     """A graph file in any format of :mod:`cimsim.encoders.graph_formats` (weights ignored). Options: ``colors``
     (required), ``penalty``, ``storage``, ``format``. Files with node labels answer in them (``colors`` by label,
     spin ``v k + c`` labelled ``(label, c)``)."""
-    check_options("coloring", options, ("colors", "penalty", "storage", "format"))
+    check_options("coloring", options, OPTIONS)
     if "colors" not in options:
         raise CimsimError("coloring: give the number of colours with -o colors=K")
     g = read_graph_file(path, format=options.get("format"))

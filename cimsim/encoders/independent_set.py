@@ -11,7 +11,10 @@ from pathlib import Path
 from typing import Iterable
 
 from . import Encoded
-from ._graph import edges_from_networkx, encode_graph_problem, graph_from_file
+from ._graph import GRAPH_OPTIONS, edges_from_networkx, encode_graph_problem, graph_from_file
+
+#: the options ``from_file`` accepts (the command line's ``-o KEY=VALUE``)
+OPTIONS: tuple[str, ...] = GRAPH_OPTIONS
 
 __all__ = ["encode_independent_set", "from_networkx", "from_file"]
 

@@ -242,6 +242,10 @@ def load_model(path: str | Path) -> IsingModel:
     return IsingModel.from_couplings(J, h, offset, labels)
 
 
+#: the options ``from_file`` accepts: none
+OPTIONS: tuple[str, ...] = ()
+
+
 def from_file(path: str | Path, **options) -> Encoded:
     """Ising model from ``.npz``, ``.mtx`` or ``.qubo`` (the answer of a ``.qubo`` also has ``x``, 0/1)."""
     if options:

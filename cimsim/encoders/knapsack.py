@@ -205,12 +205,16 @@ def read_knapsack(path: str | Path) -> tuple[list[int], list[float], int]:
     return weights, values, cap
 
 
+#: the options ``from_file`` accepts (the command line's ``-o KEY=VALUE``)
+OPTIONS: tuple[str, ...] = ("penalty", "repair", "storage")
+
+
 def from_file(path: str | Path, **options) -> Encoded:
     """Encode a knapsack file (see the module docstring).
 
     Options: ``penalty`` (A; default 2 max value), ``repair`` (bool, see :func:`encode_knapsack`), ``storage``.
     """
-    check_options("knapsack", options, ("penalty", "repair", "storage"))
+    check_options("knapsack", options, OPTIONS)
     w, v, cap = read_knapsack(path)
     return encode_knapsack(w, v, cap, penalty=options.get("penalty"), repair=options.get("repair", False),
                            storage=options.get("storage", "auto"), name=str(path))

@@ -137,6 +137,10 @@ def count_duplicate_edges(edges: np.ndarray) -> int:
     return int(E.shape[0] - np.unique(ij, axis=0).shape[0])
 
 
+#: the options ``from_file`` accepts (the command line's ``-o KEY=VALUE``)
+OPTIONS: tuple[str, ...] = ("format",)
+
+
 def from_file(path: str | Path, **options) -> Encoded:
     """Encode MaxCut from a graph file in any format of :mod:`cimsim.encoders.graph_formats` (Gset, networkx
     edge and adjacency lists, GraphML, GML, DIMACS, MatrixMarket; ``-`` is standard input). Option ``format``
@@ -145,6 +149,6 @@ def from_file(path: str | Path, **options) -> Encoded:
     from ._common import check_options
     from .graph_formats import label_encoding, read_graph_file
 
-    check_options("maxcut", options, ("format",))
+    check_options("maxcut", options, OPTIONS)
     g = read_graph_file(path, format=options.get("format"))
     return label_encoding(encode_maxcut(g.n, g.edges, name=g.name), g)

@@ -128,9 +128,13 @@ def encode_partition(numbers: Sequence[int | float], *, normalize: bool = True, 
     return Encoded("partition", model, decode, "min", "difference", info)
 
 
+#: the options ``from_file`` accepts (the command line's ``-o KEY=VALUE``)
+OPTIONS: tuple[str, ...] = ("normalize",)
+
+
 def from_file(path: str | Path, **options) -> Encoded:
     """Encode number partitioning from a file of numbers. Options: ``normalize`` (bool, default True)."""
-    check_options("partition", options, ("normalize",))
+    check_options("partition", options, OPTIONS)
     normalize = options.get("normalize", True)
     if not isinstance(normalize, bool):
         raise CimsimError(f"partition: normalize must be true or false, got {normalize!r}")

@@ -249,6 +249,10 @@ def encode_qubo(Q: object, offset: float = 0.0, *, storage: str = "auto") -> Enc
     return Encoded("qubo", model, decode, "min", "f(x)", info)
 
 
+#: the options ``from_file`` accepts (the command line's ``-o KEY=VALUE``)
+OPTIONS: tuple[str, ...] = ("storage",)
+
+
 def from_file(path: str | Path, **options) -> Encoded:
     """The problem ``qubo`` from a ``.qubo`` file (cimsim or qbsolv format); option ``storage``."""
     unknown = set(options) - {"storage"}

@@ -282,9 +282,13 @@ def encode_sat(n_vars: int, clauses: Iterable[Sequence[int]], *, weights: Sequen
     return Encoded("sat", model, decode, "max", "satisfied", info)
 
 
+#: the options ``from_file`` accepts (the command line's ``-o KEY=VALUE``)
+OPTIONS: tuple[str, ...] = ("storage",)
+
+
 def from_file(path: str | Path, **options) -> Encoded:
     """Encode MAX-SAT from a DIMACS ``cnf`` or ``wcnf`` file. Option: ``storage`` (auto, dense, sparse)."""
-    check_options("sat", options, ("storage",))
+    check_options("sat", options, OPTIONS)
     f = read_cnf(path)
     return encode_sat(f.n_vars, f.clauses, weights=f.weights, hard=f.hard,
                       storage=options.get("storage", "auto"), name=str(path))

@@ -390,9 +390,13 @@ def brute_force_tour(W: np.ndarray) -> tuple[list[int], float]:
     return best
 
 
+#: the options ``from_file`` accepts (the command line's ``-o KEY=VALUE``)
+OPTIONS: tuple[str, ...] = ("penalty", "pin", "repair", "storage")
+
+
 def from_file(path: str | Path, **options) -> Encoded:
     """Encode a TSP file. Options: ``penalty`` (A; default 1.25 x bound), ``pin`` (bool, default true),
     ``repair`` (bool, default false), ``storage``."""
-    check_options("tsp", options, ("penalty", "pin", "repair", "storage"))
+    check_options("tsp", options, OPTIONS)
     return encode_tsp(read_tsp(path), penalty=options.get("penalty"), pin=options.get("pin", True),
                       repair=options.get("repair", False), storage=options.get("storage", "auto"), name=str(path))
