@@ -64,7 +64,7 @@ def solve(
     seed: int | None = None,
     rng: np.random.Generator | None = None,
     time_limit: float | None = None,
-    polish_result: bool = True,
+    polish_result: bool | None = None,
     backend: str = "cpu",
     presolve: bool | None = None,
     **params: Any,
@@ -101,8 +101,9 @@ def solve(
         Seed of ``numpy.random.default_rng``; same seed, same result.
     time_limit : float, optional
         Wall seconds; fresh batches run until it is used (see :func:`cimsim.solvers.solve`).
-    polish_result : bool
-        1-flip local search on every replica (the CLI's ``--polish/--no-polish``).
+    polish_result : bool, optional
+        1-flip local search on every replica (the CLI's ``--polish/--no-polish``); default on, except where
+        the encoding advises against it (the TSP).
     backend : {"cpu", "gpu", "auto"}
     presolve : bool, optional
         Exact presolve on or off (default: the solver's choice; see :func:`cimsim.solvers.solve`).

@@ -17,6 +17,7 @@
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -24,7 +25,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from .encoders import PROBLEMS, Encoded, get_problem
-from .errors import CimsimError, finite_float, positive_int
+from .errors import CimsimError, CimsimWarning, finite_float, positive_int
 from .model import IsingModel
 from .result import Result, to_jsonable
 
@@ -47,7 +48,7 @@ class SolverSpec:
     rng: np.random.Generator | None = None
     time_limit: float | None = None
     backend: str = "cpu"
-    polish: bool = True
+    polish: bool | None = None  # None: the encoding's advice (Encoded.info["polish"]), else True
     presolve: bool | None = None
 
     def with_name(self, name: str) -> "SolverSpec":
@@ -128,10 +129,22 @@ def as_encoded(obj: Any) -> Encoded:
 
 # -------------------------------------------------------------------------------------------- solve
 def solver_name(encoded: Encoded, spec: SolverSpec) -> str:
-    """The solver ``spec`` runs on ``encoded`` (``"auto"`` resolved)."""
+    """The solver ``spec`` runs on ``encoded``: ``"auto"`` is the encoding's advice (``info["auto_solver"]``,
+    e.g. tabu for the TSP) or :func:`cimsim.solvers.auto_solver`'s choice for the model."""
     from .solvers import auto_solver
 
-    return auto_solver(encoded.model) if spec.name == "auto" else spec.name
+    if spec.name != "auto":
+        return spec.name
+    return str(encoded.info.get("auto_solver") or auto_solver(encoded.model))
+
+
+def _advice(encoded: Encoded, name: str, spec: SolverSpec) -> bool:
+    """The polish setting of this run, warning once when the encoding says ``name`` does not suit it."""
+    suited = encoded.info.get("suited_solvers")
+    if suited and name not in suited:
+        warnings.warn(f"{encoded.problem}: solver {name} rarely returns a valid answer for this encoding; "
+                      f"{', '.join(suited)} suit it", CimsimWarning, stacklevel=3)
+    return bool(encoded.info.get("polish", True)) if spec.polish is None else bool(spec.polish)
 
 
 def run(encoded: Encoded, spec: SolverSpec, *, file: str | Path | None = None,
@@ -143,8 +156,10 @@ def run(encoded: Encoded, spec: SolverSpec, *, file: str | Path | None = None,
     """
     from .solvers import solve as drive
 
-    res = drive(encoded.model, solver_name(encoded, spec), replicas=spec.replicas, steps=spec.steps, seed=spec.seed,
-                rng=spec.rng, time_limit=spec.time_limit, polish_result=spec.polish, backend=spec.backend,
+    name = solver_name(encoded, spec)
+    polish = _advice(encoded, name, spec)
+    res = drive(encoded.model, name, replicas=spec.replicas, steps=spec.steps, seed=spec.seed,
+                rng=spec.rng, time_limit=spec.time_limit, polish_result=polish, backend=spec.backend,
                 presolve=spec.presolve, on_batch=on_batch, **dict(spec.params))
     sol = encoded.decode(res.spins)
     res.objective, res.feasible, res.answer = sol.objective, sol.feasible, dict(sol.answer)

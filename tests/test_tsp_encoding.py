@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -97,3 +98,39 @@ def test_tsplib_geo_distances_give_the_published_optima() -> None:
     ):
         W = read_tsp(root / f"{name}.tsp")
         assert np.array_equal(W, W.T) and tour_length(W, [v - 1 for v in tour]) == length
+
+
+def test_auto_runs_tabu_without_polish_and_returns_a_tour() -> None:
+    import cimsim
+    from cimsim.encoders.tsp import read_tsp
+
+    path = Path(__file__).resolve().parent.parent / "problems" / "tsp8.tsp"
+    res = cimsim.solve("tsp", str(path), seed=0, time_limit=1.0)
+    assert res.solver == "tabu" and res.settings["polish"] is False
+    tour = res.answer["tour"]
+    assert res.feasible and sorted(tour) == list(range(8))
+    W = read_tsp(path)
+    assert res.objective == pytest.approx(sum(W[tour[k], tour[(k + 1) % 8]] for k in range(8)))
+    assert res.objective >= 256  # the brute-force optimum (problems/README.md)
+
+
+def test_amplitude_dynamics_on_tsp_warn_and_report_no_tour(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    rng = np.random.default_rng(5)
+    xy = rng.integers(0, 100, (20, 2))
+    f = tmp_path / "r20.tsp"
+    f.write_text("NAME: r20\nTYPE: TSP\nDIMENSION: 20\nEDGE_WEIGHT_TYPE: EUC_2D\nNODE_COORD_SECTION\n"
+                 + "".join(f"{i + 1} {x} {y}\n" for i, (x, y) in enumerate(xy)) + "EOF\n")
+    out = subprocess.run([sys.executable, "-m", "cimsim", "solve", "tsp", str(f), "--solver", "cim", "--seed", "1",
+                          "--json", "-", "--quiet"], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.count("\n") == 1 and "cimsim: warning: tsp: solver cim" in out.stderr
+    rec = json.loads(out.stdout)
+    assert rec["settings"]["polish"] is False
+    assert rec["feasible"] is False and -1 in rec["tour"]  # no permutation: said so, not papered over
+    polished = subprocess.run([sys.executable, "-m", "cimsim", "solve", "tsp", str(f), "--solver", "cim", "--seed",
+                               "1", "--polish", "--json", "-", "--quiet"], capture_output=True, text=True, timeout=300)
+    assert json.loads(polished.stdout)["settings"]["polish"] is True

@@ -37,7 +37,9 @@ Examples:
 @backend_option
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, allow_dash=True), default=None, help="Write the result as JSON to this path ('-' for stdout).")
 @click.option("--target", type=float, default=None, help="Known optimum of the objective; the summary reports the gap.")
-@click.option("--polish/--no-polish", default=True, help="Pass every replica through 1-flip local search.")
+@click.option("--polish/--no-polish", default=None,
+              help="Pass every replica through 1-flip local search [default: on, except where the encoding "
+              "advises against it (TSP)].")
 @click.option("--variant", default=None, help="Solver variant (sb: bsb|dsb).")
 @click.option("--schedule", default=None, help="Pump schedule (cim, adiabatic): a .json file or KIND:ARGS, KIND one of constant:A, linear:A0,A1, exp:A0,A1[,RATE], tanh:A0,A1[,K[,CENTER]], piecewise:A0@U0,A1@U1,..., adiabatic:A0,A1[,STEP][,tol=T], landscape[:A0,A1[,LO,HI[,SLOW]]]; append ',relative=1' for offsets from the threshold -lambda_max (see cimsim.schedules).")
 @click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE", help="Solver parameter (repeatable), e.g. -p dt=0.05.")
