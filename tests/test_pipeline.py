@@ -204,7 +204,7 @@ def test_cli_format_is_forwarded_to_the_encoder(capsys):
 
 def test_spec_defaults_and_seed_check():
     spec = SolverSpec()
-    assert (spec.name, spec.backend, spec.polish, spec.presolve) == ("auto", "cpu", True, None)
+    assert (spec.name, spec.backend, spec.polish, spec.presolve) == ("auto", "cpu", None, None)  # polish: advice
     m, _ = _tree(8)
     for seed in (-1, 1.5, "3", True):
         with pytest.raises(CimsimError, match="seed"):
