@@ -597,8 +597,11 @@ def _local_cluster(workers: int, worker_env: dict | None) -> Any:
     env = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
            "OPENBLAS_NUM_THREADS": "1", **(worker_env or {})}
     with _sigint_ignored():
+        # no dashboard; the scheduler's HTTP server (health routes) on a free loopback port: its default 8787
+        # may be taken by another cluster, which dask reports with a warning on stderr
         return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                            dashboard_address=None, env=env, preload=["cimsim._dask_worker"])
+                            dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}, env=env,
+                            preload=["cimsim._dask_worker"])
 
 
 def _submit(client: Any, todo: list[tuple[str, dict]], fn: Callable, seed: int, futures: dict) -> None:
