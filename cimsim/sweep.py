@@ -22,9 +22,14 @@ Store, checkpoint and resume (``out_dir``)
     (:func:`fn_identity`), status ``ok`` or ``failed`` and the row or the error. Re-running the same sweep
     with the same ``out_dir`` reuses every stored ``ok`` task computed with the same sweep seed and the
     same function configuration and recomputes only the rest (missing or failed), so a
-    finished sweep re-run does no work. At the end the table of ``ok`` rows is assembled into
+    finished sweep re-run does no work (``recompute=True`` computes every task again). At the end the table of ``ok`` rows is assembled into
     ``out_dir/results.csv`` (and ``results.parquet`` when pyarrow is importable), and
     ``out_dir/summary.json`` lists counts and every failure with its reason.
+
+Interruption
+    Ctrl-C (KeyboardInterrupt) cancels the tasks in flight, shuts down a LocalCluster this call started
+    (whose workers ignore SIGINT, which a terminal sends to the whole process group) and propagates; every
+    task finished before it is in the store.
 
 Failures
     A task that raises is recorded with ``"ExcType: message"`` and does not stop the others; a task
