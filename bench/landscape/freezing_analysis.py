@@ -14,7 +14,15 @@ random starts were run, of the lowest minimum found), then mean +- sem over inst
   lambda_min > 3 N^(-2/3); the estimate is the a where that fraction (per instance) first reaches 1/2
   (linear interpolation), only for N with random starts;
 * ``lowest_thr_f3``: the threshold rule (f = 3) on lambda_min of the lowest minimum found (path minimum,
-  replaced at the a of START_GRID by the lowest random-start minimum when that is lower), as phase.py does.
+  replaced at the a of START_GRID by the lowest random-start minimum when that is lower), as phase.py does;
+* ``pooled_f3``, ``pooled_0.05``: the threshold rule (f = 3, floor = median of the pooled curve on the
+  floor window) and the fixed-gap 0.05 crossing applied once per N to the pooled curve exp(mean_i log
+  lambda_min_i(a)) (geometric mean over instances, which smooths the instance-by-instance jumps of the
+  followed minimum); the error is the bootstrap sd over instances (2000 resamples).
+
+Also: the finite-size exponent theta(a) of lambda_min ~ N^theta (weighted fit of the per-N mean of
+log lambda_min against log N): a marginal minimum has theta ~ -2/3, a gap that survives N -> infinity
+gives theta -> 0.
 
 Extrapolation: weighted least squares of the per-N means against x = N^(-2/3) and against x = 1/N, weights
 1/sem^2; the intercept's standard error is from the fit covariance, inflated by sqrt(chi2/dof) when that
@@ -111,7 +119,51 @@ def gapped_fraction(srecs: list[dict], n: int) -> tuple[np.ndarray, np.ndarray]:
     return a, np.array([np.mean(np.asarray(rows[v]) > cut) for v in a])
 
 
-ESTIMATORS = ("thr_f2", "thr_f3", "thr_f4", "gap_0.05", "gap_0.10", "gap_3N^-2/3", "frac_gapped", "lowest_thr_f3")
+ESTIMATORS = ("thr_f2", "thr_f3", "thr_f4", "gap_0.05", "gap_0.10", "gap_3N^-2/3", "frac_gapped", "lowest_thr_f3",
+              "pooled_f3", "pooled_0.05")
+POOLED = ("pooled_f3", "pooled_0.05")
+
+
+def _pooled_estimates(curves: np.ndarray, a: np.ndarray) -> tuple[float, float]:
+    g = np.exp(np.mean(np.log(np.maximum(curves, 1e-12)), axis=0))
+    return last_upcrossing(a, g, 3 * floor_of(a, g)), last_upcrossing(a, g, 0.05)
+
+
+def pooled(paths: dict, n: int, boots: int = 2000) -> dict:
+    """Pooled-curve estimators for one N: value, bootstrap sd over instances, instance count."""
+    recs = [rec for (m, _), rec in sorted(paths.items()) if m == n]
+    a = path_curve(recs[0])[0]
+    curves = np.array([path_curve(r)[1] for r in recs])
+    val = _pooled_estimates(curves, a)
+    rng = np.random.default_rng(np.random.SeedSequence([2026, n, 99]))
+    bs = np.array([_pooled_estimates(curves[rng.integers(0, len(recs), len(recs))], a) for _ in range(boots)])
+    out = {}
+    for k, v, col in zip(POOLED, val, bs.T):
+        col = col[np.isfinite(col)]
+        out[k] = (float(v), float(col.std(ddof=1)) if len(recs) > 1 and col.size > 1 else float("nan"), len(recs))
+    return out
+
+
+def theta_table(paths: dict, ns: list[int], sel: tuple) -> list[tuple]:
+    """Per a: (a, theta, se, chi2, dof) from the weighted fit of mean log lambda_min vs log N."""
+    rows = []
+    for av in sel:
+        x, y, s = [], [], []
+        for n in ns:
+            v = []
+            for (m, _), rec in paths.items():
+                if m == n:
+                    a, lam, _ = path_curve(rec)
+                    j = int(np.argmin(np.abs(a - av)))
+                    if abs(a[j] - av) < 1e-8:
+                        v.append(math.log(lam[j]))
+            mu, se, c = mean_sem(v)
+            if c >= 2:
+                x.append(math.log(n)), y.append(mu), s.append(se)
+        if len(x) >= 3:
+            r = wls(np.array(x), np.array(y), np.array(s))
+            rows.append((av, r["c1"], r["se1"], r["chi2"], r["dof"]))
+    return rows
 
 
 def per_instance(paths: dict, starts: dict) -> dict:
@@ -163,7 +215,11 @@ def analyze(out: Path) -> dict:
     table = {k: {} for k in ESTIMATORS + ("floor",)}
     for k in table:
         for n in ns:
-            table[k][n] = mean_sem([e.get(k, float("nan")) for (m, _), e in est.items() if m == n])
+            if k not in POOLED:
+                table[k][n] = mean_sem([e.get(k, float("nan")) for (m, _), e in est.items() if m == n])
+    for n in ns:
+        for k, v in pooled(paths, n).items():
+            table[k][n] = v
     fits = {}
     for k in ESTIMATORS:
         good = [n for n in ns if table[k][n][2] >= 2 and np.isfinite(table[k][n][1]) and table[k][n][1] > 0]
@@ -229,6 +285,11 @@ def write_md(out: Path, ns: list[int], table: dict, fits: dict, est: dict, paths
                     v.append(lam[j])
             cells.append(_fmt(*mean_sem(v)).rsplit(" (", 1)[0])
         L.append(f"| {av:+.2f} | " + " | ".join(cells) + " |")
+    L += ["", "Finite-size exponent of λ_min of the followed minimum, λ_min ∝ N^θ (weighted fit of the per-N mean of "
+          "log λ_min vs log N; marginal: θ ≈ −2/3, gap surviving N → ∞: θ → 0):", "",
+          "| a | θ | χ²/dof |", "|---|---|---|"]
+    for av, th, se, chi2, dof in theta_table(paths, ns, sel):
+        L.append(f"| {av:+.2f} | {th:+.2f} ± {se:.2f} | {chi2:.1f}/{dof} |")
     secs = {n: np.mean([rec["path_seconds"] for (m, _), rec in paths.items() if m == n]) for n in ns}
     L += ["", "Mean wall time per path (shared machine): " + ", ".join(f"N={n}: {secs[n]:.0f} s" for n in ns) + "."]
     (out / "freezing.md").write_text("\n".join(L) + "\n")
