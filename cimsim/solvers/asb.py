@@ -23,12 +23,11 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import CimsimError, positive_int
 from ..kernels.asb import asb_step
 from ..model import IsingModel
-from ..params import Param, validate
+from ..params import Param
 from . import Batch
-from .machine import integrate, lambda_min_cached
+from .machine import integrate, lambda_min_cached, start
 
 __all__ = ["PARAMS", "defaults", "run", "stable_dt"]
 
@@ -61,10 +60,7 @@ def defaults(model: IsingModel) -> dict:
 def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "cpu",
         **params: Any) -> Batch:
     """Solver contract: ``replicas`` aSB trajectories of ``steps`` steps."""
-    if backend == "gpu":
-        raise CimsimError("solver 'asb' has no GPU executor (it runs on the CPU only); use --backend cpu")
-    v = validate(PARAMS, params, "asb")
-    R, T = positive_int(replicas, "replicas"), positive_int(steps, "steps")
+    v, R, T, _, _ = start("asb", PARAMS, params, replicas, steps)
     if v["dt"] is None:
         v["dt"] = stable_dt(model, xi0=v["xi0"], detuning=v["detuning"])
     pump = np.linspace(0.0, v["p_end"], T) if T > 1 else np.array([v["p_end"]])

@@ -26,13 +26,11 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import CimsimError, positive_int
 from ..kernels.correction import cfc_step
 from ..model import IsingModel
-from ..params import Param, validate
-from ..schedules import parse_schedule
+from ..params import Param
 from . import Batch
-from .machine import coupling_norm, feedback_dt, integrate
+from .machine import coupling_norm, feedback_dt, integrate, replica_streams, start
 
 __all__ = ["PARAMS", "defaults", "run", "stable_dt"]
 
@@ -69,15 +67,10 @@ def defaults(model: IsingModel) -> dict:
 def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "cpu",
         **params: Any) -> Batch:
     """Solver contract: ``replicas`` CFC trajectories of ``steps`` Euler steps."""
-    if backend == "gpu":
-        raise CimsimError("solver 'cfc' has no GPU executor (it runs on the CPU only); use --backend cpu")
-    v = validate(PARAMS, params, "cfc")
-    R, T = positive_int(replicas, "replicas"), positive_int(steps, "steps")
-    sched = parse_schedule(v["schedule"])
-    pump = sched.values(T) if T > 1 else np.array([float(sched(0.0))])
+    v, R, T, sched, pump = start("cfc", PARAMS, params, replicas, steps)
     X = rng.standard_normal((R, model.n)) * v["init_scale"]
     E = np.full((R, model.n), v["e0"])
-    streams = rng.integers(1, np.iinfo(np.int64).max, size=R, dtype=np.int64).astype(np.uint64)
+    streams = replica_streams(rng, R)
     if v["dt"] is None:
         v["dt"] = stable_dt(model, p0=float(pump[0]), e0=v["e0"])
 

@@ -35,14 +35,12 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import CimsimError
 from ..kernels.dopo import add_measurement_noise, dopo_step
 from ..memory import check_batch_fits
 from ..model import IsingModel
-from ..params import Param, validate
-from ..schedules import Schedule, parse_schedule
+from ..params import Param
 from . import Batch
-from .machine import Readout, pump_values
+from .machine import MachinePlan, pump_values, Readout, replica_streams, start
 
 __all__ = ["PARAMS", "defaults", "run", "plan", "Plan", "project_units", "simulate"]
 
@@ -74,14 +72,9 @@ def defaults(model: IsingModel) -> dict:
 
 
 @dataclass(frozen=True)
-class Plan:
+class Plan(MachinePlan):
     """Validated parameters of one dopo batch (built by :func:`plan`)."""
 
-    replicas: int
-    steps: int
-    schedule: Schedule
-    eps: float
-    g2: float
     coupling: str
     tap: float
     round_trip: float
@@ -107,11 +100,9 @@ class Plan:
 
 def plan(*, replicas: int, steps: int, **params: Any) -> Plan:
     """Validate the dopo parameters (:data:`PARAMS`) before any work starts."""
-    from ..errors import positive_int
-
-    v = validate(PARAMS, params, "dopo")
-    sched = parse_schedule(v.pop("schedule"))
-    return Plan(positive_int(replicas, "replicas"), positive_int(steps, "steps"), sched, **v)
+    v, R, T, sched, _ = start("dopo", PARAMS, params, replicas, steps)
+    del v["schedule"]
+    return Plan(R, T, sched, **v)
 
 
 def project_units(*, eps: float, g2: float, p: Any = None, c: Any = None, t: Any = None,
@@ -160,7 +151,7 @@ def simulate(model: IsingModel, C: np.ndarray, S: np.ndarray, pump: np.ndarray, 
     delay_line = p.coupling == "delay-line"
     Z = np.empty((2 * R if delay_line else R, n))
     Y = np.empty_like(Z)
-    streams = rng.integers(1, np.iinfo(np.int64).max, size=R, dtype=np.int64).astype(np.uint64)
+    streams = replica_streams(rng, R)
     meas_sd = p.measurement_sd
     T = pump.shape[0]
     for t in range(T):
@@ -181,8 +172,6 @@ def simulate(model: IsingModel, C: np.ndarray, S: np.ndarray, pump: np.ndarray, 
 def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "cpu",
         **params: Any) -> Batch:
     """Solver contract: ``replicas`` DOPO-network trajectories of ``steps`` Euler steps."""
-    if backend == "gpu":
-        raise CimsimError("solver 'dopo' has no GPU executor (it runs on the CPU only); use --backend cpu")
     p = plan(replicas=replicas, steps=steps, **params)
     R, n = p.replicas, model.n
     check_batch_fits(R, n, arrays=6 if p.coupling == "delay-line" else 4, what="dopo amplitudes")

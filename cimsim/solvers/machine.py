@@ -6,17 +6,46 @@ from __future__ import annotations
 
 import math
 import weakref
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
 
-from ..errors import divergence_error
+from ..errors import divergence_error, positive_int
 from ..memory import check_batch_fits
 from ..model import IsingModel
-from ..schedules import Schedule
+from ..params import validate
+from ..schedules import Schedule, parse_schedule
 from . import Batch
 
-__all__ = ["pump_values", "Readout", "lambda_min_cached", "feedback_dt", "coupling_norm", "field_product", "integrate"]
+__all__ = ["MachinePlan", "start", "replica_streams", "pump_values", "Readout", "lambda_min_cached", "feedback_dt", "coupling_norm", "field_product", "integrate"]
+
+@dataclass(frozen=True)
+class MachinePlan:
+    """The fields every machine model's validated plan starts with (dopo, mfb): the batch layout, the pump
+    schedule in units of threshold, the coupling strength eps and the saturation parameter g^2."""
+
+    replicas: int
+    steps: int
+    schedule: Schedule
+    eps: float
+    g2: float
+
+
+def start(solver: str, declared: tuple, params: dict, replicas: Any, steps: Any) -> tuple[dict, int, int, Schedule, np.ndarray]:
+    """Validate ``params`` against ``declared`` and the batch layout; returns ``(values, R, T, schedule,
+    pump)`` with the parsed ``schedule`` value and its (T,) values (``values`` keeps the spec string)."""
+    v = validate(declared, params, solver)
+    R, T = positive_int(replicas, "replicas"), positive_int(steps, "steps")
+    sched = parse_schedule(v["schedule"]) if "schedule" in v else None
+    pump = (sched.values(T) if T > 1 else np.array([float(sched(0.0))])) if sched is not None else np.zeros(T)
+    return v, R, T, sched, pump
+
+
+def replica_streams(rng: np.random.Generator, replicas: int) -> np.ndarray:
+    """(R,) non-zero uint64 seeds of the per-replica xorshift64* streams the kernels draw normals from."""
+    return rng.integers(1, np.iinfo(np.int64).max, size=replicas, dtype=np.int64).astype(np.uint64)
+
 
 _LAMBDA_MIN: "weakref.WeakKeyDictionary[IsingModel, float]" = weakref.WeakKeyDictionary()
 

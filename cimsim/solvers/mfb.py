@@ -36,14 +36,13 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..errors import CimsimError, positive_int
+from ..errors import CimsimError
 from ..kernels.mfb import inject, inject_moments, propagate, propagate_moments, quantise
 from ..memory import check_batch_fits, check_dense_fits
 from ..model import IsingModel
-from ..params import Param, validate
-from ..schedules import Schedule, parse_schedule
+from ..params import Param
 from . import Batch
-from .machine import Readout, pump_values
+from .machine import MachinePlan, pump_values, Readout, replica_streams, start
 
 __all__ = ["PARAMS", "defaults", "run", "plan", "Plan", "simulate", "quantiser", "round_trip_time"]
 
@@ -87,14 +86,9 @@ def round_trip_time(loss_db: float) -> float:
 
 
 @dataclass(frozen=True)
-class Plan:
+class Plan(MachinePlan):
     """Validated parameters of one mfb batch (built by :func:`plan`)."""
 
-    replicas: int
-    steps: int
-    schedule: Schedule
-    eps: float
-    g2: float
     loss_db: float
     tap: float
     r_inj: float
@@ -122,9 +116,9 @@ class Plan:
 def plan(*, replicas: int, steps: int, **params: Any) -> Plan:
     """Validate the mfb parameters (:data:`PARAMS`), including that the round-trip loss covers the tap and
     the injection coupler, before any work starts."""
-    v = validate(PARAMS, params, "mfb")
-    sched = parse_schedule(v.pop("schedule"))
-    p = Plan(positive_int(replicas, "replicas"), positive_int(steps, "steps"), sched, **v)
+    v, R, T, sched, _ = start("mfb", PARAMS, params, replicas, steps)
+    del v["schedule"]
+    p = Plan(R, T, sched, **v)
     if p.background_loss < 0:
         need = -10.0 * math.log10((1.0 - p.tap) * (1.0 - p.r_inj))
         raise CimsimError(f"mfb: loss_db = {p.loss_db:g} dB is less than the tap and the injection coupler alone "
@@ -180,7 +174,7 @@ def simulate(model: IsingModel, X: np.ndarray, P: np.ndarray, pump: np.ndarray, 
     adc = quantiser(p.adc_bits, p.adc_range)
     dac_scale = dT * (p.eps * row_bound * p.adc_range + float(np.abs(field).max(initial=0.0)))
     dac = quantiser(p.dac_bits, dac_scale if dac_scale > 0 else 1.0)
-    streams = rng.integers(1, np.iinfo(np.int64).max, size=R, dtype=np.int64).astype(np.uint64)
+    streams = replica_streams(rng, R)
     moments = p.representation == "moments"
     if moments and U is None:
         raise CimsimError("mfb: the moment representation needs the quadrature variances U")
@@ -208,8 +202,6 @@ def simulate(model: IsingModel, X: np.ndarray, P: np.ndarray, pump: np.ndarray, 
 def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "cpu",
         **params: Any) -> Batch:
     """Solver contract: ``replicas`` machine runs of ``steps`` round trips each."""
-    if backend == "gpu":
-        raise CimsimError("solver 'mfb' has no GPU executor (it runs on the CPU only); use --backend cpu")
     p = plan(replicas=replicas, steps=steps, **params)
     R, n = p.replicas, model.n
     check_batch_fits(R, n, arrays=6, what="mfb pulse samples")

@@ -14,12 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import CimsimError, positive_int
 from ..kernels.simcim import simcim_step
 from ..model import IsingModel
-from ..params import Param, validate
+from ..params import Param
 from . import Batch
-from .machine import integrate
+from .machine import integrate, replica_streams, start
 
 __all__ = ["PARAMS", "defaults", "run"]
 
@@ -43,14 +42,11 @@ def defaults(model: IsingModel) -> dict:
 def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "cpu",
         **params: Any) -> Batch:
     """Solver contract: ``replicas`` SimCIM trajectories of ``steps`` steps."""
-    if backend == "gpu":
-        raise CimsimError("solver 'simcim' has no GPU executor (it runs on the CPU only); use --backend cpu")
-    v = validate(PARAMS, params, "simcim")
-    R, T = positive_int(replicas, "replicas"), positive_int(steps, "steps")
+    v, R, T, _, _ = start("simcim", PARAMS, params, replicas, steps)
     pump = v["pt"] * (np.tanh(np.linspace(-3.0, 3.0, T)) - 1.0)
     X = rng.standard_normal((R, model.n)) * v["init_scale"]
     D = np.zeros((R, model.n))
-    streams = rng.integers(1, np.iinfo(np.int64).max, size=R, dtype=np.int64).astype(np.uint64)
+    streams = replica_streams(rng, R)
 
     def step(t: int, X: np.ndarray, D: np.ndarray, PHI: np.ndarray) -> None:
         simcim_step(X, D, PHI, float(pump[t]), v["dt"], v["momentum"], v["sigma"], streams)
