@@ -36,6 +36,20 @@ def _validate_couplings(J: object, name: str = "J") -> "np.ndarray | sp.csr_matr
         return _validate_couplings_(J, name)
 
 
+def as_square_matrix(value: object, name: str, *, kind: str = "a numeric matrix", finite: bool = True) -> np.ndarray:
+    """``value`` as a float64 (N, N) array (no copy when it already is one), or a one-line CimsimError:
+    ``{name} must be {kind}``, not square, or (with ``finite``) holding NaN or infinite entries."""
+    try:
+        A = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise CimsimError(f"{name} must be {kind}") from None
+    if A.ndim != 2 or A.shape[0] != A.shape[1]:
+        raise CimsimError(f"{name} must be a square matrix, got shape {A.shape}")
+    if finite and not np.all(np.isfinite(A)):
+        raise CimsimError(f"{name} contains NaN or infinite entries")
+    return A
+
+
 def _validate_couplings_(J: object, name: str) -> "np.ndarray | sp.csr_matrix":
     if sp.issparse(J):
         Jm = sp.csr_matrix(J, dtype=np.float64)
@@ -50,14 +64,7 @@ def _validate_couplings_(J: object, name: str) -> "np.ndarray | sp.csr_matrix":
         Jm.sum_duplicates()
         Jm.sort_indices()
         return Jm
-    try:
-        Ja = np.asarray(J, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise CimsimError(f"{name} must be a numeric matrix") from None
-    if Ja.ndim != 2 or Ja.shape[0] != Ja.shape[1]:
-        raise CimsimError(f"{name} must be a square matrix, got shape {Ja.shape}")
-    if not np.all(np.isfinite(Ja)):
-        raise CimsimError(f"{name} contains NaN or infinite entries")
+    Ja = as_square_matrix(J, name)
     scale = float(np.max(np.abs(Ja))) if Ja.size else 0.0
     if Ja.size and float(np.max(np.abs(Ja - Ja.T))) > 1e-9 * max(scale, 1.0):
         raise CimsimError(f"{name} must be symmetric (max |{name} - {name}.T| = {np.max(np.abs(Ja - Ja.T)):.3g})")

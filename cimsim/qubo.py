@@ -26,7 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .errors import CimsimError
-from .model import IsingModel
+from .model import IsingModel, as_square_matrix
 
 __all__ = ["qubo_to_ising", "ising_to_qubo", "qubo_energies", "qubo_from_dict"]
 
@@ -101,14 +101,7 @@ def _split_qubo(Q: object) -> tuple["np.ndarray | sp.csr_matrix", np.ndarray]:
         off = Qs.row != Qs.col  # drop the diagonal without a LIL round trip (O(nnz), not O(N) Python work)
         Qs = sp.csr_matrix((Qs.data[off], (Qs.row[off], Qs.col[off])), shape=Qs.shape)
         return Qs, d
-    try:
-        Qa = np.asarray(Q, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise CimsimError(f"Q must be a square numeric matrix or a {{(u, v): q}} dictionary, got {type(Q).__name__}") from None
-    if Qa.ndim != 2 or Qa.shape[0] != Qa.shape[1]:
-        raise CimsimError(f"Q must be a square matrix, got shape {Qa.shape}")
-    if not np.all(np.isfinite(Qa)):
-        raise CimsimError("Q contains NaN or infinite entries")
+    Qa = as_square_matrix(Q, "Q", kind=f"a square numeric matrix or a {{(u, v): q}} dictionary, got {type(Q).__name__}")
     d = np.diag(Qa).copy()
     Qs = 0.5 * (Qa + Qa.T)
     np.fill_diagonal(Qs, 0.0)

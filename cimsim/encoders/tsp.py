@@ -50,7 +50,7 @@ import scipy.sparse as sp
 
 from ..errors import CimsimError
 from ..memory import check_dense_fits, check_fits
-from ..model import SPARSE_MIN_N, IsingModel
+from ..model import SPARSE_MIN_N, IsingModel, as_square_matrix
 from . import Encoded, Solution
 from ._common import STORAGES, check_options, penalty_weight
 from ._text import iter_lines
@@ -160,12 +160,7 @@ def encode_tsp(distances, *, penalty: float | None = None, pin: bool = True, rep
     With ``repair=True`` the decoder turns an invalid assignment into a tour with :func:`repair_tour`
     (the raw decoding is kept in ``answer["raw"]``); a valid one is left as it is.
     """
-    try:
-        W = np.array(distances, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise CimsimError(f"{name}: distances must be a numeric matrix") from None
-    if W.ndim != 2 or W.shape[0] != W.shape[1]:
-        raise CimsimError(f"{name}: distances must be a square matrix, got shape {W.shape}")
+    W = as_square_matrix(distances, f"{name}: distances", finite=False).copy()
     n = W.shape[0]
     if n < 3:
         raise CimsimError(f"{name}: a tour needs at least 3 cities, got {n}")
