@@ -52,32 +52,48 @@ def csr_fields(indptr, indices, w, hv, s, out):  # pragma: no cover - compiled
         out[j] = acc
 
 
+def anneal_dense(J32, J64, h, offset, S, E, betas, seeds, resync, trace):
+    """Anneal every replica of ``S`` through ``betas`` with dense couplings: one call of
+    :func:`anneal_dense_chunk` over the whole schedule (see it for the arguments). ``seeds`` is not
+    modified. Returns the number of accepted flips per replica (R,) int64."""
+    R, N = S.shape
+    state = np.array(seeds, dtype=np.uint64)
+    flips = np.zeros(R, dtype=np.int64)
+    phi = np.empty((R, N), dtype=np.float32)
+    since = np.full(R, resync, dtype=np.int64)
+    anneal_dense_chunk(J32, J64, h, offset, S, E, betas, state, resync, trace, phi, since, flips, True)
+    return flips
+
+
 @nb.njit(parallel=True, cache=True, nogil=True)
-def anneal_dense(J32, J64, h, offset, S, E, betas, seeds, resync, trace):  # pragma: no cover - compiled
+def anneal_dense_chunk(J32, J64, h, offset, S, E, betas, state_all, resync, trace, PHI, SINCE, flips,
+                       last):  # pragma: no cover - compiled
     """Anneal every replica of ``S`` through ``betas`` with dense couplings.
 
     J32 : (N, N) float32, J64 : (N, N) float64 (same matrix; used only to resync fields)
     h : (N,) float64;  offset : float;  S : (R, N) int8 in/out
-    E : (R,) float64 out: energy of the final S (recomputed exactly at every resync, else accumulated)
-    betas : (T,) float64;  seeds : (R,) uint64 non-zero
+    E : (R,) float64 in/out: energy of S (recomputed exactly at every resync, else accumulated)
+    betas : (T,) float64 the sweeps of this chunk;  state_all : (R,) uint64 non-zero random streams, in/out
     resync : recompute phi (and the energy) exactly after this many accepted flips, and at the end
     trace : (R, T) float64 energy after each sweep, or (R, 0) to skip recording.
-    Returns the number of accepted flips per replica (R,) int64.
+    PHI : (R, N) float32 fields, carried between chunks;  SINCE : (R,) int64 flips since the last resync
+    (start at ``resync``: the first chunk computes PHI);  flips : (R,) int64 accepted flips, accumulated
+    last : the final chunk (ends with an exact resync).
+    A schedule run in consecutive chunks makes exactly the moves of one call over all of it.
     """
     R, N = S.shape
     T = betas.shape[0]
-    flips = np.zeros(R, dtype=np.int64)
     record = trace.shape[1] == T
     for r in nb.prange(R):
         s = S[r]
         state = np.empty(1, dtype=np.uint64)
-        state[0] = seeds[r]
-        phi = np.empty(N, dtype=np.float32)
+        state[0] = state_all[r]
+        phi = PHI[r]
         e = E[r]
         nflip = 0
-        since = resync  # flips since the last exact recomputation of phi; start with one
+        since = SINCE[r]  # flips since the last exact recomputation of phi
         for t in range(T + 1):
-            if since >= resync or t == T:
+            if since >= resync or (t == T and last):
                 since = 0
                 e = 0.0
                 for j in range(N):
@@ -110,23 +126,36 @@ def anneal_dense(J32, J64, h, offset, S, E, betas, seeds, resync, trace):  # pra
             if record:
                 trace[r, t] = e
         E[r] = e
-        flips[r] = nflip
+        SINCE[r] = since
+        state_all[r] = state[0]
+        flips[r] += nflip
+
+
+def anneal_csr(indptr, indices, data, h, S, E, betas, seeds, trace):
+    """CSR version of :func:`anneal_dense` (float64 fields; ``J`` symmetric so row i = neighbours of i):
+    one call of :func:`anneal_csr_chunk` over the whole schedule."""
+    R, N = S.shape
+    state = np.array(seeds, dtype=np.uint64)
+    flips = np.zeros(R, dtype=np.int64)
+    anneal_csr_chunk(indptr, indices, data, h, S, E, betas, state, trace, np.empty((R, N)), flips, True)
     return flips
 
 
 @nb.njit(parallel=True, cache=True, nogil=True)
-def anneal_csr(indptr, indices, data, h, S, E, betas, seeds, trace):  # pragma: no cover - compiled
-    """CSR version of :func:`anneal_dense` (float64 fields; ``J`` symmetric so row i = neighbours of i)."""
+def anneal_csr_chunk(indptr, indices, data, h, S, E, betas, state_all, trace, PHI, flips,
+                     fresh):  # pragma: no cover - compiled
+    """Sweeps ``betas`` of a CSR anneal, continuing from the carried ``E``, ``state_all`` (random streams),
+    ``PHI`` (R, N) float64 fields (computed from S first when ``fresh``) and accumulating ``flips``."""
     R, N = S.shape
     T = betas.shape[0]
-    flips = np.zeros(R, dtype=np.int64)
     record = trace.shape[1] == T
     for r in nb.prange(R):
         s = S[r]
         state = np.empty(1, dtype=np.uint64)
-        state[0] = seeds[r]
-        phi = np.empty(N, dtype=np.float64)
-        csr_fields(indptr, indices, data, h, s, phi)
+        state[0] = state_all[r]
+        phi = PHI[r]
+        if fresh:
+            csr_fields(indptr, indices, data, h, s, phi)
         e = E[r]
         nflip = 0
         for t in range(T):
@@ -148,12 +177,23 @@ def anneal_csr(indptr, indices, data, h, S, E, betas, seeds, trace):  # pragma: 
             if record:
                 trace[r, t] = e
         E[r] = e
-        flips[r] = nflip
+        state_all[r] = state[0]
+        flips[r] += nflip
+
+
+def anneal_csr_lattice(indptr, indices, wq, hq, g, dmax, S, E, betas, seeds, trace):
+    """Lattice anneal over the whole schedule: one call of :func:`anneal_csr_lattice_chunk`."""
+    R, N = S.shape
+    state = np.array(seeds, dtype=np.uint64)
+    flips = np.zeros(R, dtype=np.int64)
+    anneal_csr_lattice_chunk(indptr, indices, wq, hq, g, dmax, S, E, betas, state, trace,
+                             np.empty((R, N), dtype=np.int32), flips, True)
     return flips
 
 
 @nb.njit(parallel=True, cache=True, nogil=True)
-def anneal_csr_lattice(indptr, indices, wq, hq, g, dmax, S, E, betas, seeds, trace):  # pragma: no cover - compiled
+def anneal_csr_lattice_chunk(indptr, indices, wq, hq, g, dmax, S, E, betas, state_all, trace, Q, flips,
+                             fresh):  # pragma: no cover - compiled
     """CSR annealing for couplings and fields on a lattice ``J = g * wq``, ``h = g * hq`` (integers).
 
     Same moves, schedule and random stream as :func:`anneal_csr`, but the fields are kept as exact
@@ -164,20 +204,21 @@ def anneal_csr_lattice(indptr, indices, wq, hq, g, dmax, S, E, betas, seeds, tra
 
     wq : (nnz,) int32 (J.data / g);  hq : (N,) int32 (h / g);  g : float > 0
     dmax : int >= max_i (|hq_i| + sum_j |wq_ij|)  (largest |d|)
-    Other arguments and the return value as in :func:`anneal_csr`.
+    Q : (R, N) int32 fields carried between chunks (computed from S first when ``fresh``).
+    Other arguments as in :func:`anneal_csr_chunk`.
     """
     R, N = S.shape
     T = betas.shape[0]
-    flips = np.zeros(R, dtype=np.int64)
     record = trace.shape[1] == T
     two53 = 9007199254740992.0
     for r in nb.prange(R):
         s = S[r]
         state = np.empty(1, dtype=np.uint64)
-        state[0] = seeds[r]
-        q = np.empty(N, dtype=np.int32)
+        state[0] = state_all[r]
+        q = Q[r]
         thr = np.empty(dmax + 1, dtype=np.uint64)
-        csr_fields(indptr, indices, wq, hq, s, q)
+        if fresh:
+            csr_fields(indptr, indices, wq, hq, s, q)
         e = E[r]
         nflip = 0
         for t in range(T):
@@ -205,5 +246,5 @@ def anneal_csr_lattice(indptr, indices, wq, hq, g, dmax, S, E, betas, seeds, tra
             if record:
                 trace[r, t] = e
         E[r] = e
-        flips[r] = nflip
-    return flips
+        state_all[r] = state[0]
+        flips[r] += nflip

@@ -68,20 +68,27 @@ def _flip_dense(cpl, i, s, q):  # pragma: no cover - compiled
 
 
 @nb.njit(inline="always")
-def _search(flip, cpl, best, q, e, g, seed, iters, tenure, tenure_rand, stall, kick, tol):  # pragma: no cover - compiled
-    """One replica's search from ``best`` (its start spins, overwritten with its best state) whose
-    fields are ``q`` and energy ``e``; ``flip(cpl, i, s, q)`` flips a spin and updates the fields.
-    Returns ``(best energy, iteration of the best)``."""
-    N = best.shape[0]
-    s = best.copy()
+def _search(flip, cpl, r, S, CUR, Q, BQ, UNTIL, ECUR, E, FOUND, LAST, RNG, it0, it1, g, tenure, tenure_rand, stall,
+            kick, tol):  # pragma: no cover - compiled
+    """Iterations ``it0 .. it1 - 1`` of replica ``r``'s search. Its state is carried in rows of arrays so
+    that a search run in consecutive chunks makes exactly the moves of one uninterrupted run: ``S[r]`` best
+    spins, ``CUR[r]`` current spins, ``Q[r]`` / ``BQ[r]`` current / best fields, ``UNTIL[r]`` tabu
+    expiry, ``ECUR[r]`` / ``E[r]`` current / best energy, ``FOUND[r]`` iteration of the best,
+    ``LAST[r]`` the last improvement or breakout, ``RNG[r]`` the random stream; ``flip(cpl, i, s, q)``
+    flips a spin and updates the fields."""
+    N = S.shape[1]
+    best = S[r]
+    s = CUR[r]
+    q = Q[r]
+    best_q = BQ[r]
+    until = UNTIL[r]
     state = np.empty(1, dtype=np.uint64)
-    state[0] = seed
-    best_q = q.copy()
-    until = np.zeros(N, dtype=np.int64)
-    best_e = e
-    found = 0
-    last = 0
-    for it in range(iters):
+    state[0] = RNG[r]
+    e = ECUR[r]
+    best_e = E[r]
+    found = FOUND[r]
+    last = LAST[r]
+    for it in range(it0, it1):
         i = _pick(s, q, until, it, e, best_e, g, tol, np.int64(_xorshift_bits(state) % np.uint64(N)))
         if i >= 0:
             e += 2.0 * g * (s[i] * q[i])
@@ -105,43 +112,100 @@ def _search(flip, cpl, best, q, e, g, seed, iters, tenure, tenure_rand, stall, k
                 flip(cpl, j, s, q)
             until[:] = 0
             last = it
-    return best_e, found
+    RNG[r] = state[0]
+    ECUR[r] = e
+    E[r] = best_e
+    FOUND[r] = found
+    LAST[r] = last
+
+
+@nb.njit(inline="always")
+def _start(r, S, CUR, Q, BQ, UNTIL, ECUR, E, FOUND, LAST, RNG, seeds):  # pragma: no cover - compiled
+    """Replica ``r``'s search state at iteration 0 (its fields ``Q[r]`` already computed from ``S[r]``)."""
+    CUR[r, :] = S[r]
+    BQ[r, :] = Q[r]
+    UNTIL[r, :] = 0
+    ECUR[r] = E[r]
+    FOUND[r] = 0
+    LAST[r] = 0
+    RNG[r] = seeds[r]
+
+
+class TabuState:
+    """The carried state of R searches over N spins (see :func:`_search`), for chunked kernel calls."""
+
+    def __init__(self, R: int, N: int, dtype) -> None:
+        self.CUR = np.empty((R, N), dtype=np.int8)
+        self.Q = np.empty((R, N), dtype=dtype)
+        self.BQ = np.empty((R, N), dtype=dtype)
+        self.UNTIL = np.zeros((R, N), dtype=np.int64)
+        self.ECUR = np.zeros(R)
+        self.FOUND = np.zeros(R, dtype=np.int64)
+        self.LAST = np.zeros(R, dtype=np.int64)
+        self.RNG = np.zeros(R, dtype=np.uint64)
+
+    def arrays(self) -> tuple:
+        return self.CUR, self.Q, self.BQ, self.UNTIL, self.ECUR
+
+    def counters(self) -> tuple:
+        return self.FOUND, self.LAST, self.RNG
 
 
 @nb.njit(parallel=True, cache=True, nogil=True)
-def tabu_csr(indptr, indices, w, hv, g, S, E, iters, tenure, tenure_rand, stall, kick, tol, seeds):  # pragma: no cover - compiled
-    """Tabu search with CSR couplings ``J = g * w`` (symmetric) and fields ``h = g * hv``.
+def tabu_csr_chunk(indptr, indices, w, hv, g, S, E, CUR, Q, BQ, UNTIL, ECUR, FOUND, LAST, RNG, seeds, it0, it1,
+                   tenure, tenure_rand, stall, kick, tol):  # pragma: no cover - compiled
+    """Iterations ``it0 .. it1 - 1`` of tabu search with CSR couplings ``J = g * w`` (symmetric) and fields
+    ``h = g * hv``; ``it0 == 0`` starts the searches from ``S`` (energies ``E``, random streams ``seeds``).
 
     w : (nnz,) int32 or float64;  hv : (N,) same dtype;  g : float > 0
-    iters : iterations (flips) per replica;  tenure, tenure_rand : tabu tenure = tenure + U{0..tenure_rand}
+    tenure, tenure_rand : tabu tenure = tenure + U{0..tenure_rand}
     stall : iterations without a new best before a breakout;  kick : spins flipped at a breakout
     tol : energy tolerance of the aspiration and best-state tests
+    CUR ... RNG : the carried state (:class:`TabuState`)
     """
     R, N = S.shape
-    found = np.zeros(R, dtype=np.int64)
     cpl = (indptr, indices, w)
     for r in nb.prange(R):
-        s = S[r]
-        q = np.empty(N, dtype=w.dtype)
-        csr_fields(indptr, indices, w, hv, s, q)
-        E[r], found[r] = _search(_flip_csr, cpl, s, q, E[r], g, seeds[r], iters, tenure, tenure_rand, stall, kick, tol)
-    return found
+        if it0 == 0:
+            csr_fields(indptr, indices, w, hv, S[r], Q[r])
+            _start(r, S, CUR, Q, BQ, UNTIL, ECUR, E, FOUND, LAST, RNG, seeds)
+        _search(_flip_csr, cpl, r, S, CUR, Q, BQ, UNTIL, ECUR, E, FOUND, LAST, RNG, it0, it1, g, tenure,
+                tenure_rand, stall, kick, tol)
 
 
 @nb.njit(parallel=True, cache=True, nogil=True)
-def tabu_dense(J, h, S, E, iters, tenure, tenure_rand, stall, kick, tol, seeds):  # pragma: no cover - compiled
-    """Dense version of :func:`tabu_csr`: ``J`` (N, N) float64 symmetric with zero diagonal, ``h`` (N,)."""
+def tabu_dense_chunk(J, h, S, E, CUR, Q, BQ, UNTIL, ECUR, FOUND, LAST, RNG, seeds, it0, it1, tenure, tenure_rand,
+                     stall, kick, tol):  # pragma: no cover - compiled
+    """Dense version of :func:`tabu_csr_chunk`: ``J`` (N, N) float64 symmetric with zero diagonal, ``h`` (N,)."""
     R, N = S.shape
-    found = np.zeros(R, dtype=np.int64)
     cpl = (J,)
     for r in nb.prange(R):
-        s = S[r]
-        q = np.empty(N, dtype=np.float64)
-        for j in range(N):
-            acc = h[j]
-            Jj = J[j]
-            for k in range(N):
-                acc += Jj[k] * s[k]
-            q[j] = acc
-        E[r], found[r] = _search(_flip_dense, cpl, s, q, E[r], 1.0, seeds[r], iters, tenure, tenure_rand, stall, kick, tol)
-    return found
+        if it0 == 0:
+            s = S[r]
+            q = Q[r]
+            for j in range(N):
+                acc = h[j]
+                Jj = J[j]
+                for k in range(N):
+                    acc += Jj[k] * s[k]
+                q[j] = acc
+            _start(r, S, CUR, Q, BQ, UNTIL, ECUR, E, FOUND, LAST, RNG, seeds)
+        _search(_flip_dense, cpl, r, S, CUR, Q, BQ, UNTIL, ECUR, E, FOUND, LAST, RNG, it0, it1, 1.0, tenure,
+                tenure_rand, stall, kick, tol)
+
+
+def tabu_csr(indptr, indices, w, hv, g, S, E, iters, tenure, tenure_rand, stall, kick, tol, seeds):
+    """The whole search in one call: :func:`tabu_csr_chunk` over ``iters`` iterations. Returns the
+    iteration at which each replica found its best (R,) int64."""
+    st = TabuState(*S.shape, w.dtype)
+    tabu_csr_chunk(indptr, indices, w, hv, g, S, E, *st.arrays(), *st.counters(), seeds, 0, iters, tenure,
+                   tenure_rand, stall, kick, tol)
+    return st.FOUND
+
+
+def tabu_dense(J, h, S, E, iters, tenure, tenure_rand, stall, kick, tol, seeds):
+    """The whole dense search in one call (see :func:`tabu_csr`)."""
+    st = TabuState(*S.shape, np.float64)
+    tabu_dense_chunk(J, h, S, E, *st.arrays(), *st.counters(), seeds, 0, iters, tenure, tenure_rand, stall, kick,
+                     tol)
+    return st.FOUND

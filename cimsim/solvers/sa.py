@@ -26,12 +26,13 @@ import numba as nb
 import numpy as np
 
 from ..errors import CimsimError, positive_int
-from ..kernels.sa import anneal_csr, anneal_csr_lattice, anneal_dense
+from ..kernels.sa import anneal_csr_chunk, anneal_csr_lattice_chunk, anneal_dense_chunk
 from ..memory import check_dense_fits
 from ..model import IsingModel
 from ..spins import start_spins
 from ..params import Param, recorded, validate
 from . import Batch, check_backend
+from .budget import Deadline, run_chunked
 
 __all__ = ["defaults", "budget_replicas", "run", "beta_range", "beta_schedule", "lattice_form", "COLD_FRACTION",
            "PARAMS"]
@@ -170,10 +171,12 @@ def run(
     steps: int,
     rng: np.random.Generator,
     backend: str = "cpu",
+    deadline: Deadline | None = None,
     **params,
 ) -> Batch:
     """Anneal ``replicas`` independent replicas for ``steps`` sweeps; returns their final spins.
-    Parameters: :data:`PARAMS`."""
+    Parameters: :data:`PARAMS`. ``deadline`` (the driver's): stop after the sweep chunk during which it
+    expires; ``Batch.steps`` is then the sweeps done."""
     check_backend("sa", backend)
     prm = validate(PARAMS, params, "sa")
     beta_min, beta_max, schedule = prm["beta_min"], prm["beta_max"], prm["beta_schedule"]
@@ -202,18 +205,41 @@ def run(
     tr = np.empty((R, T if record else 0), dtype=np.float64)
     h = np.ascontiguousarray(model.h, dtype=np.float64)
     lattice = lattice_form(model) if model.is_sparse else None
+    state = seeds.copy()  # the replicas' random streams, carried from chunk to chunk
+    flips = np.zeros(R, dtype=np.int64)
     if lattice is not None:
         wq, hq, g, dmax = lattice
         Jc = model.J
-        flips = anneal_csr_lattice(Jc.indptr, Jc.indices, wq, hq, g, dmax, S, E, betas, seeds, tr)
+        Q = np.empty((R, n), dtype=np.int32)
+
+        def sweeps(t0: int, t1: int) -> None:
+            anneal_csr_lattice_chunk(Jc.indptr, Jc.indices, wq, hq, g, dmax, S, E, betas[t0:t1], state,
+                                     tr[:, t0:t1] if record else tr, Q, flips, t0 == 0)
     elif model.is_sparse:
         Jc = model.J
         data = Jc.data.astype(np.float64, copy=False)
-        flips = anneal_csr(Jc.indptr, Jc.indices, data, h, S, E, betas, seeds, tr)
+        PHI = np.empty((R, n))
+
+        def sweeps(t0: int, t1: int) -> None:
+            anneal_csr_chunk(Jc.indptr, Jc.indices, data, h, S, E, betas[t0:t1], state,
+                             tr[:, t0:t1] if record else tr, PHI, flips, t0 == 0)
     else:
         J64 = np.ascontiguousarray(model.J, dtype=np.float64)
         J32 = J64.astype(np.float32)
-        flips = anneal_dense(J32, J64, h, float(model.offset), S, E, betas, seeds, resync, tr)
+        PHI32 = np.empty((R, n), dtype=np.float32)
+        since = np.full(R, resync, dtype=np.int64)
+
+        def sweeps(t0: int, t1: int) -> None:
+            anneal_dense_chunk(J32, J64, h, float(model.offset), S, E, betas[t0:t1], state, resync,
+                               tr[:, t0:t1] if record else tr, PHI32, since, flips, t1 == T)
+    # sweeps in chunks of about budget.CHUNK_S seconds: Ctrl-C and the driver's deadline are seen between
+    # them, and a stopped anneal reports the sweeps it did (chunking does not change the moves made)
+    T_done = run_chunked(sweeps, T, deadline)
+    if T_done < T and not model.is_sparse:  # stopped early: the dense kernel's closing exact resync
+        E[:] = model.energies(S)
+    if T_done < T:
+        betas = betas[:T_done]
+        tr = tr[:, :T_done]
     settings = dict(beta_min=b0, beta_max=b1, beta_schedule=schedule, initial=recorded(prm["initial"]),
                     record=record, resync=resync,
                     kernel="dense" if not model.is_sparse else ("csr-lattice" if lattice is not None else "csr"))
@@ -221,5 +247,5 @@ def run(
     if record:
         extra["trace_energy"] = np.ascontiguousarray(tr.T)
         extra["trace_beta"] = betas
-    return Batch(S, T, settings, extra)
+    return Batch(S, T_done, settings, extra)
 

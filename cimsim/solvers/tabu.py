@@ -22,11 +22,12 @@ import numba as nb
 import numpy as np
 
 from ..errors import CimsimError, positive_int
-from ..kernels.tabu import tabu_csr, tabu_dense
+from ..kernels.tabu import TabuState, tabu_csr_chunk, tabu_dense_chunk
 from ..model import IsingModel
 from ..spins import start_spins
 from ..params import Param, recorded, validate
 from . import Batch, check_backend
+from .budget import Deadline, run_chunked
 from .sa import lattice_form
 
 __all__ = ["defaults", "budget_replicas", "run", "parameters", "PARAMS"]
@@ -81,10 +82,12 @@ def run(
     steps: int,
     rng: np.random.Generator,
     backend: str = "cpu",
+    deadline: Deadline | None = None,
     **params,
 ) -> Batch:
     """Run ``replicas`` independent tabu searches of ``steps`` flips; returns each one's best spins.
-    Parameters: :data:`PARAMS`."""
+    Parameters: :data:`PARAMS`. ``deadline`` (the driver's): stop after the chunk of iterations during
+    which it expires; ``Batch.steps`` is then the iterations done."""
     prm = validate(PARAMS, params, "tabu")
     check_backend("tabu", backend)
     R = positive_int(replicas, "replicas")
@@ -96,23 +99,40 @@ def run(
     S = start_spins(prm["initial"], R, n, rng)
     seeds = rng.integers(1, np.iinfo(np.int64).max, size=R, dtype=np.int64).astype(np.uint64)
     E = np.asarray(model.energies(S), dtype=np.float64).copy()
-    args = (T, p["tenure"], p["tenure_rand"], p["stall"], p["breakout_flips"])
+    args = (p["tenure"], p["tenure_rand"], p["stall"], p["breakout_flips"])
     h = np.ascontiguousarray(model.h, dtype=np.float64)
     lattice = lattice_form(model) if model.is_sparse else None
     if lattice is not None:
         wq, hq, g, _ = lattice
         kernel = "csr-lattice"
-        found = tabu_csr(model.J.indptr, model.J.indices, wq, hq, g, S, E, *args, 0.5 * g, seeds)
+        st = TabuState(R, n, wq.dtype)
+
+        def chunk(t0: int, t1: int) -> None:
+            tabu_csr_chunk(model.J.indptr, model.J.indices, wq, hq, g, S, E, *st.arrays(), *st.counters(), seeds,
+                           t0, t1, *args, 0.5 * g)
     elif model.is_sparse:
         kernel = "csr"
         data = model.J.data.astype(np.float64, copy=False)
-        found = tabu_csr(model.J.indptr, model.J.indices, data, h, 1.0, S, E, *args, _tolerance(data, h), seeds)
+        tol = _tolerance(data, h)
+        st = TabuState(R, n, np.float64)
+
+        def chunk(t0: int, t1: int) -> None:
+            tabu_csr_chunk(model.J.indptr, model.J.indices, data, h, 1.0, S, E, *st.arrays(), *st.counters(), seeds,
+                           t0, t1, *args, tol)
     else:
         kernel = "dense"
         J = np.ascontiguousarray(model.J, dtype=np.float64)
-        found = tabu_dense(J, h, S, E, *args, _tolerance(J, h), seeds)
+        tol = _tolerance(J, h)
+        st = TabuState(R, n, np.float64)
+
+        def chunk(t0: int, t1: int) -> None:
+            tabu_dense_chunk(J, h, S, E, *st.arrays(), *st.counters(), seeds, t0, t1, *args, tol)
+    # iterations in chunks of about budget.CHUNK_S seconds (the same moves as one call): Ctrl-C and the
+    # driver's deadline are seen between them; a stopped search reports the iterations it did
+    T_done = run_chunked(chunk, T, deadline)
+    found = st.FOUND
     settings = dict(p, initial=recorded(prm["initial"]), kernel=kernel)
-    return Batch(S, T, settings, {"steps_to_best": found, "best_energies": E})
+    return Batch(S, T_done, settings, {"steps_to_best": found, "best_energies": E})
 
 
 def _tolerance(couplings: np.ndarray, h: np.ndarray) -> float:

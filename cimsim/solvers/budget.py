@@ -1,0 +1,65 @@
+"""The run budget a solver checks while it works: a wall-clock deadline and an interrupt flag.
+
+The driver (:func:`cimsim.solvers.solve`) makes one :class:`Deadline` per call and passes it as the keyword
+``deadline`` to every solver whose ``run`` accepts one (sa, tabu, adiabatic). Such a solver runs its work in
+pieces (:func:`run_chunked` sizes numba kernel calls to about :data:`CHUNK_S` seconds) and stops at the
+first piece boundary after :meth:`Deadline.expired` turns true -- the time limit is reached or the user
+pressed Ctrl-C -- returning its state so far and the steps it actually took (``Batch.steps``).
+
+Chunking never changes results: a kernel continued from its carried state (spins, fields, random streams)
+makes exactly the moves of one uninterrupted call.
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+__all__ = ["Deadline", "run_chunked", "CHUNK_S", "NO_DEADLINE"]
+
+#: target wall time of one kernel call: a signal or a deadline is seen within about this long
+CHUNK_S = 0.2
+
+
+class Deadline:
+    """``end``: a :func:`time.perf_counter` time after which work should stop (``None``: no limit);
+    ``interrupted``: set (by the driver's SIGINT handler) when the user asked to stop."""
+
+    def __init__(self, end: float | None = None) -> None:
+        self.end = end
+        self.interrupted = False
+
+    def expired(self) -> bool:
+        """True once the time is up or the run was interrupted."""
+        return self.interrupted or (self.end is not None and time.perf_counter() >= self.end)
+
+    def remaining(self) -> float:
+        """Seconds left (``inf`` without a limit, 0 once expired)."""
+        if self.interrupted:
+            return 0.0
+        if self.end is None:
+            return float("inf")
+        return max(0.0, self.end - time.perf_counter())
+
+
+#: a deadline that never expires (a solver called directly, not through the driver)
+NO_DEADLINE = Deadline(None)
+
+
+def run_chunked(step: Callable[[int, int], None], total: int, deadline: Deadline | None,
+                target_s: float | None = None) -> int:
+    """Call ``step(t0, t1)`` over consecutive ranges covering ``[0, total)``, each sized to take about
+    ``target_s`` seconds (the first is one step; sizes then follow the measured cost, growing at most 8x
+    per call), and stop early once ``deadline`` has expired. Returns the steps done (``total`` unless
+    stopped). At least one step is always done. ``target_s`` defaults to :data:`CHUNK_S`."""
+    target_s = CHUNK_S if target_s is None else target_s
+    done, size = 0, 1
+    while done < total:
+        if done > 0 and deadline is not None and deadline.expired():
+            break
+        n = min(size, total - done)
+        tic = time.perf_counter()
+        step(done, done + n)
+        dt = time.perf_counter() - tic
+        done += n
+        size = max(1, min(8 * n, int(n * target_s / dt) if dt > 0 else 8 * n))
+    return done
