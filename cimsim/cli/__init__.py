@@ -79,4 +79,11 @@ def main(argv: list[str] | None = None) -> None:
         fail("interrupted", 130)
     except BrokenPipeError:
         sys.exit(1)
+    except OSError as exc:
+        if exc.filename is None:
+            raise
+        # a path the user named that the file system refuses (a name too long, no permission, a full disk)
+        from .common import path_error
+
+        fail(str(path_error(exc.filename, exc)))
     sys.exit(rc if isinstance(rc, int) else 0)

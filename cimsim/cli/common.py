@@ -89,12 +89,25 @@ def check_new_output(path: str | Path | None, force: bool, *, what: str = "outpu
     if path is None or str(path) == "-":
         return
     p = Path(path)
-    if p.is_dir():
+    try:
+        is_dir, parent_is_dir, exists = p.is_dir(), p.parent.is_dir(), p.exists()
+    except OSError as exc:  # a name too long for the file system, a path through a file without permission
+        raise path_error(p, exc) from None
+    if is_dir:
         raise CimsimError(f"{p}: is a directory; give a file name for the {what}")
-    if not p.parent.is_dir():
+    if not parent_is_dir:
         raise CimsimError(f"{p}: directory {p.parent} does not exist")
-    if p.exists() and not force:
+    if exists and not force:
         raise CimsimError(f"{p}: {what} already exists; use --force to overwrite it")
+
+
+def path_error(path: str | Path, exc: OSError) -> CimsimError:
+    """The one-line error for an ``OSError`` on a path the user named (e.g. a file name longer than the file
+    system allows); a very long path is shortened in the message."""
+    text = str(path)
+    if len(text) > 120:
+        text = f"{text[:100]}... ({len(text)} characters)"
+    return CimsimError(f"{text}: {exc.strerror or type(exc).__name__}")
 
 
 def write_json(path: str | Path, obj: Any) -> None:

@@ -28,6 +28,7 @@ import click
 import numpy as np
 
 from ..errors import CimsimError
+from .common import path_error
 
 PLOT_EPILOG = """\b
 Examples:
@@ -192,8 +193,12 @@ def _plot_solve(record: dict, out: Path, stem: str) -> Job:
 def prepare(path: Path, out: Path | None) -> Job:
     """Read and check one saved result (see the module docstring); return the job that draws its figures into
     ``out`` (default: next to the input). Every input is prepared before anything is drawn."""
-    if not path.exists():
-        raise CimsimError(f"{path}: no such file or directory")
+    try:
+        path.stat()
+    except FileNotFoundError:
+        raise CimsimError(f"{path}: no such file or directory") from None
+    except OSError as exc:  # a name too long, no permission
+        raise path_error(path, exc) from None
     if path.is_dir():
         target = out or path
         if (path / "anneal.json").is_file():
@@ -253,9 +258,12 @@ def plot(inputs, out_dir, fmt, quiet):
     paths = [Path(p) for p in inputs]
     out = Path(out_dir) if out_dir is not None else None
     if out is not None:
-        if out.exists() and not out.is_dir():
-            raise CimsimError(f"{out}: exists and is not a directory")
-        out.mkdir(parents=True, exist_ok=True)
+        try:
+            if out.exists() and not out.is_dir():
+                raise CimsimError(f"{out}: exists and is not a directory")
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a name too long, no permission
+            raise path_error(out, exc) from None
     jobs = [prepare(p, out) for p in paths]  # every input read and checked before anything is drawn
     written: list[str] = []
     with timed_progress("plot", None, quiet=quiet), figure_format(fmt, written):

@@ -205,7 +205,13 @@ def _check_npz_size(p: Path) -> None:
 def load_model(path: str | Path) -> IsingModel:
     """Read an :class:`IsingModel` from ``.npz``, ``.mtx`` or ``.qubo`` (see the module docstring)."""
     p = Path(path)
-    if not p.is_file():
+    try:
+        is_file = p.is_file()
+    except OSError as exc:  # e.g. a name longer than the file system allows
+        from ._text import file_error
+
+        raise file_error(p, exc) from None
+    if not is_file:
         raise CimsimError(f"{p}: no such file")
     suffix = p.suffix.lower()
     labels = None
