@@ -31,12 +31,13 @@ import scipy.linalg as sla
 import scipy.sparse.linalg as sla_sparse
 from threadpoolctl import threadpool_limits
 
-from ..errors import CimsimError, positive_int
+from ..errors import CimsimError, divergence_error, positive_int
 from ..kernels import descent as kd
 from ..model import IsingModel
 from ..params import Param, validate
 from ..schedules import AdiabaticSchedule, Schedule
 from . import Batch, check_backend
+from .budget import Deadline
 
 __all__ = ["PARAMS", "defaults", "run", "DEFAULT_SCHEDULE", "top_eigenpair", "make_matvec", "LbfgsState", "descend", "blas_limit"]
 
@@ -146,8 +147,10 @@ def descend(
     state: LbfgsState,
     tol: float,
     max_iter: int,
+    deadline: Deadline | None = None,
 ) -> tuple[int, np.ndarray]:
-    """Descend E_a from X (in place) until max|g| < tol in every replica or ``max_iter`` iterations.
+    """Descend E_a from X (in place) until max|g| < tol in every replica or ``max_iter`` iterations, or
+    ``deadline`` expires (checked every 8 iterations).
 
     ``JX`` must hold J_hat X on entry and is kept up to date. Returns (iterations, converged mask).
     Each iteration costs one product J_hat D for the whole batch.
@@ -155,6 +158,8 @@ def descend(
     kd.soft_gradient(X, JX, a, h, state.G, state.gmax)
     it = 0
     while it < max_iter:
+        if deadline is not None and it & 7 == 7 and deadline.expired():
+            break
         active = state.gmax >= tol
         if not active.any():
             break
@@ -188,9 +193,12 @@ def run(
     steps: int,
     rng: np.random.Generator,
     backend: str = "cpu",
+    deadline: Deadline | None = None,
     **params: Any,
 ) -> Batch:
-    """Solver contract: ``replicas`` independent anneals; parameters :data:`PARAMS`."""
+    """Solver contract: ``replicas`` independent anneals; parameters :data:`PARAMS`. ``deadline`` (the
+    driver's time limit, or Ctrl-C): the anneal stops within one L-BFGS iteration batch of it and returns
+    sign(x) at the level reached; ``Batch.steps`` (and ``extra["levels"]``) are then the levels done."""
     check_backend("adiabatic", backend)
     prm = validate(PARAMS, params, "adiabatic")
     sched = DEFAULT_SCHEDULE if prm["schedule"] is None else prm["schedule"]
@@ -201,12 +209,12 @@ def run(
     if not isinstance(sched, AdiabaticSchedule) and steps < 2:
         raise CimsimError("the adiabatic solver needs at least 2 pump levels (steps)")
     with blas_limit(R):
-        return _anneal(model, R, steps, rng, sched, tol, kick, memory, max_iter, bifurcation_start, record)
+        return _anneal(model, R, steps, rng, sched, tol, kick, memory, max_iter, bifurcation_start, record, deadline)
 
 
 def _anneal(
     model: IsingModel, R: int, steps: int, rng: np.random.Generator, sched: Schedule, tol: float | None,
-    kick: float, memory: int, max_iter: int, bifurcation_start: bool, record: bool,
+    kick: float, memory: int, max_iter: int, bifurcation_start: bool, record: bool, deadline: Deadline | None = None,
 ) -> Batch:
     n = model.n
     lam, vmax = top_eigenpair(model, rng)
@@ -232,7 +240,11 @@ def _anneal(
     started = False
     prev_a = None
     total_iter = 0
+    done = L
     for k, a in enumerate(levels):
+        if k > 0 and deadline is not None and deadline.expired():
+            done = k  # out of time (or interrupted): the levels so far
+            break
         a = float(a)
         if not started:
             if not fields and a <= -lam:
@@ -248,7 +260,10 @@ def _anneal(
         if kick > 0:
             X += kick * rng.standard_normal(X.shape)
         matvec(X, JX)
-        it, conv = descend(X, JX, a, h, matvec, state, tol_used, max_iter)
+        it, conv = descend(X, JX, a, h, matvec, state, tol_used, max_iter, deadline)
+        if not np.isfinite(X.sum()):
+            bad = int((~np.isfinite(X).all(axis=1)).sum())
+            raise divergence_error("adiabatic", k + 1, L, bad, R, f"lower kick (now {kick:g})")
         iters[k] = it
         total_iter += it
         unconverged += int(np.count_nonzero(~conv))
@@ -260,6 +275,11 @@ def _anneal(
         if record:
             rec_x[k] = X[0]
             rec_e[k] = model.energies(np.where(X >= 0, 1, -1).astype(np.int8))
+    if done < L:
+        levels, q_mean, eps_mean, iters = levels[:done], q_mean[:done], eps_mean[:done], iters[:done]
+        L = done
+        if record:
+            rec_x, rec_e = rec_x[:done], rec_e[:done]
     S = np.where(X >= 0, 1, -1).astype(np.int8)
     settings = dict(
         schedule=sched.to_dict(), tol=tol_used, kick=kick, memory=memory, max_iter=max_iter,
