@@ -29,7 +29,8 @@ from .errors import CimsimError, CimsimWarning, finite_float, positive_int
 from .model import IsingModel
 from .result import Result, to_jsonable
 
-__all__ = ["SolverSpec", "GRAPH_PROBLEMS", "encode", "as_encoded", "solver_name", "run", "solve", "record", "gap"]
+__all__ = ["SolverSpec", "GRAPH_PROBLEMS", "encode", "as_encoded", "solver_name", "run", "solve", "record", "gap",
+           "reaches"]
 
 #: problems that accept a networkx graph
 GRAPH_PROBLEMS = ("maxcut", "bisection", "vertex-cover", "independent-set", "clique", "coloring")
@@ -147,20 +148,39 @@ def _advice(encoded: Encoded, name: str, spec: SolverSpec) -> bool:
     return bool(encoded.info.get("polish", True)) if spec.polish is None else bool(spec.polish)
 
 
+def reaches(sense: str, objective: float, feasible: bool | None, target: float) -> bool:
+    """Whether a decoded answer (``objective``, ``feasible``) is feasible and at least as good as ``target``
+    in the problem's ``sense`` (``max`` or ``min``; a relative tolerance of 1e-9 absorbs float rounding)."""
+    t = finite_float(target, "target")
+    tol = 1e-9 * max(1.0, abs(t))
+    return feasible is not False and (objective >= t - tol if sense == "max" else objective <= t + tol)
+
+
 def run(encoded: Encoded, spec: SolverSpec, *, file: str | Path | None = None,
-        on_batch: Callable[[np.ndarray], None] | None = None) -> Result:
+        on_batch: Callable[[np.ndarray], None] | None = None, target: float | None = None,
+        stop_at_target: bool = True) -> Result:
     """Solve ``encoded`` as ``spec`` says and decode the best spins.
 
     ``file`` (the path the problem was read from) goes into the record; ``on_batch`` receives every
-    batch's scored spins (see :func:`cimsim.solvers.solve`).
+    batch's scored spins (see :func:`cimsim.solvers.solve`). With a ``target`` objective (a known optimum)
+    and ``stop_at_target``, a run of several batches (a time limit) ends after the first batch whose best
+    answer :func:`reaches` it (``extra["stopped_early"]``). Ctrl-C ends the run with the best answer so
+    far, decoded as usual, and ``extra["interrupted"]`` set (see :func:`cimsim.solvers.solve`).
     """
     from .solvers import solve as drive
 
+    stop = None
+    if target is not None and stop_at_target:
+        t = finite_float(target, "target")
+
+        def stop(spins: np.ndarray) -> bool:
+            sol = encoded.decode(spins)
+            return reaches(encoded.sense, sol.objective, sol.feasible, t)
+
     name = solver_name(encoded, spec)
-    polish = _advice(encoded, name, spec)
     res = drive(encoded.model, name, replicas=spec.replicas, steps=spec.steps, seed=spec.seed,
-                rng=spec.rng, time_limit=spec.time_limit, polish_result=polish, backend=spec.backend,
-                presolve=spec.presolve, on_batch=on_batch, **dict(spec.params))
+                rng=spec.rng, time_limit=spec.time_limit, polish_result=_advice(encoded, name, spec),
+                backend=spec.backend, presolve=spec.presolve, on_batch=on_batch, stop=stop, **dict(spec.params))
     sol = encoded.decode(res.spins)
     res.objective, res.feasible, res.answer = sol.objective, sol.feasible, dict(sol.answer)
     res.extra.update(problem=encoded.problem, encoding=to_jsonable(encoded.info),
@@ -197,11 +217,20 @@ def record(result: Result, *, target: float | None = None) -> dict:
 
     Keys: ``problem``, ``file``, ``solver``, ``n_spins``, ``energy``, ``objective``, ``objective_name``,
     ``sense``, ``feasible``, the decoded answer's keys (``cut``, ``partition``, ...), ``spins``,
-    ``time_s``, ``seed``, ``replicas``, ``steps``, ``batches``, ``settings``, ``encoding``; with a
-    ``target``: ``target`` and ``gap``; for solvers that bound the ground energy: ``energy_lower_bound``
-    and ``proven_optimal``.
+    ``time_s``, ``seed``, ``replicas``, ``steps``, ``batches``, ``batch_steps``, ``steps_total``,
+    ``interrupted``, ``settings``, ``encoding``; with a ``target``: ``target``, ``gap``, ``reached`` and
+    ``stopped_at_target``; for solvers that bound the ground energy: ``energy_lower_bound`` and
+    ``proven_optimal``.
+
+    ``steps`` is the steps per replica of the batch that found the answer (the settings describe the
+    same run), ``batch_steps`` those of every batch and ``steps_total`` their sum. ``interrupted`` is true
+    when Ctrl-C ended the run: the record is then the best answer found until then, as complete as any
+    other (energy recomputed from its spins, decoded answer, the batches completed).
     """
     x = result.extra
+    batch_steps = [int(v) for v in x.get("batch_steps", [result.steps] * result.batches)]
+    best_batch = int(x.get("best_batch", len(batch_steps) - 1))
+    steps = batch_steps[best_batch] if 0 <= best_batch < len(batch_steps) else result.steps
     out: dict[str, Any] = {
         "problem": x.get("problem", "ising"),
         "file": x.get("file"),
@@ -217,14 +246,19 @@ def record(result: Result, *, target: float | None = None) -> dict:
         "time_s": result.time_s,
         "seed": result.seed,
         "replicas": result.replicas,
-        "steps": result.steps,
+        "steps": steps,
         "batches": result.batches,
+        "batch_steps": batch_steps,
+        "steps_total": int(sum(batch_steps)),
+        "interrupted": bool(x.get("interrupted", False)),
         "settings": result.settings,
         "encoding": x.get("encoding", {}),
     }
     if target is not None:
         out["target"] = finite_float(target, "target")
         out["gap"] = gap(result, target)
+        out["reached"] = reaches(out["sense"], float(out["objective"]), result.feasible, target)
+        out["stopped_at_target"] = bool(x.get("stopped_early", False))
     if "lower_bound" in x:
         out["energy_lower_bound"] = float(x["lower_bound"])
         out["proven_optimal"] = bool(x.get("proven_optimal", False))

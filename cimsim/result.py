@@ -73,6 +73,11 @@ EXTRA_KEYS: tuple[tuple[str, str, str, str], ...] = (
     ("device", "str", "the device a GPU run used", "GPU runs"),
     ("time_to_best_s", "float", "seconds from the start of the call to the best answer", "the driver (every solver)"),
     ("batch_steps", "list", "steps of every batch run", "the driver (every solver)"),
+    ("best_batch", "int", "index in batch_steps of the batch that found the answer", "the driver (every solver)"),
+    ("interrupted", "bool", "Ctrl-C stopped the run: the answer is the best state found until then",
+     "the driver (every solver)"),
+    ("stopped_early", "bool", "the run stopped once its stop condition held (cimsim solve: --target reached)",
+     "the driver (every solver)"),
 )
 
 

@@ -8,18 +8,29 @@ it ten times a second and is joined when the block ends.
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 import time
 from typing import Iterator
 
-__all__ = ["timed_progress"]
+__all__ = ["timed_progress", "on_terminal"]
+
+
+def on_terminal(stream=None) -> bool:
+    """Whether ``stream`` (default stderr) is a terminal: progress bars are drawn only there, never into a
+    redirected log."""
+    stream = sys.stderr if stream is None else stream
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 
 @contextlib.contextmanager
 def timed_progress(desc: str, budget_s: float | None = None, *, quiet: bool = False,
                    delay_s: float = 1.0) -> Iterator[None]:
     """Context manager: progress on stderr for the enclosed block (see the module docstring)."""
-    if quiet:
+    if quiet or not on_terminal():
         yield
         return
     from tqdm.auto import tqdm

@@ -12,8 +12,16 @@ from ..solvers import SOLVERS
 from .common import backend_option, check_new_output, force_option, parse_params, write_json
 
 
-def _format_number(x: float) -> str:
-    return f"{x:.0f}" if float(x).is_integer() else f"{x:.6g}"
+#: a summary value this small is float rounding of zero (e.g. 0.1 + 0.2 - 0.3) and prints as 0; the JSON
+#: record keeps the exact float
+ZERO = 1e-12
+
+
+def _format_number(x: float, digits: int = 6) -> str:
+    x = float(x)
+    if abs(x) < ZERO:
+        return "0"
+    return f"{x:.0f}" if x.is_integer() and abs(x) < 1e15 else f"{x:.{digits}g}"
 
 
 SOLVE_EPILOG = """\b
@@ -36,7 +44,8 @@ Examples:
 @click.option("--seed", type=int, default=None, help="Random seed [drawn at random and reported].")
 @backend_option
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, allow_dash=True), default=None, help="Write the result as JSON to this path ('-' for stdout).")
-@click.option("--target", type=float, default=None, help="Known optimum of the objective; the summary reports the gap.")
+@click.option("--target", type=float, default=None, help="Known optimum of the objective; the summary reports the gap, and a time-limited run stops once it is reached.")
+@click.option("--stop-at-target/--no-stop-at-target", default=True, help="With --target and --time-limit: stop after the batch that reaches the target (else use the whole time limit).")
 @click.option("--polish/--no-polish", default=None,
               help="Pass every replica through 1-flip local search [default: on, except where the encoding "
               "advises against it (TSP)].")
@@ -47,7 +56,7 @@ Examples:
 @click.option("--format", "file_format", default=None, metavar="NAME", help="Format of FILE, passed to the encoder as -o format=NAME [the encoder's default].")
 @click.option("--quiet", "-q", is_flag=True, help="No summary on stdout and no progress bar on stderr.")
 @force_option
-def solve(problem, file, solver, replicas, steps, time_limit, seed, backend, json_path, target, polish, variant, schedule, params, options, file_format, quiet, force):
+def solve(problem, file, solver, replicas, steps, time_limit, seed, backend, json_path, target, stop_at_target, polish, variant, schedule, params, options, file_format, quiet, force):
     """Encode PROBLEM from FILE as an Ising model, solve it, and decode the answer.
 
     \b
@@ -69,7 +78,10 @@ def solve(problem, file, solver, replicas, steps, time_limit, seed, backend, jso
 
     Encoder options (-o KEY=VALUE) include penalty= for constrained problems.
 
-    Exit status: 0 on success, 2 on bad input or parameters.
+    Ctrl-C stops the run within about a second: the best answer found so far is summarised and, with
+    --json, written with "interrupted": true; the exit status is then 130.
+
+    Exit status: 0 on success, 2 on bad input or parameters, 130 when interrupted.
     """
     check_new_output(json_path, force, what="JSON result")
     solver_params = parse_params(params)
@@ -91,28 +103,42 @@ def solve(problem, file, solver, replicas, steps, time_limit, seed, backend, jso
     from .progress import timed_progress
 
     with timed_progress(f"{name} on {encoded.model.n} spins", time_limit, quiet=quiet):
-        result = pipeline.run(encoded, spec.with_name(name), file=file)
+        result = pipeline.run(encoded, spec.with_name(name), file=file, target=target, stop_at_target=stop_at_target)
     payload = pipeline.record(result, target=target)
     if not quiet and json_path != "-":
         click.echo(_summary(payload))
     if json_path is not None:
         write_json(json_path, payload)
+    if payload["interrupted"]:
+        from . import fail
+
+        where = "" if json_path is None else (" (best answer so far written to stdout)" if json_path == "-"
+                                              else f" (best answer so far written to {json_path})")
+        fail(f"interrupted{where}", 130)
 
 
 def _summary(rec: dict) -> str:
     """The lines ``cimsim solve`` prints, from the record of :func:`cimsim.pipeline.record`."""
     batches = rec["batches"]
     gap = rec.get("gap")
-    lines = [
-        f"{rec['problem']} {rec['file']}: {rec['n_spins']} spins, solver {rec['solver']} "
-        f"({rec['replicas']} replicas x {rec['steps']} steps, {batches} batch{'es' if batches > 1 else ''}, seed {rec['seed']})",
-        f"  {rec['objective_name']:<12}{_format_number(rec['objective'])}"
-        + (f"   (target {_format_number(rec['target'])}, gap {100 * gap:.3f}%)" if gap is not None else ""),
-        f"  {'energy':<12}{rec['energy']:.10g}",
-        f"  {'feasible':<12}{'yes' if rec['feasible'] else 'no'}",
-        f"  {'time':<12}{rec['time_s']:.2f} s",
-    ]
+    if batches == 1:
+        run = f"{rec['replicas']} replicas x {rec['steps']} steps, 1 batch"
+    else:
+        run = (f"{rec['replicas']} replicas x {rec['steps']} steps in the best of {batches} batches, "
+               f"{rec['steps_total']} steps in all")
+    rows = [(rec["objective_name"], _format_number(rec["objective"])
+             + (f"   (target {_format_number(rec['target'])}, gap {100 * gap:.3f}%)" if gap is not None else ""))]
+    if rec["objective_name"] != "energy":  # an ising problem's objective is the energy: print it once
+        rows.append(("energy", _format_number(rec["energy"], 10)))
+    rows.append(("feasible", "yes" if rec["feasible"] else "no"))
     if "energy_lower_bound" in rec:
-        lines.insert(-1, f"  {'optimal':<12}" + ("yes (proven: the energy equals the matching lower bound)"
-                     if rec["proven_optimal"] else f"not proven (energy lower bound {rec['energy_lower_bound']:.10g})"))
-    return "\n".join(lines)
+        rows.append(("optimal", "yes (proven: the energy equals the matching lower bound)" if rec["proven_optimal"]
+                     else f"not proven (energy lower bound {_format_number(rec['energy_lower_bound'], 10)})"))
+    if rec.get("stopped_at_target"):
+        rows.append(("stopped", f"target reached in batch {batches}"))
+    if rec.get("interrupted"):
+        rows.append(("interrupted", f"yes: the best answer of {batches} batch{'es' if batches > 1 else ''}"))
+    rows.append(("time", f"{rec['time_s']:.2f} s"))
+    width = max(12, *(len(label) + 2 for label, _ in rows))
+    return "\n".join([f"{rec['problem']} {rec['file']}: {rec['n_spins']} spins, solver {rec['solver']} "
+                      f"({run}, seed {rec['seed']})", *(f"  {label:<{width}}{value}" for label, value in rows)])

@@ -12,6 +12,10 @@ against the real model and :func:`presolved_only` reports the expanded ground st
 """
 from __future__ import annotations
 
+import contextlib
+import inspect
+import signal
+import threading
 import time
 from dataclasses import dataclass
 from types import ModuleType
@@ -25,13 +29,17 @@ from ..params import validate
 from ..presolve import Reduction, reduce_model
 from ..result import Result
 from . import check_backend
+from .budget import Deadline
 from .polish import polish
 
 __all__ = ["solve", "resolve_solver", "validate_run", "presolve_model", "check_params", "presolved_only",
-           "BudgetFit", "run_batches", "assemble_result", "RunPlan", "Outcome", "BatchHook"]
+           "BudgetFit", "run_batches", "assemble_result", "RunPlan", "Outcome", "BatchHook", "StopHook",
+           "takes_deadline", "interruptible"]
 
 #: called with every batch's scored spins, (R, N) int8 in the original model's variable order
 BatchHook = Callable[[np.ndarray], None]
+#: called with the best spins so far (original variable order) whenever they improve; True stops the run
+StopHook = Callable[[np.ndarray], bool]
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,9 @@ class Outcome:
     time_to_best: float
     replicas: int
     fitted: bool
+    best_batch: int = 0
+    interrupted: bool = False
+    stopped_early: bool = False
 
 
 def resolve_solver(model: IsingModel, solver: str) -> tuple[str, ModuleType]:
@@ -212,41 +223,96 @@ def _check_spins(spins: np.ndarray, n: int, name: str) -> np.ndarray:
     return np.where(S >= 0, 1, -1).astype(np.int8)
 
 
+def takes_deadline(module: ModuleType) -> bool:
+    """Whether ``module.run`` accepts the driver's ``deadline`` keyword (:class:`~cimsim.solvers.budget.Deadline`)."""
+    try:
+        return "deadline" in inspect.signature(module.run).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+@contextlib.contextmanager
+def interruptible(deadline: Deadline, soft: bool):
+    """While the block runs, Ctrl-C (SIGINT) sets ``deadline.interrupted``. With ``soft`` (the solver checks
+    its deadline between chunks) the first Ctrl-C only sets the flag, so the running batch returns its
+    state so far; a second one, or any one when not ``soft``, also raises KeyboardInterrupt at once.
+    Only in the main thread and only over Python's default handler (a caller's own handler is kept)."""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield
+        return
+
+    def handler(signum, frame):
+        again = deadline.interrupted
+        deadline.interrupted = True
+        if again or not soft:
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def run_batches(module: ModuleType, name: str, model: IsingModel, plan: RunPlan, budget: BudgetFit, R: int,
                 rng: np.random.Generator, polish_result: bool, params: dict,
-                on_spins: Callable[[np.ndarray], None] | None = None) -> Outcome:
+                on_spins: Callable[[np.ndarray], None] | None = None,
+                stop: Callable[[np.ndarray], bool] | None = None) -> Outcome:
     """Run batches until one suffices (no time limit, a deterministic solver, a proven optimum) or the
-    time limit is used; every batch's spins are checked, optionally polished and scored on ``model``."""
+    time limit is used; every batch's spins are checked, optionally polished and scored on ``model``.
+
+    A solver that takes a ``deadline`` gets one at the end of the time limit (and flagged by Ctrl-C): it
+    stops its batch early and reports the steps it took. Ctrl-C ends the loop with the best state so far
+    (``Outcome.interrupted``; a KeyboardInterrupt before any batch finished propagates). ``stop(best)``,
+    called with the best spins whenever they improve, ends the loop when it returns True
+    (``Outcome.stopped_early``)."""
     t0 = time.perf_counter()
+    limit = plan.time_limit
+    deadline = Deadline(t0 + limit if limit is not None else None)
+    soft = takes_deadline(module)
+    kw = {"deadline": deadline} if soft else {}
     energies: list[np.ndarray] = []
     batch_steps: list[int] = []
-    best_e, best_s, time_to_best = np.inf, None, 0.0
+    best_e, best_s, time_to_best, best_batch = np.inf, None, 0.0, 0
     settings: dict = {}
     extra: dict = {}
-    while True:
-        tb = time.perf_counter()
-        batch = module.run(model, replicas=R, steps=budget.T_run, rng=rng, backend=plan.backend, **params)
-        S = _check_spins(batch.spins, model.n, name)
-        if polish_result:
-            S = polish(model, S)
-        E = model.energies(S)
-        now = time.perf_counter()
-        if on_spins is not None:
-            on_spins(S)
-        settings, extra = batch.settings, batch.extra
-        batch_steps.append(int(batch.steps))
-        k = int(np.argmin(E))
-        if E[k] < best_e:
-            best_e, best_s, time_to_best = float(E[k]), S[k].copy(), now - t0
-        energies.append(E)
-        limit = plan.time_limit
-        if limit is None or budget.deterministic or now - t0 >= limit or batch.extra.get("proven_optimal"):
-            break
-        if budget.next_steps(now - tb, limit - (now - t0)) is None:
-            break
+    stopped = False
+    with interruptible(deadline, soft):
+        while True:
+            tb = time.perf_counter()
+            try:
+                batch = module.run(model, replicas=R, steps=budget.T_run, rng=rng, backend=plan.backend, **kw,
+                                   **params)
+            except KeyboardInterrupt:
+                if best_s is None:
+                    raise
+                deadline.interrupted = True
+                break
+            S = _check_spins(batch.spins, model.n, name)
+            if polish_result:
+                S = polish(model, S)
+            E = model.energies(S)
+            now = time.perf_counter()
+            if on_spins is not None:
+                on_spins(S)
+            settings, extra = batch.settings, batch.extra
+            batch_steps.append(int(batch.steps))
+            energies.append(E)
+            k = int(np.argmin(E))
+            if E[k] < best_e:
+                best_e, best_s, time_to_best, best_batch = float(E[k]), S[k].copy(), now - t0, len(batch_steps) - 1
+                if stop is not None and stop(best_s):
+                    stopped = True
+                    break
+            if (limit is None or budget.deterministic or deadline.expired() or now - t0 >= limit
+                    or batch.extra.get("proven_optimal")):
+                break
+            if budget.next_steps(now - tb, limit - (now - t0)) is None:
+                break
     assert best_s is not None
     return Outcome(best_s, best_e, energies, batch_steps, settings, extra, time.perf_counter() - t0, time_to_best,
-                   R, budget.fit)
+                   R, budget.fit, best_batch, deadline.interrupted, stopped)
 
 
 def assemble_result(model: IsingModel, name: str, plan: RunPlan, out: Outcome, reduction: Reduction | None,
@@ -266,16 +332,20 @@ def assemble_result(model: IsingModel, name: str, plan: RunPlan, out: Outcome, r
         extra["proven_optimal"] = bool(out.best_e <= lb + 1e-9 * max(1.0, abs(lb)))
     extra["time_to_best_s"] = out.time_to_best
     extra["batch_steps"] = out.batch_steps
+    extra["best_batch"] = out.best_batch
+    extra["interrupted"] = out.interrupted
+    extra["stopped_early"] = out.stopped_early
     return Result(solver=name, spins=best_s, energy=float(model.energy(best_s)), energies=np.concatenate(out.energies),
                   time_s=out.elapsed, steps=max(out.batch_steps), replicas=out.replicas, batches=len(out.batch_steps),
                   seed=plan.seed, settings=settings, extra=extra)
 
 
-def _expanding(on_batch: BatchHook | None, reduction: Reduction | None) -> BatchHook | None:
-    """``on_batch`` fed with the batches of the reduced model expanded to the original spins."""
-    if on_batch is None or reduction is None:
-        return on_batch
-    return lambda S: on_batch(reduction.expand(S))
+def _expanding(hook: Callable | None, reduction: Reduction | None) -> Callable | None:
+    """``hook`` fed with spins of the reduced model (a batch (R, n) or one state (n,)) expanded to the
+    original spins."""
+    if hook is None or reduction is None:
+        return hook
+    return lambda S: hook(reduction.expand(S))
 
 
 def solve(
@@ -291,6 +361,7 @@ def solve(
     backend: str = "cpu",
     presolve: bool | None = None,
     on_batch: BatchHook | None = None,
+    stop: StopHook | None = None,
     **params: Any,
 ) -> Result:
     """Run ``solver`` on ``model`` and return the best spins found.
@@ -314,7 +385,10 @@ def solve(
         solver module that sets ``BUDGET_BATCHES = k`` (annealers, whose answers keep improving with
         longer runs) lets batches grow past the default length so that about ``k`` of them fill the
         budget, and one that defines ``budget_replicas(model)`` picks the replica count of budgeted runs.
-        With an explicit ``steps`` every batch runs exactly that many steps and the last one may overrun.
+        With an explicit ``steps`` every batch runs that many steps, except that a solver whose ``run``
+        takes a ``deadline`` (:mod:`cimsim.solvers.budget`: sa, tabu, adiabatic) stops a batch still
+        running when the limit is reached, within a fraction of a second, and reports the steps it took
+        (``extra["batch_steps"]``).
     polish_result : bool
         Pass every replica through 1-flip local search before scoring (default True).
     backend : {"cpu", "gpu", "auto"}
@@ -329,13 +403,25 @@ def solve(
     on_batch : callable, optional
         Called with every batch's scored spins, (R, N) int8 in ``model``'s variable order (presolved
         batches expanded), e.g. to keep every read (:class:`cimsim.ocean.CIMSampler`).
+    stop : callable, optional
+        Called with the best spins so far (``model``'s variable order) whenever they improve; returning
+        True ends the run after that batch (``extra["stopped_early"]``), e.g. once a target is reached.
     **params
         Solver-specific parameters (see each solver module).
 
     Returns
     -------
     Result
-        ``energy`` is recomputed from ``spins`` with :meth:`IsingModel.energy`.
+        ``energy`` is recomputed from ``spins`` with :meth:`IsingModel.energy`. ``extra["best_batch"]`` is
+        the batch that found it.
+
+    Notes
+    -----
+    Ctrl-C (SIGINT, in the main thread) does not lose the run: a solver that takes a ``deadline`` ends
+    its batch at the next chunk boundary (a fraction of a second) and returns its state so far; any other
+    is stopped by KeyboardInterrupt and its batch dropped. The result is then the best state found, with
+    ``extra["interrupted"] = True``. A KeyboardInterrupt before any batch finished propagates, and a
+    second Ctrl-C stops at once.
     """
     name, module = resolve_solver(model, solver)
     reduction = presolve_model(model, module, presolve, params)
@@ -348,5 +434,6 @@ def solve(
         rng = np.random.default_rng(plan.seed)
     budget = BudgetFit(module, plan)
     R = budget.replicas(module, work, plan, replicas is not None)
-    out = run_batches(module, name, work, plan, budget, R, rng, polish_result, params, _expanding(on_batch, reduction))
+    out = run_batches(module, name, work, plan, budget, R, rng, polish_result, params, _expanding(on_batch, reduction),
+                      _expanding(stop, reduction))
     return assemble_result(model, name, plan, out, reduction, polish_result)
