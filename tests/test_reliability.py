@@ -126,16 +126,23 @@ def test_sb_unstable_dt_refused_before_the_run(sk40):
     lam = np.linalg.eigvalsh(sk40.dense_couplings())[0]
     c0 = 0.5 / sk40.coupling_scale()
     assert sb.stable_dt_limit(sk40, "bsb", 1.0, c0) == pytest.approx(2 / np.sqrt(1 + c0 * -lam), rel=1e-3)
+    # general a0 (issue 17.6): omega_max^2 = a0 (a0 + c0 |lambda_min|) for bSB, omega = a0 for dSB
+    for a0 in (0.5, 2.0):
+        assert sb.stable_dt_limit(sk40, "bsb", a0, c0) == pytest.approx(2 / np.sqrt(a0 * (a0 + c0 * -lam)), rel=1e-3)
+        assert sb.stable_dt_limit(sk40, "dsb", a0, c0) == pytest.approx(2 / a0)
 
 
-def test_sb_beyond_the_limit_is_really_unstable(sk40):
+@pytest.mark.parametrize("a0", [1.0, 2.0])
+def test_sb_beyond_the_limit_is_really_unstable(sk40, a0):
     """Justify the refusal: bSB one step beyond the limit, without walls in reach (tiny amplitudes, a = 0
-    frozen), grows exponentially; below it stays bounded."""
+    frozen), grows exponentially; below it stays bounded (also for a0 != 1, where the limit is
+    2 / sqrt(a0 (a0 + c0 |lambda_min|)))."""
     from cimsim.kernels.sb import sb_dense_run
+    from cimsim.solvers import sb
 
     c0 = 0.5 / sk40.coupling_scale()
     lam, V = np.linalg.eigh(sk40.dense_couplings())
-    limit = 2 / np.sqrt(1 + c0 * -lam[0])
+    limit = sb.stable_dt_limit(sk40, "bsb", a0, c0)
     J32 = np.ascontiguousarray(sk40.dense_couplings(), dtype=np.float32)
     amps = {}
     for f in (0.97, 1.03):
@@ -143,7 +150,7 @@ def test_sb_beyond_the_limit_is_really_unstable(sk40):
         Y = np.zeros_like(X)
         best_S = np.ones((1, sk40.n), dtype=np.int8)
         best_E = np.full(1, np.inf)
-        sb_dense_run(J32, sk40.h, 0.0, X, Y, np.empty_like(X), np.empty_like(X), np.zeros(400), 1.0, c0,
+        sb_dense_run(J32, sk40.h, 0.0, X, Y, np.empty_like(X), np.empty_like(X), np.zeros(400), a0, c0,
                      f * limit, False, 10, 1, best_S, best_E)
         amps[f] = float(np.abs(X).max())
     assert amps[0.97] < 1e-9 and amps[1.03] > 1e-6

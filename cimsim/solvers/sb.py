@@ -15,7 +15,8 @@ it is scaled by ``c0`` exactly like the couplings. Defaults: ``a0 = 1``,
 ``dt`` defaults to 1.25, the value of Goto et al. 2021, whenever that step is stable for the instance,
 else to ``1 / omega_max`` (:func:`default_dt`). Symplectic Euler is stable only while
 ``omega dt < 2`` for every linear mode, and the fastest mode at the start of the ramp has
-``omega_max^2 = a0 + c0 |lambda_min(J)|``. On SK (spectrum [-2, 2] sigma_J sqrt N) this is 2, so
+``omega_max^2 = a0 (a0 + c0 |lambda_min(J)|)`` (x' = a0 y, y' = -(a0 - a) x + c0 J x, at a = 0). With
+the default a0 = 1 on SK (spectrum [-2, 2] sigma_J sqrt N) this is 2, so
 1.25 is safe; on a Gset MaxCut graph J = -W has an isolated Perron eigenvalue (-48 on G1, 7 times
 the bulk edge), omega_max = 2.1, and at dt = 1.25 the uniform mode blows up: every x sits on the same
 wall (cut 0 on G1). ``1 / omega_max`` (0.47 on G1) was the best of 0.5, 0.7, 0.9 measured there
@@ -134,7 +135,7 @@ def lambda_min(model: IsingModel) -> float:
 def default_dt(model: IsingModel, a0: float = 1.0, c0: float | None = None) -> float:
     """1.25 if ``1.25 omega_max <= 2 STABLE_FRACTION``, else ``1 / omega_max`` (module docstring)."""
     c0 = 0.5 / model.coupling_scale() if c0 is None else c0
-    omega = float(np.sqrt(a0 + c0 * max(-_lambda_min(model, a0, c0), 0.0)))
+    omega = 2.0 / stable_dt_limit(model, "bsb", a0, c0)
     return GOTO_DT if GOTO_DT * omega <= 2.0 * STABLE_FRACTION else 1.0 / omega
 
 
@@ -156,12 +157,12 @@ def _check(model: IsingModel, variant: str, dt, a0, c0, readout) -> tuple[str, f
 def stable_dt_limit(model: IsingModel, variant: str, a0: float, c0: float) -> float:
     """The largest stable symplectic-Euler step, ``2 / omega_max``.
 
-    bSB is linear between the walls: ``omega_max^2 = a0 + c0 |lambda_min(J)|`` at the start of the ramp.
-    dSB's coupling force ``c0 J sgn(x)`` is bounded, so only the oscillator term counts: ``omega_max^2 = a0``.
+    bSB is linear between the walls: ``omega_max^2 = a0 (a0 + c0 |lambda_min(J)|)`` at the start of the ramp.
+    dSB's coupling force ``c0 J sgn(x)`` is bounded, so only the oscillator term counts: ``omega_max = a0``.
     """
     if variant == "dsb":
-        return 2.0 / float(np.sqrt(a0))
-    return 2.0 / float(np.sqrt(a0 + c0 * max(-_lambda_min(model, a0, c0), 0.0)))
+        return 2.0 / float(a0)
+    return 2.0 / float(np.sqrt(a0 * (a0 + c0 * max(-_lambda_min(model, a0, c0), 0.0))))
 
 
 def _lambda_min(model: IsingModel, a0: float, c0: float) -> float:
