@@ -116,3 +116,23 @@ def test_non_positive_steps_refused_by_driver():
         solve(m, "cim", steps=0)
     with pytest.raises(CimsimError):
         solve(m, "cim", replicas=-1)
+
+
+def test_feedback_noise_effect_does_not_depend_on_dt():
+    """feedback_noise is a white measurement noise: below threshold, with no other noise, the stationary
+    spread of the amplitudes it causes is the same at dt = 0.02 and dt = 0.08 (an unscaled per-step sd
+    gave variances in the ratio of the steps, 4x here)."""
+    import numpy as np
+
+    from cimsim.model import IsingModel
+    from cimsim.solvers import solve
+
+    model = IsingModel.from_couplings(np.array([[0.0, 1.0], [1.0, 0.0]]))
+    var = {}
+    for dt in (0.02, 0.08):
+        steps = int(4000 / dt)
+        res = solve(model, "cim", replicas=1, steps=steps, seed=3, schedule="constant:-1", noise=0.0,
+                    feedback_noise=0.3, dt=dt, readout=1, record=True, init_scale=0.0, polish_result=False)
+        x = np.asarray(res.extra["trace_x"])[steps // 10:]
+        var[dt] = float(x.var())
+    assert var[0.02] > 0 and abs(var[0.08] / var[0.02] - 1) < 0.15

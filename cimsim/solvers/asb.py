@@ -27,7 +27,7 @@ from ..kernels.asb import asb_step
 from ..model import IsingModel
 from ..params import Param
 from . import Batch
-from .machine import integrate, lambda_min_cached, start
+from .machine import cpu_only, integrate, lambda_min_cached, start
 
 __all__ = ["PARAMS", "defaults", "run", "stable_dt"]
 
@@ -60,6 +60,7 @@ def defaults(model: IsingModel) -> dict:
 def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "cpu",
         **params: Any) -> Batch:
     """Solver contract: ``replicas`` aSB trajectories of ``steps`` steps."""
+    cpu_only("asb", backend)
     v, R, T, _, _ = start("asb", PARAMS, params, replicas, steps)
     if v["dt"] is None:
         v["dt"] = stable_dt(model, xi0=v["xi0"], detuning=v["detuning"])

@@ -30,7 +30,7 @@ from ..kernels.correction import cfc_step
 from ..model import IsingModel
 from ..params import Param
 from . import Batch
-from .machine import coupling_norm, feedback_dt, integrate, replica_streams, start
+from .machine import coupling_norm, cpu_only, feedback_dt, integrate, replica_streams, start
 
 __all__ = ["PARAMS", "defaults", "run", "stable_dt"]
 
@@ -67,6 +67,7 @@ def defaults(model: IsingModel) -> dict:
 def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "cpu",
         **params: Any) -> Batch:
     """Solver contract: ``replicas`` CFC trajectories of ``steps`` Euler steps."""
+    cpu_only("cfc", backend)
     v, R, T, sched, pump = start("cfc", PARAMS, params, replicas, steps)
     X = rng.standard_normal((R, model.n)) * v["init_scale"]
     E = np.full((R, model.n), v["e0"])

@@ -4,7 +4,12 @@ In the pump variable ``a`` of the soft-spin energy and with couplings normalised
 (J_hat = J / scale, h_hat = h / scale)::
 
     x <- x + dt (a(t) x - x^3 + J_hat x~ + h_hat) + noise sqrt(dt) xi,      xi ~ N(0, 1)
-    x~ = x + feedback_noise eta                                          (measurement noise, 4.2)
+    x~ = x + feedback_noise eta / sqrt(dt)                               (measurement noise, 4.2)
+
+``feedback_noise`` is the intensity of a white measurement noise: the coupling input it perturbs is
+multiplied by dt, so the per-step sd feedback_noise / sqrt(dt) makes its effect on the dynamics the
+diffusion sqrt(dt) feedback_noise J_hat eta, the same for every dt (an sd applied unscaled at every step,
+as before, had an effect that vanished as dt -> 0).
 
 which is gradient flow on E_a(x) plus noise; ``a = (p - 1)/eps`` in the OPO form. The pump follows a
 :class:`~cimsim.schedules.Schedule` evaluated at progress u = t / (steps - 1); a ``relative`` schedule is
@@ -66,7 +71,8 @@ PARAMS: tuple[Param, ...] = (
     Param("dt", "float", 0.1, "Euler time step", low=0, low_open=True),
     Param("noise", "float", None, "std of the Langevin noise per unit time", low=0,
           auto="0.05, or 0 with a preset"),
-    Param("feedback_noise", "float", 0.0, "std of the measurement noise on the coupling input", low=0),
+    Param("feedback_noise", "float", 0.0, "intensity of the white measurement noise on the coupling input "
+          "(per-step sd feedback_noise / sqrt(dt))", low=0),
     Param("init_scale", "float", 1e-3, "initial amplitudes x ~ init_scale N(0, 1)", low=0),
     Param("readout", "int", 10, "score the readout sign(x) every this many steps", low=1),
     Param("track_best", "bool", True, "return each replica's best readout (false: its final one)"),
@@ -235,7 +241,7 @@ def _run_device(model: IsingModel, p: Plan, rng: np.random.Generator, device: An
 
     dev = pick_device(device)
     X0, sched, lam, pump = initial_state(model, p, rng)
-    tr = cim_simulate(model, X0, pump, rng, dt=p.dt, noise=p.noise, feedback_noise=p.feedback_noise,
+    tr = cim_simulate(model, X0, pump, rng, dt=p.dt, noise=p.noise, feedback_noise=p.feedback_noise / np.sqrt(p.dt),
                       readout=p.readout, track_best=p.track_best, record=p.record,
                       diverged=lambda X, step: diverged(p, X, step, pump), device=dev)
     X, best_S, best_E = tr.x, tr.best_spins, tr.best_energies
@@ -288,7 +294,8 @@ def _simulate(model: IsingModel, p: Plan, rng: np.random.Generator) -> Batch:
     from .adiabatic import make_matvec
 
     R, T, n = p.replicas, p.steps, model.n
-    dt, noise, feedback_noise, readout, track_best = p.dt, p.noise, p.feedback_noise, p.readout, p.track_best
+    dt, noise, readout, track_best = p.dt, p.noise, p.readout, p.track_best
+    feedback_noise = p.feedback_noise / np.sqrt(dt)  # per-step sd of a white measurement noise
     scale = model.coupling_scale()
     h = np.ascontiguousarray(model.h / scale)
 

@@ -40,7 +40,7 @@ from ..memory import check_batch_fits
 from ..model import IsingModel
 from ..params import Param
 from . import Batch
-from .machine import MachinePlan, pump_values, Readout, replica_streams, start
+from .machine import cpu_only, MachinePlan, pump_values, Readout, replica_streams, start
 
 __all__ = ["PARAMS", "defaults", "run", "plan", "Plan", "project_units", "simulate"]
 
@@ -172,6 +172,7 @@ def simulate(model: IsingModel, C: np.ndarray, S: np.ndarray, pump: np.ndarray, 
 def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "cpu",
         **params: Any) -> Batch:
     """Solver contract: ``replicas`` DOPO-network trajectories of ``steps`` Euler steps."""
+    cpu_only("dopo", backend)
     p = plan(replicas=replicas, steps=steps, **params)
     R, n = p.replicas, model.n
     check_batch_fits(R, n, arrays=6 if p.coupling == "delay-line" else 4, what="dopo amplitudes")

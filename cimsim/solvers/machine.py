@@ -11,14 +11,14 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..errors import divergence_error, positive_int
+from ..errors import CimsimError, divergence_error, positive_int
 from ..memory import check_batch_fits
 from ..model import IsingModel
 from ..params import validate
 from ..schedules import Schedule, parse_schedule
 from . import Batch
 
-__all__ = ["MachinePlan", "start", "replica_streams", "pump_values", "Readout", "lambda_min_cached", "feedback_dt", "coupling_norm", "field_product", "integrate"]
+__all__ = ["MachinePlan", "start", "cpu_only", "replica_streams", "pump_values", "Readout", "lambda_min_cached", "feedback_dt", "coupling_norm", "field_product", "integrate"]
 
 @dataclass(frozen=True)
 class MachinePlan:
@@ -40,6 +40,12 @@ def start(solver: str, declared: tuple, params: dict, replicas: Any, steps: Any)
     sched = parse_schedule(v["schedule"]) if "schedule" in v else None
     pump = (sched.values(T) if T > 1 else np.array([float(sched(0.0))])) if sched is not None else np.zeros(T)
     return v, R, T, sched, pump
+
+
+def cpu_only(solver: str, backend: str) -> None:
+    """Refuse ``backend="gpu"`` in one line: the machine models have CPU executors only."""
+    if backend == "gpu":
+        raise CimsimError(f"solver {solver!r} has no GPU executor (it runs on the CPU only); use --backend cpu")
 
 
 def replica_streams(rng: np.random.Generator, replicas: int) -> np.ndarray:

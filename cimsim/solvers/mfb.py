@@ -42,7 +42,7 @@ from ..memory import check_batch_fits, check_dense_fits
 from ..model import IsingModel
 from ..params import Param
 from . import Batch
-from .machine import MachinePlan, pump_values, Readout, replica_streams, start
+from .machine import cpu_only, MachinePlan, pump_values, Readout, replica_streams, start
 
 __all__ = ["PARAMS", "defaults", "run", "plan", "Plan", "simulate", "quantiser", "round_trip_time"]
 
@@ -202,6 +202,7 @@ def simulate(model: IsingModel, X: np.ndarray, P: np.ndarray, pump: np.ndarray, 
 def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "cpu",
         **params: Any) -> Batch:
     """Solver contract: ``replicas`` machine runs of ``steps`` round trips each."""
+    cpu_only("mfb", backend)
     p = plan(replicas=replicas, steps=steps, **params)
     R, n = p.replicas, model.n
     check_batch_fits(R, n, arrays=6, what="mfb pulse samples")

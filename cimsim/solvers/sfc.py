@@ -29,7 +29,7 @@ from ..kernels.correction import sfc_step
 from ..model import IsingModel
 from ..params import Param
 from . import Batch
-from .machine import coupling_norm, feedback_dt, integrate, replica_streams, start
+from .machine import coupling_norm, cpu_only, feedback_dt, integrate, replica_streams, start
 
 __all__ = ["PARAMS", "defaults", "run"]
 
@@ -67,6 +67,7 @@ def defaults(model: IsingModel) -> dict:
 def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "cpu",
         **params: Any) -> Batch:
     """Solver contract: ``replicas`` SFC trajectories of ``steps`` Euler steps."""
+    cpu_only("sfc", backend)
     v, R, T, sched, pump = start("sfc", PARAMS, params, replicas, steps)
     u = np.linspace(0.0, 1.0, T) if T > 1 else np.zeros(1)
     c = v["c_start"] + (v["c_end"] - v["c_start"]) * u

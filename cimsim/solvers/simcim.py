@@ -18,7 +18,7 @@ from ..kernels.simcim import simcim_step
 from ..model import IsingModel
 from ..params import Param
 from . import Batch
-from .machine import integrate, replica_streams, start
+from .machine import cpu_only, integrate, replica_streams, start
 
 __all__ = ["PARAMS", "defaults", "run"]
 
@@ -42,6 +42,7 @@ def defaults(model: IsingModel) -> dict:
 def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "cpu",
         **params: Any) -> Batch:
     """Solver contract: ``replicas`` SimCIM trajectories of ``steps`` steps."""
+    cpu_only("simcim", backend)
     v, R, T, _, _ = start("simcim", PARAMS, params, replicas, steps)
     pump = v["pt"] * (np.tanh(np.linspace(-3.0, 3.0, T)) - 1.0)
     X = rng.standard_normal((R, model.n)) * v["init_scale"]
