@@ -522,7 +522,8 @@ def _progress_bar(enabled: bool, total: int, initial: int, desc: str) -> Iterato
         return
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=total, initial=initial, desc=desc, unit="task", dynamic_ncols=True)
+    # disable=None: drawn on a terminal only, never into a redirected log
+    bar = tqdm(total=total, initial=initial, desc=desc, unit="task", dynamic_ncols=True, disable=None)
     try:
         yield bar
     finally:

@@ -283,7 +283,7 @@ def find_minima(J: np.ndarray, a: float, starts: int, seed=None, *, h: np.ndarra
     if progress:
         from tqdm.auto import tqdm
 
-        it = tqdm(it, desc=f"minima a={a:+.3f}", unit="start", leave=False)
+        it = tqdm(it, desc=f"minima a={a:+.3f}", unit="start", leave=False, disable=None)
     found = []
     for k in it:
         x = lbfgs_descend(J, a, x0[k], h)
@@ -364,7 +364,7 @@ def find_saddles(J: np.ndarray, a: float, k: int, starts: int, seed=None, *, h: 
     if progress:
         from tqdm.auto import tqdm
 
-        it = tqdm(it, desc=f"index-{k} a={a:+.3f}", unit="walk", leave=False)
+        it = tqdm(it, desc=f"index-{k} a={a:+.3f}", unit="walk", leave=False, disable=None)
     found = []
     for w in it:
         if len(from_minima):
@@ -431,7 +431,7 @@ def adiabatic_path(J: np.ndarray, a_grid: np.ndarray, seed=None, *, h: np.ndarra
     if progress:
         from tqdm.auto import tqdm
 
-        it = tqdm(list(it), desc="adiabatic path", unit="a", leave=False)
+        it = tqdm(list(it), desc="adiabatic path", unit="a", leave=False, disable=None)
     for i, a in it:
         x = x + kick * rng.standard_normal(n)
         x = lbfgs_descend(J, a, x, h)
