@@ -78,8 +78,9 @@ def solve(problem, file, solver, replicas, steps, time_limit, seed, backend, jso
 
     Encoder options (-o KEY=VALUE) include penalty= for constrained problems.
 
-    Ctrl-C stops the run within about a second: the best answer found so far is summarised and, with
-    --json, written with "interrupted": true; the exit status is then 130.
+    Ctrl-C stops the run (sa, tabu and adiabatic within about a second; other solvers drop the batch
+    they are in): the best answer found so far is summarised and, with --json, written with
+    "interrupted": true; the exit status is then 130.
 
     Exit status: 0 on success, 2 on bad input or parameters, 130 when interrupted.
     """
