@@ -78,6 +78,12 @@ EXTRA_KEYS: tuple[tuple[str, str, str, str], ...] = (
      "the driver (every solver)"),
     ("stopped_early", "bool", "the run stopped once its stop condition held (cimsim solve: --target reached)",
      "the driver (every solver)"),
+    ("problem", "str", "the problem the model encodes (maxcut, sat, ...)", "cimsim.solve on a problem (the pipeline)"),
+    ("encoding", "dict", "the encoder's description of the encoding (penalties, sizes, suited solvers)",
+     "cimsim.solve on a problem (the pipeline)"),
+    ("objective_name", "str", "what the objective counts (cut, satisfied, ...)", "cimsim.solve on a problem (the pipeline)"),
+    ("sense", "str", "max or min: the direction of the objective", "cimsim.solve on a problem (the pipeline)"),
+    ("file", "str", "the file the problem was read from", "cimsim.solve on a file (the pipeline)"),
 )
 
 

@@ -184,6 +184,13 @@ def test_settings_hold_every_declared_parameter_and_extra_uses_the_vocabulary():
         json.dumps(r.to_dict())  # settings and extra stay JSON-able
 
 
+def test_problem_solves_add_only_vocabulary_keys(torus_file):
+    import cimsim
+
+    r = cimsim.solve("maxcut", str(torus_file), "sa", seed=1, steps=50)
+    assert {"problem", "sense"} <= set(r.extra) and set(r.extra) <= EXTRA_NAMES
+
+
 def test_trace_shapes_are_one_convention():
     m = torus_model()
     R = 3
