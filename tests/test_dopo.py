@@ -72,7 +72,7 @@ def test_t4_two_coupled_dopos_below_threshold(J12: float) -> None:
     xi, p, g2, dt = 0.2, 0.5, 1e-4, 0.01
     model = _pair(J12)
     eps = xi * model.coupling_scale()  # xi = eps J / coupling_scale()
-    C, _ = _run_constant(model, p, 3000, 20000, seed=4, g2=g2, dt=dt, eps=eps, coupling="delay-line")
+    C, _ = _run_constant(model, p, 3000, 20000, seed=4, g2=g2, dt=dt, eps=eps, coupling_mode="delay-line")
     corr = np.corrcoef(C[:, 0], C[:, 1])[0, 1]
     assert corr == pytest.approx(J12 * xi / (1 - p), abs=0.02)
     var = 0.5 * (_em(1 - p - xi, dt) / (1 - p - xi) + _em(1 - p + xi, dt) / (1 - p + xi))
@@ -87,7 +87,7 @@ def test_t4_threshold_of_the_lower_loss_mode_is_one_minus_eps(J12: float) -> Non
     for offset in (-0.02, 0.02):
         p = 1 - xi + offset
         plan = dopo.plan(replicas=1, steps=20000, schedule=f"constant:{p}", eps=eps, quantum_noise=False, dt=0.05,
-                         coupling="delay-line")
+                         coupling_mode="delay-line")
         C = np.array([[1e-3, 1e-3 * J12]])
         dopo.simulate(model, C, np.zeros_like(C), np.full(plan.steps, p), plan, np.random.default_rng(0))
         if offset < 0:
@@ -105,7 +105,7 @@ def test_t5_network_covariance_is_the_lyapunov_solution() -> None:
     p = 1 - xi * lam - 0.15
     R, burn, every, samples = 2000, 2000, 250, 20
     plan = dopo.plan(replicas=R, steps=burn + every * samples, schedule=f"constant:{p}", eps=xi, g2=g2, dt=dt,
-                     coupling="delay-line", readout=every)
+                     coupling_mode="delay-line", readout=every)
     rng = np.random.default_rng(6)
     C, S = dopo._initial(R, n, plan, rng)
     acc = np.zeros((n, n))
@@ -146,7 +146,7 @@ def test_project_units_conversion() -> None:
 
 
 @pytest.mark.parametrize("bad", [{"g2": 0}, {"g2": -1e-4}, {"tap": 1.0}, {"tap": 0}, {"eps": -0.1},
-                                 {"coupling": "fibre"}, {"quantum_noise": "maybe"}, {"dt": "fast"}])
+                                 {"coupling_mode": "fibre"}, {"quantum_noise": "maybe"}, {"dt": "fast"}])
 def test_bad_hardware_values_are_one_line_errors(bad: dict) -> None:
     with pytest.raises(CimsimError) as err:
         dopo.plan(replicas=1, steps=1, **bad)

@@ -9,7 +9,7 @@ signal amplitude decay time 1/kappa, pump ``p`` in units of the solitary thresho
 
 with xi = eps J_hat (J_hat = J / coupling_scale()), b = eps^(3/2) h_hat (the injection that realises
 fields h), and ``g^2`` the saturation parameter (``g2``). The multiplicative noise is the truncated-Wigner
-diffusion of cavity loss plus pump back-conversion. Two couplings (``coupling=``):
+diffusion of cavity loss plus pump back-conversion. Two couplings (``coupling_mode=``):
 
 ``delay-line`` (chi = 1)
     optical coupling, acting on both quadratures, with the intracavity amplitudes (c~ = c);
@@ -51,7 +51,7 @@ PARAMS: tuple[Param, ...] = (
     Param("eps", "float", 0.2, "coupling strength: xi = eps J / coupling_scale()", low=0.0, low_open=True),
     Param("g2", "float", 1e-4, "saturation parameter g^2 (1/g^2 photons at p = 2); sets the quantum noise",
           low=0.0, high=1.0, low_open=True),
-    Param("coupling", "choice", "mfb", "mfb: measured in-phase feedback; delay-line: optical, both quadratures",
+    Param("coupling_mode", "choice", "mfb", "mfb: measured in-phase feedback; delay-line: optical, both quadratures",
           choices=("mfb", "delay-line"), aliases={"dl": "delay-line", "delay_line": "delay-line",
                                                    "measurement-feedback": "mfb"}),
     Param("tap", "float", 0.1, "extraction beam-splitter reflectivity R_B of the homodyne tap (mfb)",
@@ -75,7 +75,7 @@ def defaults(model: IsingModel) -> dict:
 class Plan(MachinePlan):
     """Validated parameters of one dopo batch (built by :func:`plan`)."""
 
-    coupling: str
+    coupling_mode: str
     tap: float
     round_trip: float
     quantum_noise: bool
@@ -92,7 +92,7 @@ class Plan(MachinePlan):
     @property
     def measurement_sd(self) -> float:
         """Per-step sd of the homodyne record's noise (mfb with quantum noise; 0 otherwise)."""
-        if self.coupling != "mfb" or not self.quantum_noise:
+        if self.coupling_mode != "mfb" or not self.quantum_noise:
             return 0.0
         j_m = self.tap / (2.0 * self.round_trip)
         return self.g / math.sqrt(8.0 * j_m * self.dt)
@@ -148,7 +148,7 @@ def simulate(model: IsingModel, C: np.ndarray, S: np.ndarray, pump: np.ndarray, 
     matvec = make_matvec(model)
     eps = p.eps
     b = np.ascontiguousarray(model.h / model.coupling_scale()) * eps**1.5
-    delay_line = p.coupling == "delay-line"
+    delay_line = p.coupling_mode == "delay-line"
     Z = np.empty((2 * R if delay_line else R, n))
     Y = np.empty_like(Z)
     streams = replica_streams(rng, R)
@@ -175,7 +175,7 @@ def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generato
     cpu_only("dopo", backend)
     p = plan(replicas=replicas, steps=steps, **params)
     R, n = p.replicas, model.n
-    check_batch_fits(R, n, arrays=6 if p.coupling == "delay-line" else 4, what="dopo amplitudes")
+    check_batch_fits(R, n, arrays=6 if p.coupling_mode == "delay-line" else 4, what="dopo amplitudes")
     pump, lam = pump_values(model, p.schedule, p.eps, p.steps, rng)
     C, S = _initial(R, n, p, rng)
     record = (p.steps + p.readout - 1) // p.readout if p.record else 0
