@@ -180,7 +180,8 @@ def run(encoded: Encoded, spec: SolverSpec, *, file: str | Path | None = None,
     name = solver_name(encoded, spec)
     res = drive(encoded.model, name, replicas=spec.replicas, steps=spec.steps, seed=spec.seed,
                 rng=spec.rng, time_limit=spec.time_limit, polish_result=_advice(encoded, name, spec),
-                backend=spec.backend, presolve=spec.presolve, on_batch=on_batch, stop=stop, **dict(spec.params))
+                backend=spec.backend, presolve=spec.presolve, on_batch=on_batch, stop=stop, keep_on_interrupt=True,
+                **dict(spec.params))
     sol = encoded.decode(res.spins)
     res.objective, res.feasible, res.answer = sol.objective, sol.feasible, dict(sol.answer)
     res.extra.update(problem=encoded.problem, encoding=to_jsonable(encoded.info),

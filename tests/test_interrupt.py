@@ -89,7 +89,7 @@ def test_driver_returns_the_best_so_far_on_ctrl_c(solver, steps):
     timer = _sigint_after(1.0)
     t0 = time.perf_counter()
     try:
-        r = solve(m, solver, replicas=2, steps=steps, seed=0)
+        r = solve(m, solver, replicas=2, steps=steps, seed=0, keep_on_interrupt=True)
     finally:
         timer.cancel()
     assert time.perf_counter() - t0 < 30  # the uninterrupted run would take hours
@@ -152,3 +152,17 @@ def test_cli_ctrl_c_writes_the_best_so_far(tmp_path):
     sol = enc.decode(spins)
     assert d["cut"] == pytest.approx(sol.objective) and d["objective"] == d["cut"]
     assert d["batches"] == len(d["batch_steps"]) >= 1
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+def test_without_keep_on_interrupt_ctrl_c_raises_soon():
+    """A caller running many solves (a study) gets KeyboardInterrupt, soon: the chunked kernel sees it."""
+    m = sk_model(2000, 1)
+    timer = _sigint_after(1.0)
+    t0 = time.perf_counter()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            solve(m, "sa", replicas=2, steps=10**6, seed=0)
+    finally:
+        timer.cancel()
+    assert time.perf_counter() - t0 < 30

@@ -24,6 +24,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..errors import CimsimError, positive_float, positive_int
+from ..memory import check_batch_fits
 from ..model import IsingModel
 from ..params import validate
 from ..presolve import Reduction, reduce_model
@@ -97,6 +98,7 @@ def validate_run(module: ModuleType, name: str, model: IsingModel, replicas: int
     """Replicas and steps (the solver's defaults for ``model`` when omitted), time limit, backend, seed."""
     dflt = module.defaults(model)
     R = positive_int(replicas if replicas is not None else dflt["replicas"], "replicas")
+    check_batch_fits(R, max(model.n, 1), arrays=1, itemsize=1, what="spins")  # 2**63 replicas: one line, not numpy's error
     T = positive_int(steps if steps is not None else dflt["steps"], "steps")
     limit = positive_float(time_limit, "time limit") if time_limit is not None else None
     backend_name = check_backend(name, backend)
@@ -258,13 +260,14 @@ def interruptible(deadline: Deadline, soft: bool):
 def run_batches(module: ModuleType, name: str, model: IsingModel, plan: RunPlan, budget: BudgetFit, R: int,
                 rng: np.random.Generator, polish_result: bool, params: dict,
                 on_spins: Callable[[np.ndarray], None] | None = None,
-                stop: Callable[[np.ndarray], bool] | None = None) -> Outcome:
+                stop: Callable[[np.ndarray], bool] | None = None, keep_on_interrupt: bool = False) -> Outcome:
     """Run batches until one suffices (no time limit, a deterministic solver, a proven optimum) or the
     time limit is used; every batch's spins are checked, optionally polished and scored on ``model``.
 
     A solver that takes a ``deadline`` gets one at the end of the time limit (and flagged by Ctrl-C): it
-    stops its batch early and reports the steps it took. Ctrl-C ends the loop with the best state so far
-    (``Outcome.interrupted``; a KeyboardInterrupt before any batch finished propagates). ``stop(best)``,
+    stops its batch early and reports the steps it took. With ``keep_on_interrupt``, Ctrl-C ends the loop
+    with the best state so far (``Outcome.interrupted``; a KeyboardInterrupt before any batch finished
+    propagates); without, KeyboardInterrupt propagates as usual (between kernel chunks). ``stop(best)``,
     called with the best spins whenever they improve, ends the loop when it returns True
     (``Outcome.stopped_early``)."""
     t0 = time.perf_counter()
@@ -278,14 +281,14 @@ def run_batches(module: ModuleType, name: str, model: IsingModel, plan: RunPlan,
     settings: dict = {}
     extra: dict = {}
     stopped = False
-    with interruptible(deadline, soft):
+    with interruptible(deadline, soft) if keep_on_interrupt else contextlib.nullcontext():
         while True:
             tb = time.perf_counter()
             try:
                 batch = module.run(model, replicas=R, steps=budget.T_run, rng=rng, backend=plan.backend, **kw,
                                    **params)
             except KeyboardInterrupt:
-                if best_s is None:
+                if best_s is None or not keep_on_interrupt:
                     raise
                 deadline.interrupted = True
                 break
@@ -362,6 +365,7 @@ def solve(
     presolve: bool | None = None,
     on_batch: BatchHook | None = None,
     stop: StopHook | None = None,
+    keep_on_interrupt: bool = False,
     **params: Any,
 ) -> Result:
     """Run ``solver`` on ``model`` and return the best spins found.
@@ -406,6 +410,10 @@ def solve(
     stop : callable, optional
         Called with the best spins so far (``model``'s variable order) whenever they improve; returning
         True ends the run after that batch (``extra["stopped_early"]``), e.g. once a target is reached.
+    keep_on_interrupt : bool
+        Ctrl-C returns the best state so far instead of raising KeyboardInterrupt (Notes). Off by default
+        so that a caller running many solves (a study) stops as a whole; :func:`cimsim.pipeline.run`
+        (``cimsim solve``, :func:`cimsim.solve`) turns it on.
     **params
         Solver-specific parameters (see each solver module).
 
@@ -417,9 +425,9 @@ def solve(
 
     Notes
     -----
-    Ctrl-C (SIGINT, in the main thread) does not lose the run: a solver that takes a ``deadline`` ends
-    its batch at the next chunk boundary (a fraction of a second) and returns its state so far; any other
-    is stopped by KeyboardInterrupt and its batch dropped. The result is then the best state found, with
+    With ``keep_on_interrupt``, Ctrl-C (SIGINT, in the main thread) does not lose the run: a solver that
+    takes a ``deadline`` ends its batch at the next chunk boundary (a fraction of a second) and returns its
+    state so far; any other is stopped by KeyboardInterrupt and its batch dropped. The result is then the best state found, with
     ``extra["interrupted"] = True``. A KeyboardInterrupt before any batch finished propagates, and a
     second Ctrl-C stops at once.
     """
@@ -435,5 +443,5 @@ def solve(
     budget = BudgetFit(module, plan)
     R = budget.replicas(module, work, plan, replicas is not None)
     out = run_batches(module, name, work, plan, budget, R, rng, polish_result, params, _expanding(on_batch, reduction),
-                      _expanding(stop, reduction))
+                      _expanding(stop, reduction), keep_on_interrupt)
     return assemble_result(model, name, plan, out, reduction, polish_result)
