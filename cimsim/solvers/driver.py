@@ -84,6 +84,16 @@ def resolve_solver(model: IsingModel, solver: str) -> tuple[str, ModuleType]:
     return name, get_solver(name)
 
 
+#: the most steps per replica a run may ask for (about two weeks of the fastest solver on 20 spins)
+MAX_STEPS = 2**40
+
+
+def _short_int(n: int) -> str:
+    """``n`` for a message: more than 20 digits as ``1e+400``-style text."""
+    text = str(n)
+    return text if len(text) <= 20 else f"{text[0]}.{text[1:3]}e+{len(text) - 1}"
+
+
 def check_seed(seed: Any) -> int | None:
     """``seed`` as an int, or ``None``; anything but a non-negative integer is a one-line error."""
     if seed is None:
@@ -100,6 +110,8 @@ def validate_run(module: ModuleType, name: str, model: IsingModel, replicas: int
     R = positive_int(replicas if replicas is not None else dflt["replicas"], "replicas")
     check_batch_fits(R, max(model.n, 1), arrays=1, itemsize=1, what="spins")  # 2**63 replicas: one line, not numpy's error
     T = positive_int(steps if steps is not None else dflt["steps"], "steps")
+    if T > MAX_STEPS:  # solvers size schedules and step counters by it: beyond int64 they fail inside numpy
+        raise CimsimError(f"steps must be at most 2**40 = {MAX_STEPS}, got {_short_int(T)}")
     limit = positive_float(time_limit, "time limit") if time_limit is not None else None
     backend_name = check_backend(name, backend)
     return RunPlan(R, T, steps is not None, limit, backend_name, check_seed(seed))
