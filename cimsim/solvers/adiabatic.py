@@ -33,6 +33,7 @@ from threadpoolctl import threadpool_limits
 
 from ..errors import CimsimError, divergence_error, positive_int
 from ..kernels import descent as kd
+from ..memory import check_fits
 from ..model import IsingModel
 from ..params import Param, validate
 from ..schedules import AdiabaticSchedule, Schedule
@@ -208,6 +209,8 @@ def run(
     steps = positive_int(steps, "steps")
     if not isinstance(sched, AdiabaticSchedule) and steps < 2:
         raise CimsimError("the adiabatic solver needs at least 2 pump levels (steps)")
+    check_fits(16.0 * memory * R * model.n, f"the L-BFGS history of {memory} pairs x {R} replicas x {model.n} spins",
+               "lower -p memory or the replicas")  # memory=2**63 ended in numpy's 'Maximum allowed dimension exceeded'
     with blas_limit(R):
         return _anneal(model, R, steps, rng, sched, tol, kick, memory, max_iter, bifurcation_start, record, deadline)
 
