@@ -23,6 +23,25 @@ import numpy as np
 
 
 @nb.njit(inline="always")
+def _drive(x, discrete):  # pragma: no cover - compiled
+    """What the couplings see of an amplitude: sgn(x) (sgn(0) = 0) for dSB, x itself for bSB."""
+    if discrete:
+        return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
+    return x
+
+
+@nb.njit(inline="always")
+def _wall(x, y):  # pragma: no cover - compiled
+    """The perfectly inelastic walls: |x| > 1 -> (sign(x), 0), else (x, y) unchanged. Also compiled into
+    the CUDA sb kernel (:mod:`cimsim.gpu.cuda_kernels`)."""
+    if x > 1.0:
+        return 1.0, 0.0
+    if x < -1.0:
+        return -1.0, 0.0
+    return x, y
+
+
+@nb.njit(inline="always")
 def _csr_energy(indptr, indices, data, h, offset, x):  # pragma: no cover - compiled
     """H(s) for s = +1 where x >= 0 else -1 (float64)."""
     N = h.shape[0]
@@ -54,10 +73,7 @@ def sb_csr_run(indptr, indices, data, h, offset, X, Y, a_sched, a0, c0, dt, disc
         v = np.empty(N, dtype=np.float32)
         p = np.empty(N, dtype=np.float64)
         for i in range(N):
-            if discrete:
-                v[i] = 1.0 if x[i] > 0.0 else (-1.0 if x[i] < 0.0 else 0.0)
-            else:
-                v[i] = x[i]
+            v[i] = _drive(x[i], discrete)
         for k in range(T):
             nonzero = True
             for i in range(N):
@@ -81,19 +97,10 @@ def sb_csr_run(indptr, indices, data, h, offset, X, Y, a_sched, a0, c0, dt, disc
             cx = dt * (a0 - a_sched[k])
             for i in range(N):
                 yi = y[i] + (-cx * x[i] + cp * p[i])
-                xi = x[i] + cy * yi
-                if xi > 1.0:
-                    xi = 1.0
-                    yi = 0.0
-                elif xi < -1.0:
-                    xi = -1.0
-                    yi = 0.0
+                xi, yi = _wall(x[i] + cy * yi, yi)
                 x[i] = xi
                 y[i] = yi
-                if discrete:
-                    v[i] = 1.0 if xi > 0.0 else (-1.0 if xi < 0.0 else 0.0)
-                else:
-                    v[i] = xi
+                v[i] = _drive(xi, discrete)
         e = _csr_energy(indptr, indices, data, h, offset, x)
         if e < best_E[r]:
             best_E[r] = e
@@ -137,11 +144,7 @@ def sb_dense_run(J, h, offset, X, Y, V, P, a_sched, a0, c0, dt, discrete, readou
         b1 = min(R, b0 + block)
         for b in range(b0, b1):
             for i in range(N):
-                xi = X[b, i]
-                if discrete:
-                    V[b, i] = 1.0 if xi > 0.0 else (-1.0 if xi < 0.0 else 0.0)
-                else:
-                    V[b, i] = xi
+                V[b, i] = _drive(X[b, i], discrete)
         for k in range(T + 1):
             read = (k >= 1 and k % readout == 0) or k == T
             if k < T:
@@ -182,16 +185,7 @@ def sb_dense_run(J, h, offset, X, Y, V, P, a_sched, a0, c0, dt, discrete, readou
                 v = V[b]
                 for i in range(N):
                     yi = y[i] + (-cx * x[i] + cp * (p[i] + h[i]))
-                    xi = x[i] + cy * yi
-                    if xi > 1.0:
-                        xi = 1.0
-                        yi = 0.0
-                    elif xi < -1.0:
-                        xi = -1.0
-                        yi = 0.0
+                    xi, yi = _wall(x[i] + cy * yi, yi)
                     x[i] = xi
                     y[i] = yi
-                    if discrete:
-                        v[i] = 1.0 if xi > 0.0 else (-1.0 if xi < 0.0 else 0.0)
-                    else:
-                        v[i] = xi
+                    v[i] = _drive(xi, discrete)
