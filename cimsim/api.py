@@ -332,10 +332,11 @@ def landscape(
     from .landscape.hessian import origin_index
     from .landscape.phase import instance_couplings
     from .landscape.stats import summarize
+    from .landscape.phase import check_pump
     from .landscape.theory import rs_solve
-    from .memory import check_dense_fits
+    from .memory import _short, check_dense_fits, check_fits
 
-    a = finite_float(a, "a")
+    a = check_pump(a, "a")
     tol = positive_float(tol, "tol")
     starts = positive_int(starts, "starts")
     seed = int(seed)
@@ -364,8 +365,10 @@ def landscape(
         instances = positive_int(instances, "instances")
         Js = None
     if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= index <= n:
-        raise CimsimError(f"index must be an integer in [0, N={n}], got {index!r}")
+        raise CimsimError(f"index must be an integer in [0, N={n}], got {index!r}"[:200])
     check_dense_fits(n, copies=3, what="Hessian")
+    check_fits(8 * int(instances) * n * n, f"the couplings of {_short(instances)} instances of {n} spins (all kept)",
+               "use fewer instances")  # 10**400 instances: refused, not run for ever
     couplings, found, summaries = [], [], []
     for i in range(instances):
         Ji = Js[i] if Js is not None else instance_couplings(n, i, seed, ensemble)

@@ -11,7 +11,7 @@ import sys
 import click
 import numpy as np
 
-from ..errors import CimsimError, finite_float, positive_float, positive_int
+from ..errors import CimsimError, positive_float, positive_int
 from .common import check_new_output, force_option, write_json, write_text_atomic
 from .sweep_options import (already_finished, fingerprint, interrupt_in_one_line, run_cli_sweep, say_finished,
                             sweep_options)
@@ -74,9 +74,10 @@ def landscape(n, a, instances, starts, k, seed, tol, ensemble, json_path, points
     Exit status: 0 on success, 2 on bad parameters.
     """
     from ..api import landscape as find_points
+    from ..landscape.phase import check_pump
 
     n, tol = _check_common(n, tol)
-    a = finite_float(a, "--a")
+    a = check_pump(a, "--a")
     instances = positive_int(instances, "--instances")
     starts = positive_int(starts, "--starts")
     if k < 0 or k > n:
@@ -200,18 +201,26 @@ def phase_diagram(ns, a_min, a_max, a_steps, instances, starts, path_da, seed, t
 
 def _check_phase_options(ns, a_min, a_max, a_steps, instances, starts, path_da, tol, freeze_factor) -> np.ndarray:
     """Refuse bad numbers before any work; returns the a-grid."""
-    from ..landscape.phase import validate_grid
+    from ..landscape.phase import path_grid, validate_grid
 
     if not ns:
         raise CimsimError("give at least one --n")
     for n in ns:
         _check_common(n, tol)
     grid = validate_grid(a_min, a_max, a_steps)
-    positive_float(path_da, "--path-da")
+    path_grid(grid, positive_float(path_da, "--path-da"))  # refuses a path of too many points before any work
     positive_float(freeze_factor, "--freeze-factor")
     positive_int(instances, "--instances")
     positive_int(starts, "--starts")
+    tasks = len(ns) * instances * (1 + len(grid))  # a path and a minima task per grid point, per n and instance
+    if tasks > MAX_TASKS:  # 10**400 instances built its task list for ever
+        raise CimsimError(f"--n x --instances x (--a-steps + 1) makes {tasks if tasks < 10**12 else 'more than 1e12'} "
+                          f"tasks; at most {MAX_TASKS}")
     return grid
+
+
+#: the most tasks a phase diagram may have
+MAX_TASKS = 10**6
 
 
 def _write_phase(out: str, config: dict, pd, fp: str) -> list[str]:

@@ -41,6 +41,19 @@ __all__ = ["instance_couplings", "validate_grid", "path_grid", "phase_tasks", "r
 
 #: a values at which full Hessian spectra of the path minimum are kept.
 SPECTRA_AT = (-1.5, -0.93, -0.45, 0.0)
+#: the pumps the landscape commands accept: |a| at most this (the origin destabilises near a = -2; far beyond
+#: it the minima are trivial, and from |a| ~ 1e150 the quartic energy overflows)
+PUMP_LIMIT = 1e3
+#: the most points of an a-grid or of the fine adiabatic path of a phase diagram
+MAX_GRID_POINTS = 10**6
+
+
+def check_pump(a: float, name: str = "a") -> float:
+    """``a`` as a finite float with ``|a| <= PUMP_LIMIT``; one-line CimsimError otherwise."""
+    a = finite_float(a, name)
+    if abs(a) > PUMP_LIMIT:
+        raise CimsimError(f"{name} must lie in [-{PUMP_LIMIT:g}, {PUMP_LIMIT:g}] (the origin destabilises near -2), got {a:g}")
+    return a
 
 
 def instance_couplings(n: int, instance: int, seed: int, kind: str = "gaussian") -> np.ndarray:
@@ -50,8 +63,10 @@ def instance_couplings(n: int, instance: int, seed: int, kind: str = "gaussian")
 
 def validate_grid(a_min: float, a_max: float, a_steps: int) -> np.ndarray:
     """linspace(a_min, a_max, a_steps) after checking the bounds are finite and a_min <= a_max."""
-    a_min, a_max = finite_float(a_min, "--a-min"), finite_float(a_max, "--a-max")
+    a_min, a_max = check_pump(a_min, "--a-min"), check_pump(a_max, "--a-max")
     a_steps = positive_int(a_steps, "--a-steps")
+    if a_steps > MAX_GRID_POINTS:
+        raise CimsimError(f"--a-steps must be at most {MAX_GRID_POINTS}, got {a_steps if a_steps < 10**12 else 'more'}")
     if a_max < a_min:
         raise CimsimError(f"empty a-grid: --a-max {a_max} is below --a-min {a_min}")
     if a_steps > 1 and a_max == a_min:
@@ -63,7 +78,11 @@ def path_grid(a_grid: np.ndarray, path_da: float) -> np.ndarray:
     """Fine adiabatic grid: from min(a_grid.min(), -2.2) to a_grid.max() in steps path_da, merged with a_grid."""
     start = min(float(np.min(a_grid)), -2.2)
     stop = float(np.max(a_grid))
-    m = int(math.floor((stop - start) / path_da + 1e-9))
+    points = math.floor((stop - start) / path_da + 1e-9) if math.isfinite((stop - start) / path_da) else math.inf
+    if points > MAX_GRID_POINTS:
+        raise CimsimError(f"--path-da {path_da:g} makes {points:g} path points from a = {start:g} to {stop:g}; "
+                          f"at most {MAX_GRID_POINTS}: use a larger --path-da")
+    m = int(points)
     fine = np.round(start + path_da * np.arange(m + 1), 10)
     return np.unique(np.concatenate([fine, np.round(a_grid, 10)]))
 

@@ -123,7 +123,12 @@ def rs_at_b(b: float, quadrature: str = "exact") -> RSPoint:
     lo, hi = math.log(1e-12), math.log(100.0)
     while f(lo) <= 0 and lo > math.log(1e-300):
         lo -= 20.0
-    q = math.exp(brentq(f, lo, hi, xtol=1e-15, rtol=1e-14, maxiter=300))
+    while f(hi) >= 0 and hi < math.log(1e300):  # q grows like b: b > 100 needs q beyond 100
+        hi += 5.0
+    try:
+        q = math.exp(brentq(f, lo, hi, xtol=1e-15, rtol=1e-14, maxiter=300))
+    except ValueError:  # no sign change, or NaN: b so large that x* overflows
+        raise CimsimError(f"the RS equations have no solution in floating point at b = {b:g}") from None
     ex2, ezx, r = _moments(q, b, quadrature)
     chi = ezx / math.sqrt(q)
     a = b - chi
