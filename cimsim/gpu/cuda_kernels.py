@@ -19,6 +19,11 @@ import math
 from numba import cuda
 from numba import config as numba_config
 from numba import float64 as numba_float64
+from numba import types as numba_types
+from numba.core import cgutils
+from numba.core.extending import intrinsic
+
+from ..kernels.sb import _drive, _wall
 
 __all__ = ["cim_kernel", "sb_kernel", "amp_kernel", "readout_kernel", "amp_control_kernel", "launch_cim", "launch_sb",
            "launch_amp", "launch_readout", "launch_amp_control", "sb_readout_dense_kernel", "sb_readout_csr_kernel",
@@ -35,13 +40,40 @@ def _grid(total: int) -> tuple[int, int]:
     return blocks, THREADS
 
 
+def _inlined(restype):
+    """Decorator: compile a Python function into every kernel that calls it, for code the kernels share.
+
+    Not a device function: compiling one asks the driver for the current device, and the tests compile
+    these kernels to PTX on machines without one. Here the function is compiled in the calling kernel's
+    target context (numba's ``compile_internal``, no driver); ``restype`` is its return type. Under the
+    CUDA simulator it is called as it is (kernels and helpers share this module's ``cuda``, which the
+    simulator swaps for its own).
+    """
+    def wrap(impl):
+        if numba_config.ENABLE_CUDASIM:
+            return impl
+
+        @intrinsic
+        def call(typingctx, *args):
+            def codegen(context, builder, signature, llargs):  # the arguments come as one star-arg tuple
+                values = cgutils.unpack_tuple(builder, llargs[0], len(args))
+                return context.compile_internal(builder, impl, restype(*args), values)
+            return restype(numba_types.StarArgTuple.from_types(args)), codegen
+
+        return call
+    return wrap
+
+
+#: the SB wall rule and drive of the CPU kernels (:mod:`cimsim.kernels.sb`), compiled into :func:`sb_kernel`
+_sb_wall = _inlined(numba_types.UniTuple(numba_float64, 2))(_wall.py_func)
+_sb_drive = _inlined(numba_float64)(_drive.py_func)
+
+
 @cuda.jit
 def cim_kernel(X, Y, S, h, a, coef, dt, noise_sq, XI, use_noise):  # pragma: no cover - device code
     """X += dt ((a x - x^3 + coef y) + h) [+ noise_sq xi];  S = sign(X)."""
     R, N = X.shape
-    start = cuda.grid(1)
-    stride = cuda.gridsize(1)
-    for k in range(start, R * N, stride):
+    for k in range(cuda.grid(1), R * N, cuda.gridsize(1)):
         r = k // N
         i = k - r * N
         x = X[r, i]
@@ -56,27 +88,16 @@ def cim_kernel(X, Y, S, h, a, coef, dt, noise_sq, XI, use_noise):  # pragma: no 
 def sb_kernel(X, Y, V, S, P, h, cx, cp, cy, discrete):  # pragma: no cover - device code
     """Symplectic-Euler SB step with walls (float64 intermediates); V = sgn(x) or x; S = sign(x)."""
     R, N = X.shape
-    start = cuda.grid(1)
-    stride = cuda.gridsize(1)
-    for k in range(start, R * N, stride):
+    for k in range(cuda.grid(1), R * N, cuda.gridsize(1)):
         r = k // N
         i = k - r * N
         xo = float(X[r, i])
         yi = float(Y[r, i]) + (-cx * xo + cp * (float(P[r, i]) + h[i]))
-        xi = xo + cy * yi
-        if xi > 1.0:
-            xi = 1.0
-            yi = 0.0
-        elif xi < -1.0:
-            xi = -1.0
-            yi = 0.0
+        xi, yi = _sb_wall(xo + cy * yi, yi)
         X[r, i] = xi
         Y[r, i] = yi
         xs = X[r, i]
-        if discrete:
-            V[r, i] = 1.0 if xs > 0.0 else (-1.0 if xs < 0.0 else 0.0)
-        else:
-            V[r, i] = xs
+        V[r, i] = _sb_drive(xs, discrete)
         S[r, i] = 1.0 if xs >= 0.0 else -1.0
 
 
@@ -85,9 +106,7 @@ def amp_kernel(X, E, Y, S, BEST, improved, active, XI, TAU, pm1, mu, coup, dt, e
     """AHC/CAC step: save S into BEST where the replica improved, then the clipped Euler x step and
     the exact exponential e step (old x), S = sign(x); inactive replicas untouched."""
     R, N = X.shape
-    start = cuda.grid(1)
-    stride = cuda.gridsize(1)
-    for k in range(start, R * N, stride):
+    for k in range(cuda.grid(1), R * N, cuda.gridsize(1)):
         r = k // N
         i = k - r * N
         if improved[r]:
@@ -135,22 +154,11 @@ def launch_amp(X, E, Y, S, BEST, improved, active, XI, TAU, pm1, mu, coup, dt, e
 RED_THREADS = 16 if numba_config.ENABLE_CUDASIM else 128
 
 
-@cuda.jit
-def readout_kernel(S, PHI, h, use_h, offset, best_E, best_S, track_best):  # pragma: no cover - device code
-    """Block r: E = offset - sum S (PHI/2 + h); keep (S, E) as the replica's best if E < best_E[r]
-    (or always when not track_best)."""
-    r = cuda.blockIdx.x
-    # block reduction of sum_i S_i (PHI_i / 2 + h_i) in float64 (inlined: device functions would need a
-    # driver to compile, and tests compile these kernels to PTX on machines without one)
+@_inlined(numba_float64)
+def _block_sum(acc):  # pragma: no cover - device code
+    """The sum of every thread's ``acc`` over the block (float64 shared-memory tree), returned to every thread."""
     buf = cuda.shared.array(RED_THREADS, dtype=numba_float64)
     tid = cuda.threadIdx.x
-    N = S.shape[1]
-    acc = 0.0
-    for i in range(tid, N, RED_THREADS):
-        v = 0.5 * float(PHI[r, i])
-        if use_h:
-            v += h[i]
-        acc += float(S[r, i]) * v
     buf[tid] = acc
     cuda.syncthreads()
     width = RED_THREADS // 2
@@ -159,15 +167,34 @@ def readout_kernel(S, PHI, h, use_h, offset, best_E, best_S, track_best):  # pra
             buf[tid] += buf[tid + width]
         cuda.syncthreads()
         width //= 2
-    e = offset - buf[0]
-    take = (e < best_E[r]) or not track_best
+    return buf[0]
+
+
+@_inlined(numba_types.none)
+def _keep_best(X, r, e, take, best_E, best_S):  # pragma: no cover - device code
+    """Block r: when ``take``, the replica's best becomes (sign(X[r]) with 0 -> +1, e)."""
     cuda.syncthreads()
     if take:
-        for i in range(cuda.threadIdx.x, S.shape[1], RED_THREADS):
-            best_S[r, i] = 1 if S[r, i] >= 0.0 else -1
+        for i in range(cuda.threadIdx.x, X.shape[1], RED_THREADS):
+            best_S[r, i] = 1 if X[r, i] >= 0.0 else -1
     cuda.syncthreads()
     if take and cuda.threadIdx.x == 0:
         best_E[r] = e
+
+
+@cuda.jit
+def readout_kernel(S, PHI, h, use_h, offset, best_E, best_S, track_best):  # pragma: no cover - device code
+    """Block r: E = offset - sum S (PHI/2 + h); keep (S, E) as the replica's best if E < best_E[r]
+    (or always when not track_best)."""
+    r = cuda.blockIdx.x
+    acc = 0.0
+    for i in range(cuda.threadIdx.x, S.shape[1], RED_THREADS):
+        v = 0.5 * float(PHI[r, i])
+        if use_h:
+            v += h[i]
+        acc += float(S[r, i]) * v
+    e = offset - _block_sum(acc)
+    _keep_best(S, r, e, (e < best_E[r]) or not track_best, best_E, best_S)
 
 
 @cuda.jit
@@ -176,22 +203,11 @@ def amp_control_kernel(S, PHI, offset, H, HOPT, TAU, XI, TC, TBEST, STEPS, ACTIV
     """Block r, after step t1 - 1: H from the fields, then steps 1-3 of cimsim.kernels.amplitude (improvement
     flag, xi ramp and reset, tau_a) and the target stop, for an active replica."""
     r = cuda.blockIdx.x
-    buf = cuda.shared.array(RED_THREADS, dtype=numba_float64)
-    tid = cuda.threadIdx.x
-    N = S.shape[1]
     acc = 0.0
-    for i in range(tid, N, RED_THREADS):
+    for i in range(cuda.threadIdx.x, S.shape[1], RED_THREADS):
         acc += float(S[r, i]) * (0.5 * float(PHI[r, i]))
-    buf[tid] = acc
-    cuda.syncthreads()
-    width = RED_THREADS // 2
-    while width > 0:
-        if tid < width:
-            buf[tid] += buf[tid + width]
-        cuda.syncthreads()
-        width //= 2
-    e = offset - buf[0]
-    if tid == 0 and ACTIVE[r]:
+    e = offset - _block_sum(acc)
+    if cuda.threadIdx.x == 0 and ACTIVE[r]:
         H[r] = e
         imp = e < HOPT[r] - tol
         IMPROVED[r] = imp
@@ -227,6 +243,43 @@ def launch_amp_control(S, PHI, offset, H, HOPT, TAU, XI, TC, TBEST, STEPS, ACTIV
 
 
 # ---------------------------------------------------------------------- dSB readout from the dynamics product
+@_inlined(numba_float64)
+def _sb_readout_term(X, V, P, h, use_h, r, i, zz):  # pragma: no cover - device code
+    """Term i of the sum in :func:`sb_readout_dense_kernel`; ``zz`` = sum_{j: x_j = 0} J_ij (read only
+    when x_i = 0)."""
+    p = float(P[r, i])
+    xi = X[r, i]
+    t = 0.5 * float(V[r, i]) * p
+    if xi == 0.0:
+        t += p
+        t += 0.5 * zz
+    if use_h:
+        t += h[i] * (1.0 if xi >= 0.0 else -1.0)
+    return t
+
+
+@_inlined(numba_float64)
+def _zero_zero_dense(X, r, i, J):  # pragma: no cover - device code
+    """sum_{j: x_j = 0} J_ij when x_i = 0 (else 0), from a dense J."""
+    zz = 0.0
+    if X[r, i] == 0.0:
+        for j in range(X.shape[1]):
+            if X[r, j] == 0.0:
+                zz += J[i, j]
+    return zz
+
+
+@_inlined(numba_float64)
+def _zero_zero_csr(X, r, i, indptr, indices, data):  # pragma: no cover - device code
+    """:func:`_zero_zero_dense` from CSR J (row i lists the neighbours of i)."""
+    zz = 0.0
+    if X[r, i] == 0.0:
+        for q in range(indptr[i], indptr[i + 1]):
+            if X[r, indices[q]] == 0.0:
+                zz += data[q]
+    return zz
+
+
 @cuda.jit
 def sb_readout_dense_kernel(X, V, P, h, use_h, offset, J, best_E, best_S):  # pragma: no cover - device code
     """Block r, discrete SB: the energy of the readout S = sign(x) (x = 0 -> +1) from the product P = J V the
@@ -237,82 +290,22 @@ def sb_readout_dense_kernel(X, V, P, h, use_h, offset, J, best_E, best_S):  # pr
     the last sum read from the dense J (its rows only for zero amplitudes, which are rare). Then the
     best-so-far update as in :func:`readout_kernel`."""
     r = cuda.blockIdx.x
-    buf = cuda.shared.array(RED_THREADS, dtype=numba_float64)
-    tid = cuda.threadIdx.x
-    N = X.shape[1]
     acc = 0.0
-    for i in range(tid, N, RED_THREADS):
-        p = float(P[r, i])
-        xi = X[r, i]
-        t = 0.5 * float(V[r, i]) * p
-        if xi == 0.0:
-            t += p
-            zz = 0.0
-            for j in range(N):
-                if X[r, j] == 0.0:
-                    zz += J[i, j]
-            t += 0.5 * zz
-        if use_h:
-            t += h[i] * (1.0 if xi >= 0.0 else -1.0)
-        acc += t
-    buf[tid] = acc
-    cuda.syncthreads()
-    width = RED_THREADS // 2
-    while width > 0:
-        if tid < width:
-            buf[tid] += buf[tid + width]
-        cuda.syncthreads()
-        width //= 2
-    e = offset - buf[0]
-    take = e < best_E[r]
-    cuda.syncthreads()
-    if take:
-        for i in range(tid, N, RED_THREADS):
-            best_S[r, i] = 1 if X[r, i] >= 0.0 else -1
-    cuda.syncthreads()
-    if take and tid == 0:
-        best_E[r] = e
+    for i in range(cuda.threadIdx.x, X.shape[1], RED_THREADS):
+        acc += _sb_readout_term(X, V, P, h, use_h, r, i, _zero_zero_dense(X, r, i, J))
+    e = offset - _block_sum(acc)
+    _keep_best(X, r, e, e < best_E[r], best_E, best_S)
 
 
 @cuda.jit
 def sb_readout_csr_kernel(X, V, P, h, use_h, offset, indptr, indices, data, best_E, best_S):  # pragma: no cover
     """:func:`sb_readout_dense_kernel` for CSR J (the zero-zero couplings from the zero spins' rows)."""
     r = cuda.blockIdx.x
-    buf = cuda.shared.array(RED_THREADS, dtype=numba_float64)
-    tid = cuda.threadIdx.x
-    N = X.shape[1]
     acc = 0.0
-    for i in range(tid, N, RED_THREADS):
-        p = float(P[r, i])
-        xi = X[r, i]
-        t = 0.5 * float(V[r, i]) * p
-        if xi == 0.0:
-            t += p
-            zz = 0.0
-            for q in range(indptr[i], indptr[i + 1]):
-                if X[r, indices[q]] == 0.0:
-                    zz += data[q]
-            t += 0.5 * zz
-        if use_h:
-            t += h[i] * (1.0 if xi >= 0.0 else -1.0)
-        acc += t
-    buf[tid] = acc
-    cuda.syncthreads()
-    width = RED_THREADS // 2
-    while width > 0:
-        if tid < width:
-            buf[tid] += buf[tid + width]
-        cuda.syncthreads()
-        width //= 2
-    e = offset - buf[0]
-    take = e < best_E[r]
-    cuda.syncthreads()
-    if take:
-        for i in range(tid, N, RED_THREADS):
-            best_S[r, i] = 1 if X[r, i] >= 0.0 else -1
-    cuda.syncthreads()
-    if take and tid == 0:
-        best_E[r] = e
+    for i in range(cuda.threadIdx.x, X.shape[1], RED_THREADS):
+        acc += _sb_readout_term(X, V, P, h, use_h, r, i, _zero_zero_csr(X, r, i, indptr, indices, data))
+    e = offset - _block_sum(acc)
+    _keep_best(X, r, e, e < best_E[r], best_E, best_S)
 
 
 def launch_sb_readout(X, V, P, h, offset, J, best_E, best_S) -> None:
