@@ -48,7 +48,13 @@ def _big_float(x: float | int) -> float:
 def _short(n: object) -> str:
     """``n`` for a message: integers of more than 12 digits as ``1.2e+30``."""
     t = str(n)
-    return t if len(t) <= 12 else f"{_big_float(n):.3g}"
+    if len(t) <= 12:
+        return t
+    x = _big_float(n)
+    if abs(x) != float("inf"):
+        return f"{x:.3g}"
+    digits = t.lstrip("-+")
+    return f"{'-' if t.startswith('-') else ''}{digits[0]}e+{len(digits) - 1}"  # beyond floats: 1e+400
 
 
 def check_fits(nbytes: float, what: str, hint: str = "use a sparse format or a smaller instance") -> None:

@@ -178,6 +178,8 @@ class InstanceSpec:
         n = positive_int(n, "--sk N")
         if n < 2:
             raise CimsimError(f"an SK instance needs N >= 2, got {n}")
+        if isinstance(instance_seed, bool) or not isinstance(instance_seed, int) or instance_seed < 0:
+            raise CimsimError(f"--instance-seed must be a non-negative integer, got {instance_seed!r}"[:200])
         return cls("sk", n=n, instance_seed=int(instance_seed))
 
     @classmethod
@@ -435,6 +437,10 @@ class PreparedStudy:
     tasks: list[dict]
 
 
+#: the most tasks one study may have
+MAX_STUDY_TASKS = 10**6
+
+
 def prepare_study(
     spec: InstanceSpec,
     *,
@@ -451,7 +457,9 @@ def prepare_study(
     Every setting is tried once with one replica and at most 2 steps, so that unknown or impossible solver
     parameters are refused by the solver itself before the study starts.
     """
+    from .memory import _short, check_batch_fits
     from .solvers import SOLVERS, get_solver, solve
+    from .solvers.driver import MAX_STEPS
 
     if solver not in SOLVERS or solver in ("exact", "matching"):
         choices = ", ".join(s for s in SOLVERS if s not in ("exact", "matching"))
@@ -474,6 +482,8 @@ def prepare_study(
     for s in settings:
         merged = {**fixed, **s}
         merged["steps"] = positive_int(merged.get("steps", steps_default), "steps")
+        if merged["steps"] > MAX_STEPS:  # the trial solve below runs 2 steps: refuse here, not in every task
+            raise CimsimError(f"steps must be at most 2**40 = {MAX_STEPS}, got {_short(merged['steps'])}")
         for k, v in list(merged.items()):
             if isinstance(v, float) and not math.isfinite(v):
                 raise CimsimError(f"parameter {k} must be finite, got {v!r}")
@@ -485,6 +495,11 @@ def prepare_study(
             p = dict(merged)
             steps = p.pop("steps")
             solve(model, solver, replicas=1, steps=min(steps, 2), seed=0, polish_result=False, **{"presolve": False, **p})
+    n_tasks = len(full) * -(-runs // chunk)
+    if n_tasks > MAX_STUDY_TASKS:  # --runs 10**400 built its task list for ever
+        raise CimsimError(f"{_short(n_tasks)} tasks (settings x runs / chunk); at most {MAX_STUDY_TASKS}: "
+                          "raise --chunk or lower --runs")
+    check_batch_fits(min(chunk, runs), model.n, arrays=1, itemsize=1, what="spins of one task")
     tasks: list[dict] = []
     for merged in full:
         for c, start in enumerate(range(0, runs, chunk)):

@@ -125,8 +125,8 @@ class Analysis:
             raise CimsimError(f"--tts-probability must lie in (0, 1), got {a.tts_probability}")
         if not 0 < a.ci_level < 1:
             raise CimsimError(f"--ci must lie in (0, 1), got {a.ci_level}")
-        if a.n_boot < 1:
-            raise CimsimError(f"--bootstrap must be a positive integer, got {a.n_boot}")
+        if not 1 <= a.n_boot <= 10**6:  # 2**63 resamples ended in numpy's 'Maximum allowed dimension exceeded'
+            raise CimsimError(f"--bootstrap must be a positive integer of at most 1000000, got {a.n_boot}"[:200])
         if a.target_energy is not None:
             finite_float(a.target_energy, "--target-energy")
         if a.target is not None:
