@@ -365,11 +365,16 @@ class _Store:
 # the engine
 
 
+#: the most local worker processes a sweep starts
+MAX_WORKERS = 1024
+
+
 def _resolve_workers(workers: int | None) -> int | None:
     if workers is None:
         return None
-    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
-        raise CimsimError(f"workers must be a positive integer, got {workers!r}")
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or not 1 <= workers <= MAX_WORKERS:
+        # --workers 2**63 asked LocalCluster for that many processes and hung
+        raise CimsimError(f"workers must be a positive integer of at most {MAX_WORKERS}, got {workers!r}"[:200])
     return int(workers)
 
 
