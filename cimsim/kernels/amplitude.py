@@ -40,6 +40,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from .localsearch import _add_row_csr, _add_row_dense
+
 __all__ = ["step_dense", "run_csr"]
 
 
@@ -93,6 +95,42 @@ def _control(r, t, H, s, best, HOPT, TAU, XI, TC, TBEST, alpha, rho, delta, gamm
     TAU[r] = alpha + rho * np.tanh(delta * (H - HOPT[r]))
 
 
+@nb.njit(inline="always")
+def _flip(J, add_row, s, phi, flip, nf):  # pragma: no cover - compiled
+    """Flip the spins ``flip[:nf]`` of ``s`` and keep ``phi = J s`` (``add_row`` as in
+    :mod:`cimsim.kernels.localsearch`); returns the energy change."""
+    dH = 0.0
+    for k in range(nf):
+        i = flip[k]
+        so = s[i]
+        dH += 2.0 * so * phi[i]
+        s[i] = -so
+        add_row(J, phi, i, -2.0 * so)
+    return dH
+
+
+@nb.njit(inline="always")
+def _matvec_dense(J, x, y):  # pragma: no cover - compiled
+    """y = J x (dense J)."""
+    for i in range(y.shape[0]):
+        Ji = J[i]
+        acc = 0.0
+        for j in range(x.shape[0]):
+            acc += Ji[j] * x[j]
+        y[i] = acc
+
+
+@nb.njit(inline="always")
+def _matvec_csr(J, x, y):  # pragma: no cover - compiled
+    """y = J x for J = (indptr, indices, data) in CSR."""
+    indptr, indices, data = J
+    for i in range(y.shape[0]):
+        acc = 0.0
+        for q in range(indptr[i], indptr[i + 1]):
+            acc += data[q] * x[indices[q]]
+        y[i] = acc
+
+
 @nb.njit(cache=True, nogil=True)
 def step_dense(J, Y, X, E, S, PHI, BEST, FLIP, H, HOPT, TAU, XI, TC, TBEST, STEPS, ACTIVE, t,
                pm1, mu, coup, dt, e_max, x_max, alpha, rho, delta, gamma, tau_steps, tol, target):  # pragma: no cover
@@ -115,22 +153,39 @@ def step_dense(J, Y, X, E, S, PHI, BEST, FLIP, H, HOPT, TAU, XI, TC, TBEST, STEP
             H[r] = np.nan
             ACTIVE[r] = False
             continue
-        dH = 0.0
-        for k in range(nf):
-            i = flip[k]
-            so = s[i]
-            dH += 2.0 * so * phi[i]
-            s[i] = -so
-            two_sn = -2.0 * so
-            Ji = J[i]
-            for j in range(N):
-                phi[j] += two_sn * Ji[j]
-        H[r] += dH
+        H[r] += _flip(J, _add_row_dense, s, phi, flip, nf)
         _control(r, t, H[r], s, BEST[r], HOPT, TAU, XI, TC, TBEST,
                  alpha, rho, delta, gamma, dt, tau_steps, tol)
         STEPS[r] = t + 1
         if H[r] <= target + tol:
             ACTIVE[r] = False
+
+
+@nb.njit(inline="always")
+def _trajectories(J, matvec, add_row, X, E, S, PHI, BEST, H, HOPT, TAU, XI, TC, TBEST, STEPS, steps, pm1, mu, coup,
+                  dt, e_max, x_max, alpha, rho, delta, gamma, tau_steps, tol, target):  # pragma: no cover - compiled
+    """The loop of :func:`run_csr` and :func:`run_dense`: ``matvec(J, x, y)`` sets y = J x, ``add_row``
+    as in :func:`_flip`."""
+    R, N = X.shape
+    for r in nb.prange(R):
+        x = X[r]
+        s = S[r]
+        phi = PHI[r]
+        best = BEST[r]
+        y = np.empty(N)
+        flip = np.empty(N, dtype=np.int64)
+        for t in range(steps):
+            matvec(J, x, y)
+            nf = _euler(x, E[r], y, s, flip, pm1, mu, coup, XI[r], TAU[r], dt, e_max, x_max)
+            if nf < 0:
+                H[r] = np.nan  # diverged: the caller raises
+                break
+            H[r] += _flip(J, add_row, s, phi, flip, nf)
+            _control(r, t, H[r], s, best, HOPT, TAU, XI, TC, TBEST,
+                     alpha, rho, delta, gamma, dt, tau_steps, tol)
+            STEPS[r] = t + 1
+            if H[r] <= target + tol:
+                break
 
 
 @nb.njit(parallel=True, cache=True, nogil=True)
@@ -142,39 +197,8 @@ def run_csr(indptr, indices, data, X, E, S, PHI, BEST, H, HOPT, TAU, XI, TC, TBE
     cache). A replica stops early when its energy reaches ``target``; ``STEPS[r]`` records the steps
     it took.
     """
-    R, N = X.shape
-    for r in nb.prange(R):
-        x = X[r]
-        s = S[r]
-        phi = PHI[r]
-        best = BEST[r]
-        y = np.empty(N)
-        flip = np.empty(N, dtype=np.int64)
-        for t in range(steps):
-            for i in range(N):
-                acc = 0.0
-                for q in range(indptr[i], indptr[i + 1]):
-                    acc += data[q] * x[indices[q]]
-                y[i] = acc
-            nf = _euler(x, E[r], y, s, flip, pm1, mu, coup, XI[r], TAU[r], dt, e_max, x_max)
-            if nf < 0:
-                H[r] = np.nan  # diverged: the caller raises
-                break
-            dH = 0.0
-            for k in range(nf):
-                i = flip[k]
-                so = s[i]
-                dH += 2.0 * so * phi[i]
-                s[i] = -so
-                two_sn = -2.0 * so
-                for q in range(indptr[i], indptr[i + 1]):
-                    phi[indices[q]] += two_sn * data[q]
-            H[r] += dH
-            _control(r, t, H[r], s, best, HOPT, TAU, XI, TC, TBEST,
-                     alpha, rho, delta, gamma, dt, tau_steps, tol)
-            STEPS[r] = t + 1
-            if H[r] <= target + tol:
-                break
+    _trajectories((indptr, indices, data), _matvec_csr, _add_row_csr, X, E, S, PHI, BEST, H, HOPT, TAU, XI, TC, TBEST,
+                  STEPS, steps, pm1, mu, coup, dt, e_max, x_max, alpha, rho, delta, gamma, tau_steps, tol, target)
 
 
 @nb.njit(parallel=True, cache=True, nogil=True)
@@ -185,38 +209,5 @@ def run_dense(J, X, E, S, PHI, BEST, H, HOPT, TAU, XI, TC, TBEST, STEPS, steps,
     For small N, where a BLAS call plus a kernel launch per step costs more than the step itself;
     large dense models use :func:`step_dense` after one BLAS (R, N) x (N, N) product per step.
     """
-    R, N = X.shape
-    for r in nb.prange(R):
-        x = X[r]
-        s = S[r]
-        phi = PHI[r]
-        best = BEST[r]
-        y = np.empty(N)
-        flip = np.empty(N, dtype=np.int64)
-        for t in range(steps):
-            for i in range(N):
-                Ji = J[i]
-                acc = 0.0
-                for j in range(N):
-                    acc += Ji[j] * x[j]
-                y[i] = acc
-            nf = _euler(x, E[r], y, s, flip, pm1, mu, coup, XI[r], TAU[r], dt, e_max, x_max)
-            if nf < 0:
-                H[r] = np.nan  # diverged: the caller raises
-                break
-            dH = 0.0
-            for k in range(nf):
-                i = flip[k]
-                so = s[i]
-                dH += 2.0 * so * phi[i]
-                s[i] = -so
-                two_sn = -2.0 * so
-                Ji = J[i]
-                for j in range(N):
-                    phi[j] += two_sn * Ji[j]
-            H[r] += dH
-            _control(r, t, H[r], s, best, HOPT, TAU, XI, TC, TBEST,
-                     alpha, rho, delta, gamma, dt, tau_steps, tol)
-            STEPS[r] = t + 1
-            if H[r] <= target + tol:
-                break
+    _trajectories(J, _matvec_dense, _add_row_dense, X, E, S, PHI, BEST, H, HOPT, TAU, XI, TC, TBEST,
+                  STEPS, steps, pm1, mu, coup, dt, e_max, x_max, alpha, rho, delta, gamma, tau_steps, tol, target)
