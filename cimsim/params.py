@@ -172,14 +172,22 @@ def _as_number(value: Any, kind: str, where: str) -> float | int:
             raise CimsimError(f"{where} must be a number, got {text!r}"[:300]) from None
     try:
         number = float(value)
-    except (TypeError, ValueError, OverflowError):
+    except OverflowError:  # an integer beyond the float range (10**400)
+        number = math.inf if value > 0 else -math.inf
+    except (TypeError, ValueError):
         raise CimsimError(f"{where} must be a number, got {value!r}"[:300]) from None
     if kind == "int":
         if isinstance(value, int) or type(value).__name__.startswith("int"):
-            return int(value)
-        if not math.isfinite(number) or not number.is_integer():
+            result = int(value)
+        elif not math.isfinite(number) or not number.is_integer():
             raise CimsimError(f"{where} must be an integer, got {value!r}"[:300])
-        return int(number)
+        else:
+            result = int(number)
+        if not -2**63 <= result < 2**63:  # the kernels count in int64: 1e308 overflowed inside numba
+            from .memory import _short
+
+            raise CimsimError(f"{where} must be an integer below 2**63 in magnitude, got {_short(result)}")
+        return result
     if not math.isfinite(number):
         raise CimsimError(f"{where} must be finite, got {value!r}"[:300])
     return number

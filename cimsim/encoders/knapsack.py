@@ -113,6 +113,9 @@ def encode_knapsack(weights: Sequence[int], values: Sequence[float], capacity: i
     A, guaranteed = penalty_weight(penalty, DEFAULT_FACTOR * bound, bound)
     # A (sum_t a_t z_t - W)^2 over z = (x, y), a = (w, slack): expand with z_t^2 = z_t
     coef = np.array(w + slack, dtype=np.float64)
+    span = float(np.abs(coef).max()) + float(W)
+    if not np.isfinite(A * span * span):  # Python floats: inf, before numpy warns of the overflow term by term
+        raise CimsimError(f"{name}: penalty {A:g} is too large: its terms A (weight + capacity)^2 overflow")
     qb = QuboBuilder(n + len(slack))
     qb.add_constant(A * W * W)
     qb.c += A * coef * coef - 2.0 * A * W * coef
