@@ -11,20 +11,21 @@ import numpy as np
 __all__ = ["Result", "to_jsonable", "EXTRA_KEYS", "extra_table"]
 
 
-def to_jsonable(value: Any) -> Any:
-    """Convert numpy scalars/arrays (recursively) to plain Python for ``json``; inf/nan become strings."""
+def to_jsonable(value: Any, *, nonfinite_as_str: bool = True) -> Any:
+    """Convert numpy scalars/arrays (recursively) to plain Python for ``json``, tuples to lists, objects
+    with ``to_dict`` to their dict; inf/nan become strings (stay floats with ``nonfinite_as_str=False``)."""
     if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
+        return {str(k): to_jsonable(v, nonfinite_as_str=nonfinite_as_str) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
+        return [to_jsonable(v, nonfinite_as_str=nonfinite_as_str) for v in value]
     if isinstance(value, np.ndarray):
-        return to_jsonable(value.tolist())
+        return to_jsonable(value.tolist(), nonfinite_as_str=nonfinite_as_str)
     if isinstance(value, np.generic):
-        return to_jsonable(value.item())
-    if isinstance(value, float) and not math.isfinite(value):
+        return to_jsonable(value.item(), nonfinite_as_str=nonfinite_as_str)
+    if nonfinite_as_str and isinstance(value, float) and not math.isfinite(value):
         return str(value)
-    if hasattr(value, "to_dict"):
-        return to_jsonable(value.to_dict())
+    if hasattr(value, "to_dict") and not isinstance(value, type):
+        return to_jsonable(value.to_dict(), nonfinite_as_str=nonfinite_as_str)
     return value
 
 

@@ -143,17 +143,7 @@ class SweepOutcome:
 
 def _plain(value: Any) -> Any:
     """numpy -> Python, tuples -> lists, recursively; floats (inf/nan included) stay floats."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _plain(value.tolist())
-    if isinstance(value, np.generic):
-        return value.item()
-    if hasattr(value, "to_dict") and not isinstance(value, type):
-        return _plain(value.to_dict())
-    return value
+    return to_jsonable(value, nonfinite_as_str=False)
 
 
 def _normalise(row: dict) -> dict:
