@@ -43,12 +43,12 @@ def positive_float(value: object, name: str, *, allow_zero: bool = False) -> flo
     return fvalue
 
 
-def finite_float(value: object, name: str) -> float:
-    """Return ``value`` as a finite float."""
+def finite_float(value: object, name: str, *, kind: str = "a number") -> float:
+    """Return ``value`` as a finite float (``kind`` names what it must be in the error)."""
     try:
         fvalue = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise CimsimError(f"{name} must be a number, got {value!r}"[:200]) from None
+        raise CimsimError(f"{name} must be {kind}, got {value!r}"[:200]) from None
     except OverflowError:
         fvalue = math.inf
     if not math.isfinite(fvalue):

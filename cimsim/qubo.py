@@ -18,14 +18,13 @@ offset``, so ``h`` and ``J`` change sign and the offset is the same. The QUBO si
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from .errors import CimsimError
+from .errors import CimsimError, finite_float
 from .model import IsingModel, as_square_matrix
 
 __all__ = ["qubo_to_ising", "ising_to_qubo", "qubo_energies", "qubo_from_dict"]
@@ -34,15 +33,7 @@ __all__ = ["qubo_to_ising", "ising_to_qubo", "qubo_energies", "qubo_from_dict"]
 def _coefficient(value: object, what: str) -> float:
     if isinstance(value, (bool, np.bool_, str, bytes)):
         raise CimsimError(f"{what} must be a real number, got {value!r}"[:200])
-    try:
-        v = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise CimsimError(f"{what} must be a real number, got {value!r}"[:200]) from None
-    except OverflowError:
-        v = math.inf
-    if not math.isfinite(v):
-        raise CimsimError(f"{what} must be finite, got {value!r}"[:200])
-    return v
+    return finite_float(value, what, kind="a real number")
 
 
 def qubo_from_dict(Q: Mapping, c: Mapping | None = None) -> tuple[sp.csr_matrix, tuple]:
