@@ -133,47 +133,32 @@ class Device:
             return cuda.as_cuda_array(a, sync=False)
         return a
 
-    def cim_step(self, *args: Any) -> None:
+    def _fused(self, reference: str, launcher: str, args: tuple) -> None:
+        """Run the numba.cuda launcher ``cuda_kernels.<launcher>`` (kernels="cuda") or the xp reference
+        ``steps.<reference>`` on ``args`` (both looked up at the call)."""
         if self.kernels == "cuda":
-            from .cuda_kernels import launch_cim
+            from . import cuda_kernels
 
-            launch_cim(*args)
+            getattr(cuda_kernels, launcher)(*args)
         else:
-            ref.cim_step(*args)
+            getattr(ref, reference)(*args)
+
+    def cim_step(self, *args: Any) -> None:
+        self._fused("cim_step", "launch_cim", args)
 
     def sb_step(self, *args: Any) -> None:
-        if self.kernels == "cuda":
-            from .cuda_kernels import launch_sb
-
-            launch_sb(*args)
-        else:
-            ref.sb_step(*args)
+        self._fused("sb_step", "launch_sb", args)
 
     def amp_step(self, *args: Any) -> None:
-        if self.kernels == "cuda":
-            from .cuda_kernels import launch_amp
-
-            launch_amp(*args)
-        else:
-            ref.amp_step(*args)
+        self._fused("amp_step", "launch_amp", args)
 
     def readout(self, *args: Any) -> None:
         """Energies of the readout and best-so-far update (:func:`steps.readout` arguments)."""
-        if self.kernels == "cuda":
-            from .cuda_kernels import launch_readout
-
-            launch_readout(*args)
-        else:
-            ref.readout(*args)
+        self._fused("readout", "launch_readout", args)
 
     def amp_control(self, *args: Any) -> None:
         """ahc/cac per-replica control after a step (:func:`steps.amp_control` arguments)."""
-        if self.kernels == "cuda":
-            from .cuda_kernels import launch_amp_control
-
-            launch_amp_control(*args)
-        else:
-            ref.amp_control(*args)
+        self._fused("amp_control", "launch_amp_control", args)
 
     def sb_readout(self, X: Any, V: Any, P: Any, h: Any, offset: float, coupling: "Coupling", best_E: Any,
                    best_S: Any) -> None:
