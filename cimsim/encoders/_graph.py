@@ -29,7 +29,7 @@ from .graph_formats import label_encoding, read_graph_file
 
 __all__ = [
     "DEFAULT_PENALTY", "read_graph", "read_dimacs_graph", "simple_edges", "encode_graph_problem",
-    "graph_from_file", "edges_from_networkx",
+    "graph_from_file", "graph_from_networkx", "edges_from_networkx",
 ]
 
 #: default A / B = 1.25 x the bound A > B. On a 300-vertex G(n, 0.03) graph, simulated annealing (5 seeds)
@@ -155,3 +155,11 @@ def graph_from_file(kind: str, path: str | Path, options: dict) -> Encoded:
     enc = encode_graph_problem(kind, g.n, g.edges, penalty=options.get("penalty"),
                                storage=options.get("storage", "auto"), name=g.name)
     return label_encoding(enc, g)
+
+
+def graph_from_networkx(kind: str, graph, penalty: float | None) -> Encoded:
+    """``from_networkx`` for vertex cover and independent set; ``info["labels"]`` maps spin index -> node."""
+    n, edges, nodes = edges_from_networkx(graph)
+    from ._labels import with_node_labels
+
+    return with_node_labels(encode_graph_problem(kind, n, edges, penalty=penalty), nodes)

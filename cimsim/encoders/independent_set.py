@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Iterable
 
 from . import Encoded
-from ._graph import GRAPH_OPTIONS, edges_from_networkx, encode_graph_problem, graph_from_file
+from ._graph import GRAPH_OPTIONS, encode_graph_problem, graph_from_file, graph_from_networkx
 
 #: the options ``from_file`` accepts (the command line's ``-o KEY=VALUE``)
 OPTIONS: tuple[str, ...] = GRAPH_OPTIONS
@@ -26,10 +26,7 @@ def encode_independent_set(n: int, edges: Iterable, *, penalty: float | None = N
 
 def from_networkx(graph, *, penalty: float | None = None) -> Encoded:
     """Encode maximum independent set of a networkx graph; ``info["labels"]`` maps spin index -> node."""
-    n, edges, nodes = edges_from_networkx(graph)
-    from ._labels import with_node_labels
-
-    return with_node_labels(encode_graph_problem("independent-set", n, edges, penalty=penalty), nodes)
+    return graph_from_networkx("independent-set", graph, penalty)
 
 
 def from_file(path: str | Path, **options) -> Encoded:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Iterable
 
 from . import Encoded
-from ._graph import GRAPH_OPTIONS, edges_from_networkx, encode_graph_problem, graph_from_file
+from ._graph import GRAPH_OPTIONS, encode_graph_problem, graph_from_file, graph_from_networkx
 
 #: the options ``from_file`` accepts (the command line's ``-o KEY=VALUE``)
 OPTIONS: tuple[str, ...] = GRAPH_OPTIONS
@@ -26,10 +26,7 @@ def encode_vertex_cover(n: int, edges: Iterable, *, penalty: float | None = None
 
 def from_networkx(graph, *, penalty: float | None = None) -> Encoded:
     """Encode minimum vertex cover of a networkx graph; ``info["labels"]`` maps spin index -> node."""
-    n, edges, nodes = edges_from_networkx(graph)
-    from ._labels import with_node_labels
-
-    return with_node_labels(encode_graph_problem("vertex-cover", n, edges, penalty=penalty), nodes)
+    return graph_from_networkx("vertex-cover", graph, penalty)
 
 
 def from_file(path: str | Path, **options) -> Encoded:
