@@ -27,7 +27,7 @@ gives theta -> 0. ``theta_cross``: the a above which theta(a) (computed on the w
 bootstrap sd (instances resampled within each N, 1000 resamples).
 
 Extrapolation: weighted least squares of the per-N means against x = N^(-2/3) and against x = 1/N, weights
-1/sem^2; the intercept's standard error is from the fit covariance, inflated by sqrt(chi2/dof) when that
+1/sem^2 (for N with fewer than 4 instances the sem is max(own, sd of the next smaller N / sqrt(count))); the intercept's standard error is from the fit covariance, inflated by sqrt(chi2/dof) when that
 exceeds 1; residuals are reported in units of the sem.
 """
 from __future__ import annotations
@@ -227,6 +227,22 @@ def mean_sem(v: list[float]) -> tuple[float, float, int]:
     return float(v.mean()), float(v.std(ddof=1) / math.sqrt(v.size)) if v.size > 1 else float("nan"), int(v.size)
 
 
+FEW = 4
+
+
+def fit_sem(col: dict, ns: list[int], n: int) -> float:
+    """The sem used as fit weight: with fewer than FEW instances at n, a sem from 2-3 values is unreliable, so
+    use max(own sem, sd of the next smaller N / sqrt(count)) (assumes the instance spread does not grow with N)."""
+    m, se, c = col[n]
+    if c >= FEW:
+        return se
+    smaller = [v for v in ns if v < n and col[v][2] >= FEW]
+    if not smaller:
+        return se
+    p = col[max(smaller)]
+    return max(se, p[1] * math.sqrt(p[2]) / math.sqrt(c))
+
+
 def wls(x: np.ndarray, y: np.ndarray, s: np.ndarray) -> dict:
     """Weighted straight-line fit y = c0 + c1 x; intercept c0 +- se (inflated by sqrt(chi2/dof) if > 1)."""
     w = 1.0 / s**2
@@ -260,7 +276,7 @@ def analyze(out: Path) -> dict:
         if len(good) < 3:
             continue
         y = np.array([table[k][n][0] for n in good])
-        s = np.array([table[k][n][1] for n in good])
+        s = np.array([fit_sem(table[k], good, n) for n in good])
         nn = np.array(good, dtype=float)
         fits[k] = {"ns": good, "N^-2/3": wls(nn ** (-2 / 3), y, s), "1/N": wls(1 / nn, y, s)}
     tc = theta_crossing(paths, ns)
@@ -296,7 +312,8 @@ def write_md(out: Path, ns: list[int], table: dict, fits: dict, est: dict, paths
             continue
         L.append(f"| {k} | " + " | ".join(_fmt(*table[k][n]) for n in ns) + " |")
     L += ["", "Extrapolations (weighted least squares; intercept ± se, se inflated by sqrt(χ²/dof) when > 1; "
-          "residuals in units of the per-N sem; 'vs −0.45' = (intercept + 0.45)/se):", "",
+          "residuals in units of the per-N sem used as weight (for N with < 4 instances: max(own sem, sd at the next smaller N / √count)); "
+          "'vs −0.45' = (intercept + 0.45)/se):", "",
           "| estimator | Ns | x | intercept | slope | χ²/dof | residuals | vs −0.45 |", "|---|---|---|---|---|---|---|---|"]
     for k, f in fits.items():
         for xl in ("N^-2/3", "1/N"):
@@ -348,7 +365,7 @@ def figures(out: Path, ns: list[int], table: dict, fits: dict, paths: dict, star
             nn = np.array(f["ns"], dtype=float)
             x = nn ** (-2 / 3) if xl == "N^-2/3" else 1 / nn
             y = [table[k][n][0] for n in f["ns"]]
-            s = [table[k][n][1] for n in f["ns"]]
+            s = [fit_sem(table[k], f["ns"], n) for n in f["ns"]]
             ax.errorbar(x, y, s, fmt="o", color=colors[k], ms=4, capsize=2, label=k)
             xx = np.linspace(0, x.max() * 1.05, 50)
             r = f[xl]
