@@ -83,3 +83,16 @@ def test_diverging_dynamics_stop_with_one_line(solver, params):
     step = int(msg.split("by step ")[1].split()[0])
     assert step < 400  # stopped when it happened, not at the end
 
+
+
+@pytest.mark.parametrize("solver", ["dopo", "mfb", "cfc", "sfc", "asb", "simcim"])
+def test_machine_solvers_stop_a_batch_at_the_time_limit(solver):
+    """A batch of a million steps (hours of work) under a 1 s budget stops at the deadline, is scored, and
+    reports the steps it really took; the energy is the model's energy of the returned spins."""
+    model = sk_model(200, seed=4)
+    t0 = time.perf_counter()
+    res = solve(model, solver, replicas=8, steps=1_000_000, seed=0, time_limit=1.0)
+    assert time.perf_counter() - t0 < 30.0  # generous: compilation and the eigenvalue step included
+    assert res.batches == 1 and 0 < res.extra["batch_steps"][0] < 1_000_000
+    assert res.energy == pytest.approx(model.energy(res.spins))
+    assert np.all(np.isfinite(res.energies))

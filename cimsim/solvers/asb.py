@@ -58,7 +58,7 @@ def defaults(model: IsingModel) -> dict:
 
 
 def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "cpu",
-        **params: Any) -> Batch:
+        deadline: Any = None, **params: Any) -> Batch:
     """Solver contract: ``replicas`` aSB trajectories of ``steps`` steps."""
     cpu_only("asb", backend)
     v, R, T, _, _ = start("asb", PARAMS, params, replicas, steps)
@@ -73,4 +73,4 @@ def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generato
 
     return integrate(model, X, Y, solver="asb", steps=T, readout=v["readout"], track_best=v["track_best"],
                      record=v["record"], step=step, pump=pump, settings=dict(v), xi=1.0 / model.coupling_scale(),
-                     what_to_change=f"lower dt (now {v['dt']:g})")
+                     what_to_change=f"lower dt (now {v['dt']:g})", deadline=deadline)

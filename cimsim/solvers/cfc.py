@@ -65,7 +65,7 @@ def defaults(model: IsingModel) -> dict:
 
 
 def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "cpu",
-        **params: Any) -> Batch:
+        deadline: Any = None, **params: Any) -> Batch:
     """Solver contract: ``replicas`` CFC trajectories of ``steps`` Euler steps."""
     cpu_only("cfc", backend)
     v, R, T, sched, pump = start("cfc", PARAMS, params, replicas, steps)
@@ -82,4 +82,4 @@ def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generato
     settings = dict(v, schedule=sched.to_dict())
     return integrate(model, X, E, solver="cfc", steps=T, readout=v["readout"], track_best=v["track_best"],
                      record=v["record"], step=step, pump=pump, settings=settings,
-                     what_to_change=f"lower dt (now {v['dt']:g})", xi=coupling_norm(model))
+                     what_to_change=f"lower dt (now {v['dt']:g})", xi=coupling_norm(model), deadline=deadline)

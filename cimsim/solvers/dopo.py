@@ -138,7 +138,7 @@ def _initial(R: int, n: int, p: Plan, rng: np.random.Generator) -> tuple[np.ndar
 
 
 def simulate(model: IsingModel, C: np.ndarray, S: np.ndarray, pump: np.ndarray, p: Plan,
-             rng: np.random.Generator, readout_fn: Any = None) -> tuple[np.ndarray, np.ndarray]:
+             rng: np.random.Generator, readout_fn: Any = None, deadline: Any = None) -> tuple[np.ndarray, np.ndarray]:
     """Integrate the network from (R, N) amplitudes ``C``, ``S`` (in place) through the pump values
     ``pump`` (one per step); ``readout_fn(t, C)`` is called after every ``p.readout`` steps and the last.
     Returns ``(C, S)``."""
@@ -164,13 +164,16 @@ def simulate(model: IsingModel, C: np.ndarray, S: np.ndarray, pump: np.ndarray, 
         matvec(Z, Y)
         Y *= eps
         dopo_step(C, S, Y[:R], Y[R:] if delay_line else Y[:R], float(pump[t]), b, p.dt, p.g, streams, delay_line)
-        if readout_fn is not None and ((t + 1) % p.readout == 0 or t == T - 1):
+        last = t == T - 1 or (deadline is not None and deadline.expired())
+        if readout_fn is not None and ((t + 1) % p.readout == 0 or last):
             readout_fn(t, C)
+        if last:
+            break
     return C, S
 
 
 def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "cpu",
-        **params: Any) -> Batch:
+        deadline: Any = None, **params: Any) -> Batch:
     """Solver contract: ``replicas`` DOPO-network trajectories of ``steps`` Euler steps."""
     cpu_only("dopo", backend)
     p = plan(replicas=replicas, steps=steps, **params)
@@ -186,11 +189,11 @@ def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generato
         readout(t, Ct, float(pump[t]), change)
 
     with np.errstate(over="ignore", invalid="ignore"):
-        C, S = simulate(model, C, S, pump, p, rng, score)
+        C, S = simulate(model, C, S, pump, p, rng, score, deadline)
     extra: dict[str, Any] = {
         "final_energies": model.energies(np.where(C >= 0, 1, -1).astype(np.int8)),
-        "time_kappa": p.steps * p.dt,
-        "round_trips": p.steps * p.dt / p.round_trip,
+        "time_kappa": readout.steps_taken * p.dt,
+        "round_trips": readout.steps_taken * p.dt / p.round_trip,
         "photon_number": float(np.mean(C * C + S * S)) / p.g2 - 0.5 if p.quantum_noise else None,
         "units": project_units(eps=p.eps, g2=p.g2),
         **readout.trace(),
@@ -199,4 +202,4 @@ def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generato
         extra["lambda_max"] = lam
     settings = {f.name: getattr(p, f.name) for f in fields(Plan) if f.name not in ("replicas", "steps")}
     settings["schedule"] = p.schedule.to_dict()
-    return Batch(readout.spins, p.steps, settings, extra)
+    return Batch(readout.spins, readout.steps_taken, settings, extra)

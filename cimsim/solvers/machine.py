@@ -96,6 +96,7 @@ class Readout:
         self.trace_x = np.zeros((record, n))
         self.trace_energy = np.zeros((record, R))
         self.count = 0
+        self.steps_taken = 0  # steps done at the last readout
 
     def __call__(self, step: int, amplitudes: np.ndarray, pump: float, what_to_change: str) -> np.ndarray:
         """Score the readout after ``step`` (0-based) steps; returns the (R,) energies of this readout."""
@@ -104,6 +105,7 @@ class Readout:
             raise divergence_error(self.solver, step + 1, self.steps, bad, amplitudes.shape[0], what_to_change)
         S = np.where(amplitudes >= 0, 1, -1).astype(np.int8)
         E = self.model.energies(S)
+        self.steps_taken = step + 1
         if self.track_best:
             better = E < self.energies
             self.spins[better] = S[better]
@@ -164,10 +166,12 @@ def field_product(model: IsingModel, xi: float) -> Callable[[np.ndarray, np.ndar
 
 def integrate(model: IsingModel, X: np.ndarray, E: np.ndarray, *, solver: str, steps: int, readout: int,
               track_best: bool, record: bool, step: Callable[[int, np.ndarray, np.ndarray, np.ndarray], None],
-              pump: np.ndarray, settings: dict[str, Any], what_to_change: str, xi: float) -> Batch:
+              pump: np.ndarray, settings: dict[str, Any], what_to_change: str, xi: float,
+              deadline: Any = None) -> Batch:
     """Run ``steps`` steps of ``step(t, X, E, PHI)`` (which updates X and E in place from the field
     PHI = xi (X J + h)) from the (R, N) amplitudes ``X`` and second variables ``E`` (error signals,
-    momenta); score sign(x) every ``readout`` steps and at the end. One product with J per step."""
+    momenta); score sign(x) every ``readout`` steps and at the end. One product with J per step.
+    A ``deadline`` (:class:`~cimsim.solvers.budget.Deadline`) that expires ends the run early, scored."""
     R, n = X.shape
     check_batch_fits(R, n, arrays=4, what=f"{solver} state")
     product = field_product(model, xi)
@@ -178,8 +182,12 @@ def integrate(model: IsingModel, X: np.ndarray, E: np.ndarray, *, solver: str, s
         for t in range(steps):
             product(X, PHI)
             step(t, X, E, PHI)
-            if (t + 1) % readout == 0 or t == steps - 1:
+            last = t == steps - 1 or (deadline is not None and deadline.expired())
+            if (t + 1) % readout == 0 or last:
                 board(t, X, float(pump[t]), what_to_change)
+            if last:
+                break
+    steps = board.steps_taken
     extra: dict[str, Any] = {
         "final_energies": model.energies(np.where(X >= 0, 1, -1).astype(np.int8)),
         "mvm": steps * R,

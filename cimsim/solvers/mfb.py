@@ -159,7 +159,7 @@ def _feedback_matvec(model: IsingModel, j_bits: int | None) -> tuple[Callable[[n
 
 def simulate(model: IsingModel, X: np.ndarray, P: np.ndarray, pump: np.ndarray, p: Plan, rng: np.random.Generator,
              readout_fn: Callable[[int, np.ndarray], None] | None = None,
-             U: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+             U: np.ndarray | None = None, deadline: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Run ``len(pump)`` round trips from the (R, N) state (in place); after each, ``readout_fn(k, measured)``
     sees the (R, N) measured amplitudes. Returns ``(X, P, measured)`` of the last round trip.
 
@@ -196,11 +196,13 @@ def simulate(model: IsingModel, X: np.ndarray, P: np.ndarray, pump: np.ndarray, 
             fed = adc(Y)
         if readout_fn is not None:
             readout_fn(k, Y)
+        if deadline is not None and deadline.expired():
+            break
     return X, P, Y
 
 
 def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "cpu",
-        **params: Any) -> Batch:
+        deadline: Any = None, **params: Any) -> Batch:
     """Solver contract: ``replicas`` machine runs of ``steps`` round trips each."""
     cpu_only("mfb", backend)
     p = plan(replicas=replicas, steps=steps, **params)
@@ -221,11 +223,11 @@ def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generato
         readout(k, Y, float(pump[k]), f"lower the pump (p reaches {float(np.max(pump[:k + 1])):.3g}) or eps")
 
     with np.errstate(over="ignore", invalid="ignore"):
-        X, P, Y = simulate(model, X, P, pump, p, rng, score, U)
+        X, P, Y = simulate(model, X, P, pump, p, rng, score, U, deadline)
     extra: dict[str, Any] = {
         "final_energies": model.energies(np.where(Y >= 0, 1, -1).astype(np.int8)),
-        "round_trips": p.steps,
-        "machine_time_s": p.steps * n / p.rep_rate if p.rep_rate else None,
+        "round_trips": readout.steps_taken,
+        "machine_time_s": readout.steps_taken * n / p.rep_rate if p.rep_rate else None,
         "round_trip_time_kappa": p.dT,
         "background_loss": p.background_loss,
         "photon_number": (float(np.mean(X * X + P + U)) if U is not None else float(np.mean(X * X + P * P)))
@@ -236,4 +238,4 @@ def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generato
         extra["lambda_max"] = lam
     settings = {f.name: getattr(p, f.name) for f in fields(Plan) if f.name not in ("replicas", "steps")}
     settings["schedule"] = p.schedule.to_dict()
-    return Batch(readout.spins, p.steps, settings, extra)
+    return Batch(readout.spins, readout.steps_taken, settings, extra)

@@ -40,7 +40,7 @@ def defaults(model: IsingModel) -> dict:
 
 
 def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "cpu",
-        **params: Any) -> Batch:
+        deadline: Any = None, **params: Any) -> Batch:
     """Solver contract: ``replicas`` SimCIM trajectories of ``steps`` steps."""
     cpu_only("simcim", backend)
     v, R, T, _, _ = start("simcim", PARAMS, params, replicas, steps)
@@ -54,4 +54,4 @@ def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generato
 
     return integrate(model, X, D, solver="simcim", steps=T, readout=v["readout"], track_best=v["track_best"],
                      record=v["record"], step=step, pump=pump, settings=dict(v), xi=1.0 / model.coupling_sigma(),
-                     what_to_change="lower dt or sigma")
+                     what_to_change="lower dt or sigma", deadline=deadline)
