@@ -85,8 +85,8 @@ def test_diverging_dynamics_stop_with_one_line(solver, params):
 
 
 
-@pytest.mark.parametrize("solver", ["dopo", "mfb", "cfc", "sfc", "asb", "simcim"])
-def test_machine_solvers_stop_a_batch_at_the_time_limit(solver):
+@pytest.mark.parametrize("solver", ["cim", "dopo", "mfb", "cfc", "sfc", "asb", "simcim"])
+def test_dynamics_stop_a_batch_at_the_time_limit(solver):
     """A batch of a million steps (hours of work) under a 1 s budget stops at the deadline, is scored, and
     reports the steps it really took; the energy is the model's energy of the returned spins."""
     model = sk_model(200, seed=4)

@@ -220,9 +220,10 @@ def finish_descent(
 
 
 def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "cpu",
-        device: Any = None, **params: Any) -> Batch:
+        device: Any = None, deadline: Any = None, **params: Any) -> Batch:
     """Solver contract: ``replicas`` CIM trajectories of ``steps`` steps; parameters as for :func:`plan`.
-    ``backend="gpu"`` runs the device executor on ``device`` (a :class:`cimsim.gpu.Device`; default the GPU)."""
+    ``backend="gpu"`` runs the device executor on ``device`` (a :class:`cimsim.gpu.Device`; default the GPU).
+    On the CPU a ``deadline`` (the driver's time limit) that expires ends the batch at the next readout."""
     p = plan(replicas=replicas, steps=steps, **params)
     if backend == "gpu":
         return _run_device(model, p, rng, device)
@@ -231,7 +232,7 @@ def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generato
 
     check_batch_fits(p.replicas, model.n, arrays=5 if p.feedback_noise > 0 else 4, what="cim amplitudes")
     with blas_limit(p.replicas), np.errstate(over="ignore", invalid="ignore"):
-        return _simulate(model, p, rng)
+        return _simulate(model, p, rng, deadline)
 
 
 def _run_device(model: IsingModel, p: Plan, rng: np.random.Generator, device: Any) -> Batch:
@@ -290,7 +291,7 @@ def _dense_matvec_f32(model: IsingModel, R: int) -> Callable[[np.ndarray, np.nda
     return matvec
 
 
-def _simulate(model: IsingModel, p: Plan, rng: np.random.Generator) -> Batch:
+def _simulate(model: IsingModel, p: Plan, rng: np.random.Generator, deadline: Any = None) -> Batch:
     from .adiabatic import make_matvec
 
     R, T, n = p.replicas, p.steps, model.n
@@ -340,6 +341,9 @@ def _simulate(model: IsingModel, p: Plan, rng: np.random.Generator) -> Batch:
             if p.record and k_rec < n_rec:
                 rec_a[k_rec], rec_x[k_rec], rec_e[k_rec] = at, X[0], E
                 k_rec += 1
+            if deadline is not None and t < T - 1 and deadline.expired():
+                taken = t + 1
+                break
     finish_iters = 0
     if p.preset == "constant" and p.finish:
         finish_iters = finish_descent(model, X, float(pump[-1]), p.tol, matvec64, JX)  # to tolerance: float64
