@@ -309,3 +309,25 @@ def test_cli_phase_diagram_tiny(tmp_path):
     ad = [r for r in data["rows"] if r["method"] == "adiabatic"]
     assert ad and all(r["grad_norm"] < 1e-6 for r in ad)
     assert (tmp_path / "phase_energy_radius.png").exists() and (tmp_path / "phase.csv").exists()
+
+
+def test_morse_index_counts_negative_eigenvalues():
+    """The adiabatic path's index is the Morse index (number of negative Hessian eigenvalues), not a 0/1 flag."""
+    import numpy as np
+
+    from cimsim.instances import sk_couplings
+    from cimsim.landscape.critical import adiabatic_path, hessian, morse_index
+
+    rng = np.random.default_rng(0)
+    for k in (0, 1, 3, 7):
+        Q, _ = np.linalg.qr(rng.normal(size=(12, 12)))
+        w = np.concatenate([-rng.uniform(0.1, 2, k), rng.uniform(0.1, 2, 12 - k)])
+        assert morse_index((Q * w) @ Q.T) == k
+    J = sk_couplings(30, 1)
+    path = adiabatic_path(J, np.linspace(-2.4, 0.2, 14), seed=2)
+    for a, x, idx in zip(path.a, path.x, path.index):
+        assert idx == int(np.sum(np.linalg.eigvalsh(hessian(x, J, a)) < 0))
+    # at the origin above threshold the index is the number of eigenvalues of J above -a: more than one
+    a = -0.5
+    origin = morse_index(hessian(np.zeros(30), J, a))
+    assert origin == int(np.sum(np.linalg.eigvalsh(J) > -a)) > 1
