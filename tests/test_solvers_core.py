@@ -141,7 +141,7 @@ def test_every_registered_solver_documented():
 def test_time_limit_fits_batches_to_budget_without_explicit_steps():
     rng = np.random.default_rng(5)
     m = IsingModel.from_couplings(random_couplings(rng, 30))
-    r = solve(m, "cim", replicas=2, time_limit=0.5, seed=1)
+    r = solve(m, "cim", replicas=2, time_limit=3.0, seed=1)  # room for a first call that compiles
     steps = r.extra["batch_steps"]
     from cimsim.solvers import get_solver
 
@@ -151,5 +151,6 @@ def test_time_limit_fits_batches_to_budget_without_explicit_steps():
     assert all(0 < s <= default for s in steps)
     assert r.batches == len(steps) and r.energies.shape == (2 * len(steps),)
     explicit = solve(m, "cim", replicas=2, steps=50, time_limit=0.2, seed=1)
-    assert set(explicit.extra["batch_steps"]) == {50}
+    # every batch runs the given steps, except that the deadline may end the last one early
+    assert set(explicit.extra["batch_steps"][:-1]) <= {50} and 0 < explicit.extra["batch_steps"][-1] <= 50
     assert explicit.settings["steps_fitted_to_budget"] is False
