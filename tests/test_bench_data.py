@@ -29,7 +29,7 @@ def test_default_follows_the_code_not_the_working_directory(monkeypatch, tmp_pat
     before = data.data_root()
     monkeypatch.chdir(tmp_path)
     assert data.data_root() == before
-    assert before.parent.parent == ROOT.parent  # <repo>/../shared/data
+    assert before == (ROOT.parent / "shared" / "data").resolve()  # <repo>/../shared/data (symlinks resolved)
 
 
 def test_tests_use_the_same_setting():
