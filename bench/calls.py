@@ -269,6 +269,16 @@ def unpack_spins(text: str, n: int) -> np.ndarray:
 _CODE: list[str] = []
 
 
+def git_head(tree: str | Path) -> str:
+    """The HEAD commit (12 hex digits) of the git checkout ``tree``, or "unknown"."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=Path(tree), capture_output=True,
+                              text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        head = ""
+    return head or "unknown"
+
+
 def code_version() -> str:
     """The repository's HEAD commit (12 hex digits) where this process runs, or "unknown".
 
@@ -276,12 +286,7 @@ def code_version() -> str:
     lists the commits its calls were made at, so a table mixing code versions says so.
     """
     if not _CODE:
-        try:
-            head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=Path(__file__).resolve().parent,
-                                  capture_output=True, text=True, timeout=10).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            head = ""
-        _CODE.append(head or "unknown")
+        _CODE.append(git_head(Path(__file__).resolve().parent))
     return _CODE[0]
 
 

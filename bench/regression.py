@@ -28,6 +28,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.calls import git_head  # noqa: E402
 from bench.data import add_data_option, data_root  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -114,10 +115,7 @@ def write(rows: list[dict], out: Path, committed: dict[str, float], args: argpar
         w = csv.DictWriter(fh, fieldnames=keys)
         w.writeheader()
         w.writerows(rows)
-    base = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=args.base, capture_output=True,
-                          text=True).stdout.strip()
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                          text=True).stdout.strip()
+    base, head = git_head(args.base), git_head(ROOT)
     lines = [f"# Regression: {head} (new) against {base} (old), one run, calls alternating", "",
              f"Quality: `auto` at {args.budget:g} s, {args.seeds} seeds; median cut per tree and the committed "
              "10 s table (bench/results/final).", "",

@@ -15,14 +15,18 @@ from __future__ import annotations
 import argparse
 import csv
 import statistics
-import subprocess
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-import cimsim
-from cimsim.encoders.tsp import read_tsp, tour_length
+if __package__ in (None, ""):  # run as a script: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import cimsim  # noqa: E402
+from bench.calls import code_version  # noqa: E402
+from cimsim.encoders.tsp import read_tsp, tour_length  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCES = {
@@ -68,14 +72,6 @@ def run_solver(path: Path, solver: str, budget: float, seed: int) -> dict:
             "feasible": bool(res.feasible), "time_s": time.perf_counter() - t0}
 
 
-def _commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--time-limit", type=float, default=5.0)
@@ -103,7 +99,7 @@ def main() -> None:
         w.writeheader()
         w.writerows(rows)
     lines = [f"# TSP: cimsim solvers against 2-opt with random restarts ({args.time_limit:g} s each, "
-             f"{args.seeds} seeds, commit {_commit()})", "",
+             f"{args.seeds} seeds, commit {code_version()})", "",
              "Median tour length over seeds among feasible answers; ratio = median / optimum; "
              "'feasible' = answers that are tours (no repair).", "",
              "| instance | optimum | solver | median length | ratio | feasible |", "|---|---|---|---|---|---|"]

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import csv
 import math
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,6 +28,7 @@ import numpy as np
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.calls import code_version  # noqa: E402
 from bench.data import add_data_option  # noqa: E402
 from bench.instances import load_instance  # noqa: E402
 from cimsim.solvers import solve  # noqa: E402
@@ -66,14 +66,6 @@ def run_cell(model, solver: str, steps: int | None, runs: int, seed: int, target
             "tts_lo": float(lo), "tts_hi": float(hi), "wall_s": time.perf_counter() - t0}
 
 
-def _commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--graphs", default="G1")
@@ -104,7 +96,7 @@ def main() -> None:
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
-    lines = [f"# TTS99 in matrix-vector products (commit {_commit()}, {args.runs} trajectories per row, no polish)",
+    lines = [f"# TTS99 in matrix-vector products (commit {code_version()}, {args.runs} trajectories per row, no polish)",
              "", "| graph | solver | steps | P_s | TTS99 (MVM) | 90 % interval | published | ratio |",
              "|---|---|---|---|---|---|---|---|"]
     for r in rows:
