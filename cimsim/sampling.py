@@ -14,17 +14,29 @@ The statistics functions take a counter (or plain arrays) and return JSON-able n
   ground states (counts thinned by an autocorrelation time);
 * :func:`effective_temperature` — the maximum-likelihood T of P(s) ~ exp(-H(s)/T) over an enumerated set;
 * :func:`hamming` — distances between spin patterns, minimised over the global flip when asked.
+
+Sampling mode
+-------------
+A solver run inside ``with tapping(tap):`` sends its unpolished readouts to the :class:`Tap`: after a
+burn-in of ``tap.burn_in`` steps of each run, the sign pattern of every replica every ``tap.every`` steps
+(steps are the solver's own unit: Euler steps, round trips for ``mfb``, sweeps for ``sa``). Solvers look
+the tap up with :func:`active_tap` and call :meth:`Tap.record` at the steps :meth:`Tap.wants` (Python
+loops) or at the chunk ends :meth:`Tap.marks` gives (kernels run in chunks). Every sample gets a global
+index in stream order (batch after batch, replica after replica), so a first-seen index times ``every`` is
+the machine time, in the solver's steps, one replica spent sampling before that state appeared.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import heapq
 import math
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 
-__all__ = ["StateCounter", "canonicalise", "pack", "unpack", "hamming", "coverage_time", "fairness",
+__all__ = ["Tap", "tapping", "active_tap", "StateCounter", "canonicalise", "pack", "unpack", "hamming", "coverage_time", "fairness",
            "effective_temperature", "residual_histogram", "harmonic"]
 
 
@@ -71,21 +83,23 @@ class StateCounter:
     _entries: dict = field(default_factory=dict)
     _heap: list = field(default_factory=list)  # (-energy, key): the highest stored energy on top (lazy)
 
-    def add(self, S: np.ndarray, E: np.ndarray, step: int) -> None:
-        """Record the (R, N) +-1 samples ``S`` with energies ``E`` (R,) taken at ``step``."""
+    def add(self, S: np.ndarray, E: np.ndarray, step: int, *, stride: int = 0) -> None:
+        """Record the (R, N) +-1 samples ``S`` with energies ``E`` (R,); row j was taken at
+        ``step + stride * j`` (``stride=0``: all at ``step``; ``stride=1``: consecutive sample indices)."""
         S = np.atleast_2d(np.asarray(S))
         if self.canonical:
             S = canonicalise(S)
         E = np.asarray(E, dtype=np.float64).reshape(-1)
         self.samples += S.shape[0]
-        for key, e in zip(pack(S), E):
+        for j, (key, e) in enumerate(zip(pack(S), E)):
             entry = self._entries.get(key)
+            when = step + stride * j
             if entry is not None:
                 entry.count += 1
             elif len(self._entries) < self.cap:
-                self._store(key, float(e), step)
+                self._store(key, float(e), when)
             elif self._evict_above(float(e)):
-                self._store(key, float(e), step)
+                self._store(key, float(e), when)
             else:
                 self.dropped_samples += 1
 
@@ -128,6 +142,107 @@ class StateCounter:
     def first_seen(self) -> dict[bytes, int]:
         """key -> step of first visit, for every stored state."""
         return {k: v.first for k, v in self._entries.items()}
+
+
+@dataclass
+class Tap:
+    """Where a sampling run's solver sends its readouts (see the module docstring).
+
+    counter : the :class:`StateCounter` the samples go to
+    every : record every this many steps of a run (k >= 1)
+    burn_in : steps of each run (batch) before the first record (>= 0)
+    limit : stop after this many samples (``None``: no limit); the last record is cut to fit, so exactly
+        ``limit`` samples are taken when the run is long enough
+    keep : also keep every sample's spins and energy in order (``reads()``), for callers that return each
+        read (the dimod sampler); memory grows with the samples, so only for bounded ``limit``
+
+    Besides the counter, the tap keeps a histogram of the Hamming distance between successive *distinct*
+    samples of the same replica (``jumps``, length N + 1; bounded memory).
+    """
+
+    counter: StateCounter
+    every: int = 1
+    burn_in: int = 0
+    limit: int | None = None
+    keep: bool = False
+    model: Any = None
+    runs: int = 0
+    steps_recorded: int = 0
+    jumps: np.ndarray = field(default=None)  # type: ignore[assignment]
+    _last: np.ndarray | None = None
+    _kept: list = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.jumps is None:
+            self.jumps = np.zeros(self.counter.n + 1, dtype=np.int64)
+
+    @property
+    def samples(self) -> int:
+        return self.counter.samples
+
+    def full(self) -> bool:
+        """True once ``limit`` samples were taken."""
+        return self.limit is not None and self.counter.samples >= self.limit
+
+    def wants(self, t: int) -> bool:
+        """Whether the state after ``t`` steps (1-based count of steps done in this run) is recorded."""
+        return t > self.burn_in and (t - self.burn_in) % self.every == 0 and not self.full()
+
+    def marks(self, steps: int) -> list[int]:
+        """The step counts of a run of ``steps`` steps after which the state is recorded, ascending."""
+        return list(range(self.burn_in + self.every, steps + 1, self.every))
+
+    def start_run(self) -> None:
+        """A new run (batch) begins: successive-sample distances restart."""
+        self.runs += 1
+        self._last = None
+
+    def record(self, t: int, S: np.ndarray, E: np.ndarray | None = None) -> None:
+        """Record the (R, N) readout ``S`` (signs of any numeric array) after ``t`` steps of this run, with
+        energies ``E`` (computed from ``self.model`` when omitted)."""
+        if self.full():
+            return
+        S = np.where(np.asarray(S) >= 0, 1, -1).astype(np.int8)
+        if S.ndim == 1:
+            S = S[None, :]
+        if E is None:
+            E = self.model.energies(S)
+        E = np.asarray(E, dtype=np.float64).reshape(-1)
+        if self.limit is not None:
+            room = self.limit - self.counter.samples
+            S, E = S[:room], E[:room]
+        if self._last is not None and self._last.shape == S.shape:
+            d = ((S != self._last).sum(axis=1)).astype(np.int64)
+            np.add.at(self.jumps, d[d > 0], 1)
+        self._last = S.copy()
+        self.counter.add(S, E, self.counter.samples, stride=1)
+        self.steps_recorded = max(self.steps_recorded, t)
+        if self.keep:
+            self._kept.append((S, E))
+
+    def reads(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every kept sample in stream order: ``(spins (K, N) int8, energies (K,))`` (``keep=True``)."""
+        if not self._kept:
+            return np.zeros((0, self.counter.n), np.int8), np.zeros(0)
+        return np.concatenate([s for s, _ in self._kept]), np.concatenate([e for _, e in self._kept])
+
+
+_TAP: contextvars.ContextVar[Tap | None] = contextvars.ContextVar("cimsim_sampling_tap", default=None)
+
+
+def active_tap() -> Tap | None:
+    """The :class:`Tap` of the sampling run in progress, or ``None`` (a normal solve)."""
+    return _TAP.get()
+
+
+@contextlib.contextmanager
+def tapping(tap: Tap) -> Iterator[Tap]:
+    """Within the block, solvers send their readouts to ``tap``."""
+    token = _TAP.set(tap)
+    try:
+        yield tap
+    finally:
+        _TAP.reset(token)
 
 
 def hamming(A: np.ndarray, B: np.ndarray, *, up_to_flip: bool = False) -> np.ndarray:

@@ -31,6 +31,9 @@ from .machine import cpu_only, integrate, lambda_min_cached, start
 
 __all__ = ["PARAMS", "defaults", "run", "stable_dt"]
 
+#: has a sampling mode (cimsim.sampling.Tap): readouts every k steps go to the active tap
+SAMPLES = True
+
 PARAMS: tuple[Param, ...] = (
     Param("p_end", "float", 1.0, "pump at the end of the linear ramp from 0", low=0.0, low_open=True),
     Param("xi0", "float", 0.5, "coupling strength (in units of 1 / coupling_scale)", low=0.0, low_open=True),

@@ -34,6 +34,9 @@ from .machine import coupling_norm, cpu_only, feedback_dt, integrate, replica_st
 
 __all__ = ["PARAMS", "defaults", "run", "stable_dt"]
 
+#: has a sampling mode (cimsim.sampling.Tap): readouts every k steps go to the active tap
+SAMPLES = True
+
 PARAMS: tuple[Param, ...] = (
     Param("schedule", "str", "piecewise:-1@0,1@0.9,1@1", "pump p over the run (any schedule spec)"),
     Param("alpha", "float", 1.0, "target squared feedback strength", low=0.0, low_open=True),

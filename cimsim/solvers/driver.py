@@ -29,6 +29,7 @@ from ..model import IsingModel
 from ..params import validate
 from ..presolve import Reduction, reduce_model
 from ..result import Result
+from ..sampling import Tap, active_tap
 from . import check_backend
 from .budget import Deadline
 from .polish import polish
@@ -122,7 +123,7 @@ def presolve_model(model: IsingModel, module: ModuleType, presolve: bool | None,
     ``initial`` state, which names the original spins). Default: the solver's ``PRESOLVE`` attribute."""
     if presolve is None:
         presolve = bool(getattr(module, "PRESOLVE", False))
-    if not presolve or "initial" in params:
+    if not presolve or "initial" in params or active_tap() is not None:  # sampling: the states of the model as given
         return None
     reduction = reduce_model(model)
     return reduction if reduction.removed > 0 else None
@@ -284,7 +285,9 @@ def run_batches(module: ModuleType, name: str, model: IsingModel, plan: RunPlan,
     (``Outcome.stopped_early``)."""
     t0 = time.perf_counter()
     limit = plan.time_limit
-    deadline = Deadline(t0 + limit if limit is not None else None)
+    tap = active_tap()
+    deadline = Deadline(t0 + limit if limit is not None else None) if tap is None else _TapDeadline(
+        t0 + limit if limit is not None else None, tap)
     soft = takes_deadline(module)
     kw = {"deadline": deadline} if soft else {}
     energies: list[np.ndarray] = []
@@ -296,6 +299,9 @@ def run_batches(module: ModuleType, name: str, model: IsingModel, plan: RunPlan,
     with interruptible(deadline, soft) if keep_on_interrupt else contextlib.nullcontext():
         while True:
             tb = time.perf_counter()
+            if tap is not None:
+                tap.model = model if tap.model is None else tap.model
+                tap.start_run()
             try:
                 batch = module.run(model, replicas=R, steps=budget.T_run, rng=rng, backend=plan.backend, **kw,
                                    **params)
@@ -320,6 +326,11 @@ def run_batches(module: ModuleType, name: str, model: IsingModel, plan: RunPlan,
                 if stop is not None and stop(best_s):
                     stopped = True
                     break
+            if tap is not None and tap.limit is not None:  # sampling a number of reads: until they are taken
+                if tap.full() or deadline.expired() or budget.deterministic:
+                    break
+                if limit is None:
+                    continue
             if (limit is None or budget.deterministic or deadline.expired() or now - t0 >= limit
                     or batch.extra.get("proven_optimal")):
                 break
@@ -353,6 +364,17 @@ def assemble_result(model: IsingModel, name: str, plan: RunPlan, out: Outcome, r
     return Result(solver=name, spins=best_s, energy=float(model.energy(best_s)), energies=np.concatenate(out.energies),
                   time_s=out.elapsed, steps=max(out.batch_steps), replicas=out.replicas, batches=len(out.batch_steps),
                   seed=plan.seed, settings=settings, extra=extra)
+
+
+class _TapDeadline(Deadline):
+    """The run's deadline in sampling mode: also expired once the tap has all the samples it wants."""
+
+    def __init__(self, end: float | None, tap: Tap) -> None:
+        super().__init__(end)
+        self.tap = tap
+
+    def expired(self) -> bool:
+        return super().expired() or self.tap.full()
 
 
 def _expanding(hook: Callable | None, reduction: Reduction | None) -> Callable | None:

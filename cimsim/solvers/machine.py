@@ -15,6 +15,7 @@ from ..errors import CimsimError, divergence_error, positive_int
 from ..memory import check_batch_fits
 from ..model import IsingModel
 from ..params import validate
+from ..sampling import active_tap
 from ..schedules import Schedule, parse_schedule
 from . import Batch
 
@@ -178,10 +179,13 @@ def integrate(model: IsingModel, X: np.ndarray, E: np.ndarray, *, solver: str, s
     PHI = np.empty_like(X)
     board = Readout(model, X, solver=solver, steps=steps, track_best=track_best,
                     record=(steps + readout - 1) // readout if record else 0)
+    tap = active_tap()
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(steps):
             product(X, PHI)
             step(t, X, E, PHI)
+            if tap is not None and tap.wants(t + 1):
+                tap.record(t + 1, X)
             last = t == steps - 1 or (deadline is not None and deadline.expired())
             if (t + 1) % readout == 0 or last:
                 board(t, X, float(pump[t]), what_to_change)

@@ -33,6 +33,9 @@ from .machine import coupling_norm, cpu_only, feedback_dt, integrate, replica_st
 
 __all__ = ["PARAMS", "defaults", "run"]
 
+#: has a sampling mode (cimsim.sampling.Tap): readouts every k steps go to the active tap
+SAMPLES = True
+
 PARAMS: tuple[Param, ...] = (
     Param("schedule", "str", "linear:-1,1", "pump p over the run (any schedule spec)"),
     Param("c_start", "float", 1.0, "gain c of the saturated feedback tanh(c z) at the start", low=0.0, low_open=True),

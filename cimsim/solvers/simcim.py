@@ -22,6 +22,9 @@ from .machine import cpu_only, integrate, replica_streams, start
 
 __all__ = ["PARAMS", "defaults", "run"]
 
+#: has a sampling mode (cimsim.sampling.Tap): readouts every k steps go to the active tap
+SAMPLES = True
+
 PARAMS: tuple[Param, ...] = (
     Param("pt", "float", 6.5, "pump-loss scale p_t: p_k = p_t (tanh(u_k) - 1), u_k from -3 to 3", low=0.0),
     Param("dt", "float", 0.01, "weight of the coupling term", low=0.0, low_open=True),
