@@ -56,15 +56,18 @@ def _csr_energy(indptr, indices, data, h, offset, x):  # pragma: no cover - comp
 
 
 @nb.njit(parallel=True, cache=True, nogil=True)
-def sb_csr_run(indptr, indices, data, h, offset, X, Y, a_sched, a0, c0, dt, discrete, readout, best_S, best_E):  # pragma: no cover
-    """Run ``len(a_sched)`` steps for every replica with CSR J; X, Y (R, N) float32 in place.
+def sb_csr_run(indptr, indices, data, h, offset, X, Y, a_sched, a0, c0, dt, discrete, readout, best_S, best_E,
+               k0=0, k1=-1, last=True):  # pragma: no cover
+    """Run steps ``k0 <= k < k1`` (default: all ``len(a_sched)``) for every replica with CSR J; X, Y (R, N)
+    float32 in place.
 
     a_sched : (T,) float64, a_k per step.  readout : score every ``readout`` steps (k >= 1, k % readout
-    == 0, before step k's update, i.e. the state after k steps) and the final state.
-    data is float32 or float64; phi is accumulated in float64.
+    == 0, before step k's update, i.e. the state after k steps) and, if ``last``, the final state.
+    data is float32 or float64; phi is accumulated in float64. Consecutive calls over ``[0, m1)``,
+    ``[m1, m2)``, ... (``last`` only on the final one) do exactly what one call over all steps does.
     """
     R, N = X.shape
-    T = a_sched.shape[0]
+    T = a_sched.shape[0] if k1 < 0 else k1
     cp = dt * c0
     cy = dt * a0
     for r in nb.prange(R):
@@ -74,7 +77,7 @@ def sb_csr_run(indptr, indices, data, h, offset, X, Y, a_sched, a0, c0, dt, disc
         p = np.empty(N, dtype=np.float64)
         for i in range(N):
             v[i] = _drive(x[i], discrete)
-        for k in range(T):
+        for k in range(k0, T):
             nonzero = True
             for i in range(N):
                 acc = h[i]
@@ -101,11 +104,12 @@ def sb_csr_run(indptr, indices, data, h, offset, X, Y, a_sched, a0, c0, dt, disc
                 x[i] = xi
                 y[i] = yi
                 v[i] = _drive(xi, discrete)
-        e = _csr_energy(indptr, indices, data, h, offset, x)
-        if e < best_E[r]:
-            best_E[r] = e
-            for i in range(N):
-                best_S[r, i] = 1 if x[i] >= 0.0 else -1
+        if last:
+            e = _csr_energy(indptr, indices, data, h, offset, x)
+            if e < best_E[r]:
+                best_E[r] = e
+                for i in range(N):
+                    best_S[r, i] = 1 if x[i] >= 0.0 else -1
 
 
 @nb.njit(inline="always")
@@ -128,14 +132,15 @@ def _block_product(J, V, P, b0, b1):  # pragma: no cover - compiled
 
 
 @nb.njit(parallel=True, cache=True, nogil=True)
-def sb_dense_run(J, h, offset, X, Y, V, P, a_sched, a0, c0, dt, discrete, readout, block, best_S, best_E):  # pragma: no cover
-    """Dense-J version of :func:`sb_csr_run`: whole trajectories inside the kernel, one block of
-    ``block`` replicas per task, so threads never synchronise between steps.
+def sb_dense_run(J, h, offset, X, Y, V, P, a_sched, a0, c0, dt, discrete, readout, block, best_S, best_E,
+                 k0=0, k1=-1, last=True):  # pragma: no cover
+    """Dense-J version of :func:`sb_csr_run`: whole trajectories (or the steps ``k0 <= k < k1``) inside the
+    kernel, one block of ``block`` replicas per task, so threads never synchronise between steps.
 
     J : (N, N) float32.  V, P : (R, N) float32 work arrays.  Other arguments as in sb_csr_run.
     """
     R, N = X.shape
-    T = a_sched.shape[0]
+    T = a_sched.shape[0] if k1 < 0 else k1
     cp = dt * c0
     cy = dt * a0
     nblocks = (R + block - 1) // block
@@ -145,8 +150,8 @@ def sb_dense_run(J, h, offset, X, Y, V, P, a_sched, a0, c0, dt, discrete, readou
         for b in range(b0, b1):
             for i in range(N):
                 V[b, i] = _drive(X[b, i], discrete)
-        for k in range(T + 1):
-            read = (k >= 1 and k % readout == 0) or k == T
+        for k in range(k0, T + 1):
+            read = (k >= 1 and k % readout == 0 and k < T) or (k == T and last)
             if k < T:
                 _block_product(J, V, P, b0, b1)
             if read:

@@ -12,7 +12,7 @@ makes exactly the moves of one uninterrupted call.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from typing import Callable, Sequence
 
 __all__ = ["Deadline", "run_chunked", "CHUNK_S", "NO_DEADLINE"]
 
@@ -46,20 +46,34 @@ NO_DEADLINE = Deadline(None)
 
 
 def run_chunked(step: Callable[[int, int], None], total: int, deadline: Deadline | None,
-                target_s: float | None = None) -> int:
+                target_s: float | None = None, marks: Sequence[int] | None = None,
+                at_mark: Callable[[int], None] | None = None) -> int:
     """Call ``step(t0, t1)`` over consecutive ranges covering ``[0, total)``, each sized to take about
     ``target_s`` seconds (the first is one step; sizes then follow the measured cost, growing at most 8x
     per call), and stop early once ``deadline`` has expired. Returns the steps done (``total`` unless
-    stopped). At least one step is always done. ``target_s`` defaults to :data:`CHUNK_S`."""
+    stopped). At least one step is always done. ``target_s`` defaults to :data:`CHUNK_S`.
+
+    ``marks`` (ascending step counts, e.g. :meth:`cimsim.sampling.Tap.marks`): no range crosses a mark, and
+    ``at_mark(m)`` is called as soon as the first ``m`` steps are done (sampling mode reads the state there)."""
     target_s = CHUNK_S if target_s is None else target_s
     done, size = 0, 1
+    pending = (m for m in (marks if marks is not None else ()) if 0 < m <= total)  # read lazily: marks may be long
+    mark = next(pending, None)
     while done < total:
         if done > 0 and deadline is not None and deadline.expired():
             break
+        while mark is not None and mark <= done:
+            mark = next(pending, None)
         n = min(size, total - done)
+        if mark is not None:
+            n = min(n, mark - done)
         tic = time.perf_counter()
         step(done, done + n)
         dt = time.perf_counter() - tic
         done += n
+        if mark is not None and done == mark:
+            mark = next(pending, None)
+            if at_mark is not None:
+                at_mark(done)
         size = max(1, min(8 * n, int(n * target_s / dt) if dt > 0 else 8 * n))
     return done

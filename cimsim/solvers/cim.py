@@ -47,10 +47,14 @@ from ..kernels import descent as kd
 from ..memory import check_batch_fits, check_dense_fits
 from ..model import IsingModel
 from ..params import Param, validate
+from ..sampling import active_tap
 from ..schedules import ConstantSchedule, LinearSchedule, Schedule
 from . import Batch
 
 __all__ = ["PARAMS", "defaults", "run", "plan", "Plan", "threshold", "PRESETS", "DEFAULT_SCHEDULE"]
+
+#: sampling mode (cimsim.sampling): sign(x) of every replica after the tap's Euler steps (CPU path only)
+SAMPLES = True
 
 #: The historical default ramp: from 0.2 below to 1.5 above the instance threshold.
 DEFAULT_SCHEDULE = LinearSchedule(-0.2, 1.5, relative=True)
@@ -226,6 +230,9 @@ def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generato
     On the CPU a ``deadline`` (the driver's time limit) that expires ends the batch at the next readout."""
     p = plan(replicas=replicas, steps=steps, **params)
     if backend == "gpu":
+        if active_tap() is not None:
+            raise CimsimError("cim: sampling runs on the CPU only (the GPU path does not report every step's "
+                              "states); use --backend cpu")
         return _run_device(model, p, rng, device)
 
     from .adiabatic import blas_limit
@@ -318,6 +325,7 @@ def _simulate(model: IsingModel, p: Plan, rng: np.random.Generator, deadline: An
     rec_e = np.zeros((n_rec, R))
     k_rec = 0
     taken = T
+    tap = active_tap()
     for t in range(T):
         at = float(pump[t])
         if XM is not None:
@@ -331,6 +339,8 @@ def _simulate(model: IsingModel, p: Plan, rng: np.random.Generator, deadline: An
             kd.euler_step_noisy(X, JX, at, h, dt, sq, streams)
         else:
             kd.euler_step(X, JX, at, h, dt, 0.0, XI)
+        if tap is not None and tap.wants(t + 1):
+            tap.record(t + 1, X)
         if (t + 1) % readout == 0 or t == T - 1:
             err = diverged(p, X, t + 1, pump)
             if err is not None:

@@ -39,10 +39,14 @@ from ..kernels.dopo import add_measurement_noise, dopo_step
 from ..memory import check_batch_fits
 from ..model import IsingModel
 from ..params import Param
+from ..sampling import active_tap
 from . import Batch
 from .machine import cpu_only, MachinePlan, pump_values, Readout, replica_streams, start
 
 __all__ = ["PARAMS", "defaults", "run", "plan", "Plan", "project_units", "simulate"]
+
+#: sampling mode (cimsim.sampling): sign(c) of every replica after the tap's Euler steps
+SAMPLES = True
 
 PARAMS: tuple[Param, ...] = (
     # the default is cim's default ramp (a from 0.2 below to 1.5 above threshold) at the default eps = 0.2
@@ -154,6 +158,7 @@ def simulate(model: IsingModel, C: np.ndarray, S: np.ndarray, pump: np.ndarray, 
     streams = replica_streams(rng, R)
     meas_sd = p.measurement_sd
     T = pump.shape[0]
+    tap = active_tap()
     for t in range(T):
         if meas_sd > 0:
             add_measurement_noise(Z[:R], C, meas_sd, streams)
@@ -164,6 +169,8 @@ def simulate(model: IsingModel, C: np.ndarray, S: np.ndarray, pump: np.ndarray, 
         matvec(Z, Y)
         Y *= eps
         dopo_step(C, S, Y[:R], Y[R:] if delay_line else Y[:R], float(pump[t]), b, p.dt, p.g, streams, delay_line)
+        if tap is not None and tap.wants(t + 1):
+            tap.record(t + 1, C)
         last = t == T - 1 or (deadline is not None and deadline.expired())
         if readout_fn is not None and ((t + 1) % p.readout == 0 or last):
             readout_fn(t, C)

@@ -36,7 +36,7 @@ from .polish import polish
 
 __all__ = ["solve", "resolve_solver", "validate_run", "presolve_model", "check_params", "presolved_only",
            "BudgetFit", "run_batches", "assemble_result", "RunPlan", "Outcome", "BatchHook", "StopHook",
-           "takes_deadline", "interruptible"]
+           "takes_deadline", "interruptible", "check_samples", "sampling_solvers"]
 
 #: called with every batch's scored spins, (R, N) int8 in the original model's variable order
 BatchHook = Callable[[np.ndarray], None]
@@ -87,6 +87,21 @@ def resolve_solver(model: IsingModel, solver: str) -> tuple[str, ModuleType]:
 
 #: the most steps per replica a run may ask for (about two weeks of the fastest solver on 20 spins)
 MAX_STEPS = 2**40
+
+
+def sampling_solvers() -> list[str]:
+    """The solvers whose module sets ``SAMPLES = True``: they send their unpolished readouts to an active
+    :class:`~cimsim.sampling.Tap` (sampling mode)."""
+    from . import SOLVERS, get_solver
+
+    return [s for s in SOLVERS if getattr(get_solver(s), "SAMPLES", False)]
+
+
+def check_samples(module: ModuleType, name: str) -> None:
+    """In sampling mode (an active tap), refuse in one line a solver that cannot send its states to it."""
+    if active_tap() is not None and not getattr(module, "SAMPLES", False):
+        raise CimsimError(f"solver {name!r} cannot sample (it does not report the states it visits); "
+                          f"use one of {', '.join(sampling_solvers())}")
 
 
 def _short_int(n: int) -> str:
@@ -283,6 +298,7 @@ def run_batches(module: ModuleType, name: str, model: IsingModel, plan: RunPlan,
     propagates); without, KeyboardInterrupt propagates as usual (between kernel chunks). ``stop(best)``,
     called with the best spins whenever they improve, ends the loop when it returns True
     (``Outcome.stopped_early``)."""
+    check_samples(module, name)
     t0 = time.perf_counter()
     limit = plan.time_limit
     tap = active_tap()
@@ -466,6 +482,7 @@ def solve(
     second Ctrl-C stops at once.
     """
     name, module = resolve_solver(model, solver)
+    check_samples(module, name)
     reduction = presolve_model(model, module, presolve, params)
     work = reduction.model if reduction is not None and reduction.model is not None else model
     plan = validate_run(module, name, work, replicas, steps, time_limit, backend, seed)

@@ -41,10 +41,14 @@ from ..kernels.mfb import inject, inject_moments, propagate, propagate_moments, 
 from ..memory import check_batch_fits, check_dense_fits
 from ..model import IsingModel
 from ..params import Param
+from ..sampling import active_tap
 from . import Batch
 from .machine import cpu_only, MachinePlan, pump_values, Readout, replica_streams, start
 
 __all__ = ["PARAMS", "defaults", "run", "plan", "Plan", "simulate", "quantiser", "round_trip_time"]
+
+#: sampling mode (cimsim.sampling): the measured signs sign(c~) of every replica after the tap's round trips
+SAMPLES = True
 
 PARAMS: tuple[Param, ...] = (
     Param("schedule", "str", "linear:-0.04,0.3,relative=1",
@@ -219,8 +223,12 @@ def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generato
     readout = Readout(model, X, solver="mfb", steps=p.steps, track_best=p.track_best,
                       record=p.steps if p.record else 0)
 
+    tap = active_tap()
+
     def score(k: int, Y: np.ndarray) -> None:
-        readout(k, Y, float(pump[k]), f"lower the pump (p reaches {float(np.max(pump[:k + 1])):.3g}) or eps")
+        E = readout(k, Y, float(pump[k]), f"lower the pump (p reaches {float(np.max(pump[:k + 1])):.3g}) or eps")
+        if tap is not None and tap.wants(k + 1):  # sampling: one step is one round trip
+            tap.record(k + 1, Y, E)
 
     with np.errstate(over="ignore", invalid="ignore"):
         X, P, Y = simulate(model, X, P, pump, p, rng, score, U, deadline)

@@ -31,6 +31,7 @@ from ..memory import check_dense_fits
 from ..model import IsingModel
 from ..spins import start_spins
 from ..params import Param, recorded, validate
+from ..sampling import active_tap
 from . import Batch, check_backend
 from .budget import Deadline, run_chunked
 
@@ -45,6 +46,8 @@ BUDGET_BATCHES = 3
 #: the driver solves the exactly reduced model (cimsim.presolve) and expands the answers: removing
 #: chains of degree-2 spins takes G70 from 10,000 to 2,164 spins.
 PRESOLVE = True
+#: sampling mode (cimsim.sampling): the spins of every replica are recorded at the tap's sweeps (a step is a sweep)
+SAMPLES = True
 #: continuous couplings: uphill moves below this fraction of the typical field are not resolved.
 COLD_FRACTION = 0.2
 
@@ -234,7 +237,10 @@ def run(
                                tr[:, t0:t1] if record else tr, PHI32, since, flips, t1 == T)
     # sweeps in chunks of about budget.CHUNK_S seconds: Ctrl-C and the driver's deadline are seen between
     # them, and a stopped anneal reports the sweeps it did (chunking does not change the moves made)
-    T_done = run_chunked(sweeps, T, deadline)
+    # sampling mode: chunks end at the tap's sweeps, where the current spins are recorded
+    tap = active_tap()
+    T_done = run_chunked(sweeps, T, deadline, marks=tap.marks(T) if tap is not None else None,
+                         at_mark=(lambda t: tap.record(t, S)) if tap is not None else None)
     if T_done < T and not model.is_sparse:  # stopped early: the dense kernel's closing exact resync
         E[:] = model.energies(S)
     if T_done < T:

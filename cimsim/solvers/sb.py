@@ -47,6 +47,7 @@ from ..kernels.sb import sb_csr_run, sb_dense_run
 from ..memory import check_batch_fits, check_dense_fits
 from ..model import IsingModel
 from ..params import Param, validate
+from ..sampling import active_tap
 from . import Batch
 
 __all__ = ["PARAMS", "defaults", "run", "plan", "Plan", "simulate", "VARIANTS", "a_schedule", "default_dt", "stable_dt_limit",
@@ -61,6 +62,10 @@ _DT_CACHE: "weakref.WeakKeyDictionary[IsingModel, float]" = weakref.WeakKeyDicti
 DEFAULT_READOUT = {"dsb": 1, "bsb": 10}
 #: replicas per task in the dense kernel: each row of J is reused from L1 across a block.
 DENSE_BLOCK = 8
+
+#: sampling mode (cimsim.sampling): sign(x) of every replica after the tap's steps (the kernels run in chunks
+#: ending there, continued from the carried state; CPU only)
+SAMPLES = True
 
 #: The parameters of :func:`run` (``solve(model, "sb", **params)``, ``-p KEY=VALUE``).
 PARAMS: tuple[Param, ...] = (
@@ -120,7 +125,7 @@ def simulate(
         raise CimsimError(f"X and Y must both have shape (R, {model.n}), got {X.shape} and {Y.shape}")
     if not (np.all(np.isfinite(X)) and np.all(np.isfinite(Y))):
         raise CimsimError("X and Y must be finite")
-    return _simulate(model, X, Y, steps, variant, dt, a0, c0, readout)
+    return _simulate(model, X, Y, steps, variant, dt, a0, c0, readout)[:4]
 
 
 def lambda_min(model: IsingModel) -> float:
@@ -192,6 +197,10 @@ def check_stable_dt(model: IsingModel, variant: str, dt: float, a0: float, c0: f
 
 
 def _simulate(model, X, Y, steps, variant, dt, a0, c0, readout):
+    """The kernel run: one call over all steps, or in sampling mode (an active tap) one call per stretch
+    between the tap's marks, each continued from the carried state (the same moves and best states as one
+    call), recording sign(x) at every mark and stopping once the tap is full. Returns ``(X, Y, best_S,
+    best_E, steps_done)``."""
     R, n = X.shape
     discrete = variant == "dsb"
     a_sched = a_schedule(steps, a0)
@@ -202,15 +211,43 @@ def _simulate(model, X, Y, steps, variant, dt, a0, c0, readout):
     if model.is_sparse:
         J = model.J
         data = J.data.astype(np.float32) if np.all(J.data.astype(np.float32) == J.data) else J.data
-        sb_csr_run(J.indptr, J.indices, data, h, offset, X, Y, a_sched, a0, c0, dt, discrete, readout, best_S, best_E)
-        return X, Y, best_S, best_E
-    check_dense_fits(n, copies=1, itemsize=4, what="float32 copy of J")
-    J32 = np.ascontiguousarray(model.J, dtype=np.float32)
-    V = np.empty_like(X)
-    P = np.empty_like(X)
-    block = DENSE_BLOCK if R >= 2 * DENSE_BLOCK else max(1, (R + 1) // 2)
-    sb_dense_run(J32, h, offset, X, Y, V, P, a_sched, a0, c0, dt, discrete, readout, block, best_S, best_E)
-    return X, Y, best_S, best_E
+
+        def kernel(k0: int, k1: int, last: bool) -> None:
+            sb_csr_run(J.indptr, J.indices, data, h, offset, X, Y, a_sched, a0, c0, dt, discrete, readout, best_S,
+                       best_E, k0, k1, last)
+    else:
+        check_dense_fits(n, copies=1, itemsize=4, what="float32 copy of J")
+        J32 = np.ascontiguousarray(model.J, dtype=np.float32)
+        V = np.empty_like(X)
+        P = np.empty_like(X)
+        block = DENSE_BLOCK if R >= 2 * DENSE_BLOCK else max(1, (R + 1) // 2)
+
+        def kernel(k0: int, k1: int, last: bool) -> None:
+            sb_dense_run(J32, h, offset, X, Y, V, P, a_sched, a0, c0, dt, discrete, readout, block, best_S, best_E,
+                         k0, k1, last)
+    taken = _run_tapped(kernel, steps, X)
+    return X, Y, best_S, best_E, taken
+
+
+def _run_tapped(kernel, steps: int, X: np.ndarray) -> int:
+    """``kernel(k0, k1, last)`` over ``[0, steps)``: in one call, or with an active tap in stretches ending at
+    its marks, recording sign(X) after each and ending the run (scored as the last stretch) at the mark that
+    fills the tap. Returns the steps done."""
+    tap = active_tap()
+    if tap is None:
+        kernel(0, steps, True)
+        return steps
+    done = 0
+    for m in tap.marks(steps):
+        fills = tap.limit is not None and tap.limit - tap.samples <= X.shape[0]
+        kernel(done, m, fills or m == steps)
+        done = m
+        tap.record(m, X)
+        if fills:
+            return done
+    if done < steps:
+        kernel(done, steps, True)
+    return steps
 
 
 @dataclass(frozen=True)
@@ -259,10 +296,15 @@ def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generato
     device executor on ``device`` (a :class:`cimsim.gpu.Device`; default the GPU)."""
     p = plan(model, replicas=replicas, steps=steps, **params)
     if backend == "gpu":
+        if active_tap() is not None:
+            raise CimsimError("sb: sampling runs on the CPU only (the GPU path does not report every step's "
+                              "states); use --backend cpu")
         return _run_device(model, p, rng, device)
     X, Y = p.initial_state(model.n, rng)
-    X, Y, best_S, best_E = _simulate(model, X, Y, p.steps, p.variant, p.dt, p.a0, p.c0, p.readout)
-    return p.batch(model, best_S, best_E)
+    X, Y, best_S, best_E, taken = _simulate(model, X, Y, p.steps, p.variant, p.dt, p.a0, p.c0, p.readout)
+    batch = p.batch(model, best_S, best_E)
+    batch.steps = taken  # fewer than p.steps when sampling ended the run once the tap was full
+    return batch
 
 
 def _run_device(model: IsingModel, p: Plan, rng: np.random.Generator, device: Any) -> Batch:

@@ -26,6 +26,7 @@ from ..kernels.tabu import TabuState, tabu_csr_chunk, tabu_dense_chunk
 from ..model import IsingModel
 from ..spins import start_spins
 from ..params import Param, recorded, validate
+from ..sampling import active_tap
 from . import Batch, check_backend
 from .budget import Deadline, run_chunked
 from .sa import lattice_form
@@ -45,6 +46,8 @@ PARAMS: tuple[Param, ...] = (
 
 #: like sa: with a time limit, longer searches beat more restarts, so batches grow to fill the budget.
 BUDGET_BATCHES = 3
+#: sampling mode (cimsim.sampling): every replica's current spins are recorded at the tap's iterations (one flip each)
+SAMPLES = True
 #: like sa, the driver solves the exactly reduced model (cimsim.presolve) and expands the answers.
 PRESOLVE = True
 
@@ -129,7 +132,10 @@ def run(
             tabu_dense_chunk(J, h, S, E, *st.arrays(), *st.counters(), seeds, t0, t1, *args, tol)
     # iterations in chunks of about budget.CHUNK_S seconds (the same moves as one call): Ctrl-C and the
     # driver's deadline are seen between them; a stopped search reports the iterations it did
-    T_done = run_chunked(chunk, T, deadline)
+    # sampling mode: chunks end at the tap's iterations, where the current (not the best) spins are recorded
+    tap = active_tap()
+    T_done = run_chunked(chunk, T, deadline, marks=tap.marks(T) if tap is not None else None,
+                         at_mark=(lambda t: tap.record(t, st.CUR)) if tap is not None else None)
     found = st.FOUND
     settings = dict(p, initial=recorded(prm["initial"]), kernel=kernel)
     return Batch(S, T_done, settings, {"steps_to_best": found, "best_energies": E})
