@@ -14,6 +14,9 @@
     :func:`encode` then :func:`run`.
 :func:`record`
     The JSON-ready record of a Result: what ``cimsim solve --json`` writes.
+:func:`sample`
+    Run a solver in its sampling mode on an ``Encoded`` and summarise the states it visited
+    (:class:`cimsim.sampler.SampleRecord`, what ``cimsim sample --json`` writes).
 """
 from __future__ import annotations
 
@@ -30,7 +33,7 @@ from .model import IsingModel
 from .result import Result, to_jsonable
 
 __all__ = ["SolverSpec", "GRAPH_PROBLEMS", "encode", "as_encoded", "solver_name", "run", "solve", "record", "gap",
-           "reaches"]
+           "reaches", "sample"]
 
 #: problems that accept a networkx graph
 GRAPH_PROBLEMS = ("maxcut", "bisection", "vertex-cover", "independent-set", "clique", "coloring")
@@ -188,6 +191,28 @@ def run(encoded: Encoded, spec: SolverSpec, *, file: str | Path | None = None,
                      objective_name=encoded.objective_name, sense=encoded.sense,
                      file=str(file) if file is not None else None)
     return res
+
+
+def sample(encoded: Encoded, spec: SolverSpec = SolverSpec(), *, every: int = 1, burn_in: int = 0,
+           cap: int = 100_000, samples: int | None = None, reference: int = 2, file: str | Path | None = None) -> Any:
+    """Sample ``encoded`` with ``spec``'s solver in its sampling mode (``spec.name`` ``"auto"``: the first of
+    mfb, cfc, ... that has one) and return a :class:`cimsim.sampler.SampleRecord`: the distinct states
+    sorted by energy with their counts, energies and decoded objectives, and the statistics of physics.md
+    8.8. After ``burn_in`` steps of each run, every replica's unpolished sign pattern is recorded every
+    ``every`` steps until ``samples`` samples (exactly) or ``spec.time_limit`` seconds (else one run of
+    ``spec.steps``); at most ``cap`` distinct states are kept. ``reference`` independent runs give the
+    target set when N is too large to enumerate (see :func:`cimsim.sampler.sample_run`)."""
+    from .sampler import sample_run
+
+    seed = spec.seed
+    if spec.rng is not None:
+        raise CimsimError("a sampling run takes a seed, not an rng (its reference runs are seeded from it)")
+    if spec.backend not in ("cpu", "auto"):
+        raise CimsimError(f"sampling runs on the cpu backend only, got {spec.backend!r}")
+    return sample_run(encoded, spec.name, params=dict(spec.params), replicas=spec.replicas, steps=spec.steps,
+                      seed=seed, every=every, burn_in=burn_in, cap=cap, samples=samples,
+                      time_limit=spec.time_limit, reference=reference,
+                      file=str(file) if file is not None else None)
 
 
 def solve(problem: Any, data: Any = None, spec: SolverSpec = SolverSpec(), *,

@@ -112,7 +112,7 @@ def tiny_instances(tmp: Path) -> dict[str, tuple[str, list[str]]]:
 #: options whose valid values make a case run long (a time budget, the size of a sweep or a cluster):
 #: only values that are invalid, or small, are tried for them
 _WORK = {"time_limit", "workers", "scheduler", "sk_n", "n", "ns", "runs", "chunk", "n_boot", "instances", "starts",
-         "a_steps", "steps", "replicas"}
+         "a_steps", "steps", "replicas", "samples", "reference"}
 #: solver parameters whose valid large values make a run long
 _WORK_PARAMS = {"max_iter", "memory", "stall"}
 
@@ -206,6 +206,35 @@ def make_cases(tmp: Path) -> list[list[str]]:
     return cases
 
 
+#: cases of ``cimsim sample``, drawn from their own seeded stream after the others (so adding the command
+#: left the :data:`N_CASES` cases unchanged); each mutates one option in turn plus one or two at random
+N_SAMPLE_CASES = 60
+
+
+def make_sample_cases(tmp: Path) -> list[list[str]]:
+    from cimsim.sampler import sampling_solvers
+
+    rng = random.Random(SEED + 18)
+    inst, params = tiny_instances(tmp), solver_params()
+    opts = options_of("sample")
+    samplers = sampling_solvers()
+    cases = []
+    for i in range(N_SAMPLE_CASES):
+        problem = rng.choice(["maxcut", "partition", "ising", "qubo", "sat", "vertex-cover"])
+        file, needed = inst[problem]
+        solver = rng.choice(["auto", *samplers, *samplers, "exact", "spectral"])
+        argv = ["sample", problem, file, "--solver", solver, "--replicas", "2", "--steps", "20", "--samples", "50",
+                "--seed", "1", "-q", *needed]
+        opt = opts[i % len(opts)]
+        argv = _mutate_options(rng, argv, [opt], 1)
+        argv = _mutate_options(rng, argv, opts, rng.randint(0, 1))
+        if rng.random() < 0.3 and solver in params and params[solver]:
+            key = rng.choice(params[solver])
+            argv += ["-p", f"{key}={_value(rng, key)}"]
+        cases.append([str(a) for a in argv])
+    return cases
+
+
 # ------------------------------------------------------------------------------------------- running
 def run_in_process(argv: list[str]) -> tuple[int, str, str]:
     from click.testing import CliRunner
@@ -245,8 +274,15 @@ def cases(workdir) -> list[list[str]]:
     return make_cases(workdir)
 
 
-def test_cases_cover_every_option_parameter_and_encoder_option(cases):
+@pytest.fixture(scope="module")
+def sample_cases(workdir) -> list[list[str]]:
+    return make_sample_cases(workdir)
+
+
+def test_cases_cover_every_option_parameter_and_encoder_option(cases, sample_cases):
     """The generated cases reach every option of every command, every -p key and every -o key."""
+    assert len(cases) == N_CASES
+    cases = cases + sample_cases
     seen = {a for argv in cases for a in argv}
     for name in COMMANDS:
         for opt in options_of(name):
@@ -258,7 +294,6 @@ def test_cases_cover_every_option_parameter_and_encoder_option(cases):
         assert set(keys) <= assigned, (solver, set(keys) - assigned)
     for problem, keys in encoder_options().items():
         assert set(keys) <= assigned, (problem, set(keys) - assigned)
-    assert len(cases) == N_CASES
 
 
 @pytest.mark.parametrize("chunk", range(N_CASES // CHUNK))
@@ -271,6 +306,18 @@ def test_fuzz_command_line(chunk, cases, workdir, monkeypatch):
     monkeypatch.setattr(cimsim.plotting.landscape, "plot_phase_diagram", lambda *a, **k: [])
     bad = []
     for argv in cases[chunk * CHUNK:(chunk + 1) * CHUNK]:
+        code, _, err = run_in_process(argv)
+        what = problem_with(code, err)
+        if what:
+            bad.append(f"{what}: cimsim {' '.join(a[:60] for a in argv)}\n    {err.strip()[-300:]}")
+    assert not bad, f"{len(bad)} failing case(s):\n" + "\n".join(bad)
+
+
+def test_fuzz_sample_command(sample_cases, workdir, monkeypatch):
+    """``cimsim sample`` under the same contract: exit 0 or 2, one error line, no traceback."""
+    monkeypatch.chdir(workdir)
+    bad = []
+    for argv in sample_cases:
         code, _, err = run_in_process(argv)
         what = problem_with(code, err)
         if what:

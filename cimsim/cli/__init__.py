@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "landscape": "landscape:landscape",
     "phase-diagram": "landscape:phase_diagram",
     "plot": "plot:plot",
+    "sample": "sample:sample",
     "solvers": "solvers:solvers",
 }
 

@@ -15,6 +15,9 @@ input                                           figures
 ``landscape --json``                            eps histogram, index/N and lambda_min vs eps
 ``solve --json`` / ``Result.to_json()``         spin raster, replica energies, summary; trajectories
                                                 when the record carries them (``-p record=true``)
+``sample --json``                               residual-energy histogram, Hamming histograms (to the
+                                                nearest ground state, between successive samples),
+                                                coverage curve of the target set
 ==============================================  ====================================================
 """
 from __future__ import annotations
@@ -37,6 +40,7 @@ Examples:
   cimsim plot pd                            (a phase-diagram --out directory, from its task store)
   cimsim plot pts.npz land.json --out figs  (landscape --points and --json files)
   cimsim solve maxcut G1.txt --json r.json && cimsim plot r.json
+  cimsim sample maxcut graph16.txt --samples 5000 --json s.json && cimsim plot s.json
 """
 
 
@@ -227,9 +231,16 @@ def prepare(path: Path, out: Path | None) -> Job:
     if isinstance(data.get("rows"), list) and "swept" in data and "tts_target" in data:
         data = _floats_back(data)
         return _plot_anneal(data["rows"], list(data["swept"]), target, path.stem, data)
+    if data.get("command") == "sample":
+        from ..plotting.sampling import plot_sample_record
+
+        if not isinstance(data.get("target"), dict) or not isinstance(data.get("states"), list):
+            raise CimsimError(f"{path}: sample record without its 'target' and 'states'")
+        return lambda: [plot_sample_record(data, target / f"{path.stem}.png")]
     if "spins" in data and "energy" in data:
         return _plot_solve(data, target, path.stem)
-    raise CimsimError(f"{path}: cannot tell which result this is (expected anneal, phase-diagram, landscape or solve JSON)")
+    raise CimsimError(f"{path}: cannot tell which result this is (expected anneal, phase-diagram, landscape, solve or "
+                      "sample JSON)")
 
 
 @click.command(context_settings={"show_default": True}, epilog=PLOT_EPILOG)
@@ -248,6 +259,7 @@ def plot(inputs, out_dir, fmt, quiet):
       phase.json or a 'phase-diagram --out' directory (figures rebuilt from its task store)
       a 'landscape --points' .npz (spectra recomputed from J, a and x) or a 'landscape --json' file
       a 'solve --json' record, or Result.to_json() from Python (trajectories when recorded)
+      a 'sample --json' record (residual-energy and Hamming histograms, coverage curve)
     What a file holds is read from its content, not its name.
 
     Exit status: 0 on success, 2 when an input cannot be read or recognised (nothing is drawn then).
