@@ -39,6 +39,8 @@ CIMSIM_SOLVERS: dict[str, tuple[str, dict]] = {
     "auto": ("auto", {}),
     "sb-dsb": ("sb", {"variant": "dsb"}),
     "cac": ("cac", {}),
+    "cfc": ("cfc", {}),
+    "sfc": ("sfc", {}),
     "ahc": ("ahc", {}),
     "adiabatic": ("adiabatic", {}),
 }

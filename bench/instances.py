@@ -18,6 +18,7 @@ from cimsim import CimsimError, IsingModel
 from cimsim.instances import PARISI_ENERGY, sk_model
 
 from .data import data_root, missing_root_message
+from .generated import GENERATED, generate, is_generated, parse_name
 
 __all__ = ["Instance", "load_instance", "SUITES", "all_instance_names", "needs_data", "gset_best_known"]
 
@@ -31,6 +32,7 @@ SUITES: dict[str, list[str]] = {
     "quick": ["G1", "G43", "SK1000"],
     "peers": ["G1", "G43", "G22", "SK2000"],
     "full": GSET + SK + SAT,
+    "generated": list(GENERATED),  # bench/generated.py: graph families nobody tuned on
 }
 
 #: seed of the SK instance SK<N> (cimsim.instances.sk_model(n, SK_SEED))
@@ -90,8 +92,8 @@ class Instance:
 
 
 def needs_data(name: str) -> bool:
-    """Whether instance ``name`` is read from the data root (Gset and SATLIB; SK<N> is generated)."""
-    return not (name.upper().startswith("SK") and name[2:].isdigit())
+    """Whether instance ``name`` is read from the data root (Gset and SATLIB; SK<N> and gen-... are generated)."""
+    return not ((name.upper().startswith("SK") and name[2:].isdigit()) or is_generated(name))
 
 
 def gset_best_known(data: str | os.PathLike | None = None) -> dict[str, float]:
@@ -133,6 +135,8 @@ def _truncated_gset(path: Path, why: str):
 def load_instance(name: str, data: str | os.PathLike | None = None) -> Instance:
     """Load instance ``name`` (G<k>, SK<N>, or a SATLIB file stem) from the data root ``data`` (see
     :func:`bench.data.data_root`); never raises for missing data (the instance's ``status`` says why)."""
+    if is_generated(name):
+        return _load_generated(name)
     if not needs_data(name):
         return _load_sk(name)
     root = data_root(data)
@@ -149,6 +153,20 @@ def _load_sk(name: str) -> Instance:
         name, "sk", model, lambda s, m=model: float(m.energy(s)) / m.n, "min", PARISI_ENERGY, False,
         "Parisi e0 = -0.76317 (N -> inf; finite N lies above it)", info={"n": n, "seed": SK_SEED},
     )
+
+
+def _load_generated(name: str) -> Instance:
+    """A bench/generated.py instance, built from its name (no file, no best known: rows compare with peers)."""
+    from cimsim.encoders.maxcut import encode_maxcut
+
+    try:
+        n, edges = generate(name)
+    except CimsimError as exc:
+        return _missing(name, "gset", "max", str(exc))
+    enc = encode_maxcut(n, edges, name=name)
+    family, _, seed = parse_name(name)
+    return Instance(name, "gset", enc.model, lambda s, e=enc: float(e.decode(s).objective), "max", None, False, "",
+                    info=dict(enc.info, family=family, seed=seed))
 
 
 def _load_gset(name: str, root: Path) -> Instance:

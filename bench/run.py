@@ -30,14 +30,15 @@ from cimsim.sweep import check_scheduler_address  # noqa: E402
 
 from bench.calls import CIMSIM_SOLVERS, machine_line  # noqa: E402
 from bench.data import add_data_option, data_root, missing_root_message  # noqa: E402
+from bench.generated import is_generated, parse_name  # noqa: E402
 from bench.instances import SUITES, all_instance_names, load_instance, needs_data  # noqa: E402
 from bench.report import read_csv, write_csv, write_markdown  # noqa: E402
 from bench.rows import recompare  # noqa: E402
 from bench.runner import run_bench_sweep  # noqa: E402
 from bench.peers import PEERS  # noqa: E402
 
-DEFAULT_BUDGETS = {"quick": "1", "peers": "10", "full": "1,10"}
-DEFAULT_REPEATS = {"quick": 3, "peers": 1, "full": 5}
+DEFAULT_BUDGETS = {"quick": "1", "peers": "10", "full": "1,10", "generated": "10"}
+DEFAULT_REPEATS = {"quick": 3, "peers": 1, "full": 5, "generated": 2}
 
 
 def _budgets(text: str) -> list[float]:
@@ -124,9 +125,14 @@ def _instance_names(args: argparse.Namespace) -> list[str]:
     if args.instances is None:
         return SUITES[args.suite]
     names = [t.strip() for t in args.instances.split(",") if t.strip()]
-    unknown = [t for t in names if t not in all_instance_names() and not (t.startswith("SK") and t[2:].isdigit())]
+    unknown = [t for t in names if t not in all_instance_names() and not (t.startswith("SK") and t[2:].isdigit())
+               and not is_generated(t)]
     if unknown:
-        raise CimsimError(f"unknown instance {', '.join(unknown)}; choose from {', '.join(all_instance_names())} or SK<N>")
+        raise CimsimError(f"unknown instance {', '.join(unknown)}; choose from {', '.join(all_instance_names())}, SK<N> "
+                          "or gen-<family>-<n> (bench/generated.py)")
+    for t in names:
+        if is_generated(t):
+            parse_name(t)  # a malformed gen- name is one line here, not a row
     return names
 
 

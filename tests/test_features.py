@@ -1,0 +1,132 @@
+"""Graph features behind ``--solver auto`` (cimsim/solvers/features.py): exact values on small graphs, the
+same values from dense and sparse storage, and the generated benchmark families (bench/generated.py)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from cimsim import IsingModel
+from cimsim.encoders.maxcut import encode_maxcut
+from cimsim.solvers.features import bfs_parity, graph_features
+
+
+def maxcut(n, edges, storage="sparse"):
+    return encode_maxcut(n, np.asarray(edges, dtype=float), storage=storage).model
+
+
+def cycle(n):
+    return [(i, (i + 1) % n, 1.0) for i in range(n)]
+
+
+def torus_edges(L, w=None):
+    out = []
+    for r in range(L):
+        for c in range(L):
+            v = r * L + c
+            out.append((v, r * L + (c + 1) % L))
+            out.append((v, ((r + 1) % L) * L + c))
+    w = np.ones(len(out)) if w is None else w
+    return [(min(a, b), max(a, b), x) for (a, b), x in zip(out, w)]
+
+
+def test_odd_cycle_exact_values():
+    f = graph_features(maxcut(5, cycle(5)))
+    assert (f.n, f.edges, f.max_degree, f.components, f.odd_edges) == (5, 5, 2, 1, 1)
+    assert f.density == pytest.approx(0.5)
+    assert f.mean_degree == 2.0 and f.degree_cv == 0.0
+    assert f.weights == "uniform" and f.negative_fraction == 1.0  # MaxCut: J = -W
+    assert f.euler_planar and f.lattice is None and not f.bipartite and f.one_sign and not f.has_fields
+
+
+def test_even_cycle_is_bipartite():
+    f = graph_features(maxcut(6, cycle(6)))
+    assert f.odd_edges == 0 and f.bipartite
+
+
+def test_star_degree_spread():
+    # degrees 4, 1, 1, 1, 1: mean 1.6, std 1.2, cv 0.75
+    f = graph_features(maxcut(5, [(0, k, 1.0) for k in range(1, 5)]))
+    assert f.mean_degree == pytest.approx(1.6) and f.degree_cv == pytest.approx(0.75)
+    assert f.max_degree == 4 and f.bipartite
+
+
+def test_components_and_odd_edges_per_component():
+    # two triangles and an isolated vertex: 3 components, one odd edge in each triangle
+    f = graph_features(maxcut(7, [(0, 1, 1), (1, 2, 1), (0, 2, 1), (3, 4, 1), (4, 5, 1), (3, 5, 1)]))
+    assert f.components == 3 and f.odd_edges == 2 and f.edges == 6
+
+
+def test_weight_kinds_and_signs():
+    assert graph_features(maxcut(4, [(0, 1, 1), (1, 2, 2), (2, 3, 3)])).weights == "integer"
+    assert graph_features(maxcut(4, [(0, 1, 1), (1, 2, -1), (2, 3, 1), (0, 3, -1)])).weights == "uniform"
+    f = graph_features(maxcut(4, [(0, 1, 1.0), (1, 2, -1.0), (2, 3, 1.0), (0, 3, -1.0)]))
+    assert f.negative_fraction == 0.5 and not f.one_sign
+    assert graph_features(maxcut(3, [(0, 1, 0.5), (1, 2, np.sqrt(2))])).weights == "continuous"
+
+
+def test_euler_bound_k4_k5():
+    k = lambda n: [(i, j, 1.0) for i in range(n) for j in range(i + 1, n)]  # noqa: E731
+    assert graph_features(maxcut(4, k(4))).euler_planar  # 6 <= 3*4-6
+    f5 = graph_features(maxcut(5, k(5)))
+    assert not f5.euler_planar and f5.density == 1.0  # 10 > 9
+
+
+def test_lattice_detected_and_odd_torus_not_bipartite():
+    rng = np.random.default_rng(0)
+    f = graph_features(maxcut(16, torus_edges(4, rng.choice([-1.0, 1.0], 32))))
+    assert f.lattice == (4, 4) and f.odd_edges == 0 and f.mean_degree == 4 and f.degree_cv == 0
+    f3 = graph_features(maxcut(9, torus_edges(3)))
+    assert f3.lattice == (3, 3) and f3.odd_edges > 0  # rows of three close triangles
+    assert graph_features(maxcut(16, torus_edges(4)), lattice=False).lattice is None
+
+
+def test_fields_reported_and_lattice_not_tested():
+    J = -encode_maxcut(16, np.asarray(torus_edges(4), float)).model.J
+    m = IsingModel.from_couplings(sp.csr_matrix(J), h=np.ones(16))
+    f = graph_features(m)
+    assert f.has_fields and f.lattice is None
+
+
+def test_dense_and_sparse_storage_agree():
+    rng = np.random.default_rng(3)
+    n = 30
+    iu, ju = np.triu_indices(n, 1)
+    keep = rng.random(iu.size) < 0.2
+    edges = np.column_stack([iu[keep], ju[keep], rng.choice([-2.0, 1.0, 3.0], keep.sum())])
+    a = graph_features(maxcut(n, edges, "sparse"))
+    b = graph_features(maxcut(n, edges, "dense"))
+    assert a == b
+
+
+def test_dense_complete_graph_skips_colouring():
+    n = 12
+    edges = [(i, j, 1.0) for i in range(n) for j in range(i + 1, n)]
+    f = graph_features(maxcut(n, edges, "dense"))
+    assert f.edges == 66 and f.odd_edges is None and f.components == 1 and f.density == 1.0
+    # K_11 plus an isolated vertex: still over N^2/4 edges, two components
+    g = graph_features(maxcut(n, [e for e in edges if e[1] != n - 1], "dense"))
+    assert g.components == 2 and g.edges == 55
+
+
+def test_bfs_parity_path_and_components():
+    A = sp.csr_matrix(encode_maxcut(6, np.array([[0, 1, 1], [1, 2, 1], [2, 3, 1], [4, 5, 1.0]])).model.J != 0)
+    par = bfs_parity(A.astype(np.int8))
+    assert list(par) == [0, 1, 0, 1, 0, 1]
+
+
+def test_generated_families_features():
+    from bench.generated import generate
+
+    def feats(name):
+        n, e = generate(name)
+        return graph_features(encode_maxcut(n, e).model)
+
+    assert feats("gen-toruspm-36").lattice == (6, 6)
+    r = feats("gen-3reg-40")
+    assert r.max_degree == 3 and r.degree_cv == 0 and r.edges == 60
+    b = feats("gen-bipartite-200")
+    assert b.odd_edges is not None and 0 < b.odd_edges
+    assert feats("gen-planar-100").euler_planar
+    c = feats("gen-completegauss-30")
+    assert c.density == 1.0 and c.weights == "continuous" and 0 < c.negative_fraction < 1
