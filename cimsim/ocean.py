@@ -242,9 +242,11 @@ class CIMSampler(_sampler_base()):  # type: ignore[misc]
 
     Sampling (``sampling=True``)
         The unpolished sign pattern of every replica every ``every`` steps after ``burn_in``, through
-        :class:`cimsim.sampling.Tap`: every state the machine visits, as often as it visits it.
-        ``num_reads`` alone: batches run until exactly that many samples are taken. ``time_limit`` alone:
-        every sample taken in that time (at most ``max_states`` distinct states). Both: the stream runs
+        :class:`cimsim.sampling.Tap`: every state the machine visits, as often as it visits it. Batches
+        have ``steps`` steps (the solver's default; never fitted to a time limit, whose short probe batches
+        would end inside the burn-in). ``num_reads`` alone: batches run until exactly that many samples
+        are taken. ``time_limit`` alone: every sample taken in that time (at most ``max_states`` distinct
+        states), and at least one readout of every replica (as a timed run has at least one batch). Both: the stream runs
         for ``time_limit`` seconds and the reads are a uniformly random subset of exactly ``num_reads`` of
         its samples (reservoir sampling); if the time gave fewer samples, sampling goes on past the time
         limit until there are ``num_reads`` (``info["sampling"]["extended"]``).
@@ -555,15 +557,15 @@ def _sample_stream(encoded: Encoded, spec: Any, opts: _SamplingOptions, num_read
     with tapping(tap):
         result = pipeline.run(encoded, spec, on_batch=progress if spec.time_limit is None else None)
     batches, extended = result.batches, False
-    if num_reads is not None and tap.samples < num_reads:  # the time limit gave too few: go on until there are
-        tap.limit, extended = num_reads, True
+    # the time limit gave too few (num_reads), or none at all: go on until there are num_reads, or one
+    # readout of every replica (as a timed run has at least one batch)
+    want = num_reads if num_reads is not None else (result.replicas if tap.samples == 0 else 0)
+    if tap.samples < want:
+        tap.limit, extended = want, True
         last[0] = tap.samples
         with tapping(tap):
             result = pipeline.run(encoded, replace(spec, time_limit=None), on_batch=progress)
         batches += result.batches
-    if tap.samples == 0:
-        raise CimsimError("no state was recorded within the time limit (batches shorter than burn_in + every); "
-                          "give steps, a shorter burn_in or a longer time_limit")
     info = {"batches": batches, "mode": "sampling",
             "sampling": {"samples": tap.samples, "distinct": len(counter), "dropped_samples": counter.dropped_samples,
                          "dropped_states": counter.dropped_states, "every": opts.every, "burn_in": opts.burn_in,
