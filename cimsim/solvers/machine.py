@@ -19,7 +19,7 @@ from ..sampling import active_tap
 from ..schedules import Schedule, parse_schedule
 from . import Batch
 
-__all__ = ["MachinePlan", "start", "cpu_only", "replica_streams", "pump_values", "Readout", "lambda_min_cached", "feedback_dt", "coupling_norm", "field_product", "integrate"]
+__all__ = ["MachinePlan", "start", "cpu_only", "replica_streams", "pump_values", "Readout", "lambda_min_cached", "feedback_dt", "coupling_norm", "field_product", "replica_minor", "scaled_csr", "integrate"]
 
 @dataclass(frozen=True)
 class MachinePlan:
@@ -165,14 +165,27 @@ def field_product(model: IsingModel, xi: float) -> Callable[[np.ndarray, np.ndar
     return product
 
 
+def replica_minor(X: np.ndarray) -> np.ndarray:
+    """The (R, N) view of a C-contiguous (N, R) copy of ``X``: the layout of the fused sparse kernels
+    (kernels.correction), whose step works on ``view.T`` (each spin's R replicas contiguous)."""
+    return np.ascontiguousarray(X.T).T
+
+
+def scaled_csr(model: IsingModel, xi: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(indptr, indices, xi data, xi h) of a sparse model's couplings: the fused kernels' field arguments."""
+    Jx = (model.J * xi).tocsr()
+    return Jx.indptr, Jx.indices, np.ascontiguousarray(Jx.data, dtype=np.float64), np.ascontiguousarray(model.h) * xi
+
+
 def integrate(model: IsingModel, X: np.ndarray, E: np.ndarray, *, solver: str, steps: int, readout: int,
               track_best: bool, record: bool, step: Callable[[int, np.ndarray, np.ndarray, np.ndarray], None],
               pump: np.ndarray, settings: dict[str, Any], what_to_change: str, xi: float,
-              deadline: Any = None) -> Batch:
+              deadline: Any = None, fused: bool = False) -> Batch:
     """Run ``steps`` steps of ``step(t, X, E, PHI)`` (which updates X and E in place from the field
     PHI = xi (X J + h)) from the (R, N) amplitudes ``X`` and second variables ``E`` (error signals,
     momenta); score sign(x) every ``readout`` steps and at the end. One product with J per step.
-    A ``deadline`` (:class:`~cimsim.solvers.budget.Deadline`) that expires ends the run early, scored."""
+    A ``deadline`` (:class:`~cimsim.solvers.budget.Deadline`) that expires ends the run early, scored.
+    ``fused``: ``step`` computes the field itself (the sparse fused kernels); PHI is then its scratch."""
     R, n = X.shape
     check_batch_fits(R, n, arrays=4, what=f"{solver} state")
     product = field_product(model, xi)
@@ -182,7 +195,8 @@ def integrate(model: IsingModel, X: np.ndarray, E: np.ndarray, *, solver: str, s
     tap = active_tap()
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(steps):
-            product(X, PHI)
+            if not fused:
+                product(X, PHI)
             step(t, X, E, PHI)
             if tap is not None and tap.wants(t + 1):
                 tap.record(t + 1, X)
