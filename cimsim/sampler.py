@@ -144,7 +144,10 @@ class StreamTap(Tap):
         super().record(t, S, E)
         self._recorded_this_run += 1
         k = min(SERIES_REPLICAS, np.shape(S)[0] if np.ndim(S) == 2 else 1, room if room is not None else 1 << 30)
-        if k > 0 and self._bytes + k * self.counter.n <= SERIES_BYTES and self.series:
+        run = self.series[-1] if self.series else None
+        if run and run[0].shape[0] != k:  # the last record of a limited run is cut short: keep whole rows only
+            return
+        if k > 0 and self._bytes + k * self.counter.n <= SERIES_BYTES and run is not None:
             rows = np.where(np.atleast_2d(np.asarray(S))[:k] >= 0, 1, -1).astype(np.int8)
             if self.counter.canonical:
                 rows = canonicalise(rows)
