@@ -58,6 +58,7 @@ class LowLevels:
     energies : (M,) recomputed with :meth:`IsingModel.energies`
     e0, e1 : the ground and first excited level (``e1`` is ``inf`` when every state is a ground state)
     canonical : whether s and -s are one state
+    tol : two energies closer than this are one level (:func:`energy_tolerance`)
     """
 
     spins: np.ndarray
@@ -65,19 +66,18 @@ class LowLevels:
     e0: float
     e1: float
     canonical: bool
+    tol: float = 0.0
 
     @property
     def ground(self) -> np.ndarray:
         """Boolean mask of the ground states."""
         return self.energies <= self.e0 + self.tol
 
-    tol: float = 0.0
-
 
 def low_levels(model: IsingModel, *, max_n: int = MAX_ENUMERATE_N, cap: int = MAX_TARGET_STATES) -> LowLevels | None:
     """The exact set of states up to the first excited level, or ``None`` when N > ``max_n`` or more than
-    ``cap`` states lie there. Without fields the last ... first spin is pinned: the walk varies spins
-    1 ... N-1 (0-based) with spin 0 held at +1, which is the canonical representative."""
+    ``cap`` states lie there. Without fields spin 0 is held at +1 and the walk varies spins 1 ... N-1, so
+    each pair s, -s is visited once, as its canonical representative."""
     from .kernels.levels import gray_low_levels
 
     n = model.n
