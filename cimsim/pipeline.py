@@ -180,7 +180,8 @@ def run(encoded: Encoded, spec: SolverSpec, *, file: str | Path | None = None,
             sol = encoded.decode(spins)
             return reaches(encoded.sense, sol.objective, sol.feasible, t)
 
-    name = solver_name(encoded, spec)
+    choice = _auto(encoded, spec)
+    name = choice["solver"] if choice is not None else solver_name(encoded, spec)
     res = drive(encoded.model, name, replicas=spec.replicas, steps=spec.steps, seed=spec.seed,
                 rng=spec.rng, time_limit=spec.time_limit, polish_result=_advice(encoded, name, spec),
                 backend=spec.backend, presolve=spec.presolve, on_batch=on_batch, stop=stop, keep_on_interrupt=True,
@@ -190,7 +191,23 @@ def run(encoded: Encoded, spec: SolverSpec, *, file: str | Path | None = None,
     res.extra.update(problem=encoded.problem, encoding=to_jsonable(encoded.info),
                      objective_name=encoded.objective_name, sense=encoded.sense,
                      file=str(file) if file is not None else None)
+    if choice is not None:
+        res.extra["auto"] = choice
     return res
+
+
+def _auto(encoded: Encoded, spec: SolverSpec) -> dict | None:
+    """For ``--solver auto``: what was picked and why (``Result.extra["auto"]``): the encoding's advice, or
+    :func:`cimsim.solvers.auto_choice` (solver, reason, the graph features it read, their seconds)."""
+    if spec.name != "auto":
+        return None
+    advised = encoded.info.get("auto_solver")
+    if advised:
+        return {"solver": str(advised), "reason": f"the {encoded.problem} encoding advises it", "seconds": 0.0,
+                "features": None}
+    from .solvers import auto_choice
+
+    return auto_choice(encoded.model).to_dict()
 
 
 def sample(encoded: Encoded, spec: SolverSpec = SolverSpec(), *, every: int = 1, burn_in: int = 0,
@@ -246,7 +263,7 @@ def record(result: Result, *, target: float | None = None) -> dict:
     ``time_s``, ``seed``, ``replicas``, ``steps``, ``batches``, ``batch_steps``, ``steps_total``,
     ``interrupted``, ``settings``, ``encoding``; with a ``target``: ``target``, ``gap``, ``reached`` and
     ``stopped_at_target``; for solvers that bound the ground energy: ``energy_lower_bound`` and
-    ``proven_optimal``.
+    ``proven_optimal``; for ``--solver auto``: ``auto`` (the solver picked, the reason, the graph features).
 
     ``steps`` is the steps per replica of the batch that found the answer (the settings describe the
     same run), ``batch_steps`` those of every batch and ``steps_total`` their sum. ``interrupted`` is true
@@ -285,6 +302,8 @@ def record(result: Result, *, target: float | None = None) -> dict:
         out["gap"] = gap(result, target)
         out["reached"] = reaches(out["sense"], float(out["objective"]), result.feasible, target)
         out["stopped_at_target"] = bool(x.get("stopped_early", False))
+    if "auto" in x:
+        out["auto"] = x["auto"]
     if "lower_bound" in x:
         out["energy_lower_bound"] = float(x["lower_bound"])
         out["proven_optimal"] = bool(x.get("proven_optimal", False))

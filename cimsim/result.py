@@ -72,6 +72,8 @@ EXTRA_KEYS: tuple[tuple[str, str, str, str], ...] = (
     ("repaired_energies", "(R,)", "energies of the repaired joins before the anneal", "matching"),
     ("degeneracy", "int", "number of ground states", "exact"),
     ("device", "str", "the device a GPU run used", "GPU runs"),
+    ("auto", "dict", "--solver auto: the solver picked, the reason, the graph features read and their seconds",
+     "the pipeline (solver auto)"),
     ("time_to_best_s", "float", "seconds from the start of the call to the best answer", "the driver (every solver)"),
     ("batch_steps", "list", "steps of every batch run", "the driver (every solver)"),
     ("best_batch", "int", "index in batch_steps of the batch that found the answer", "the driver (every solver)"),

@@ -130,3 +130,55 @@ def test_generated_families_features():
     assert feats("gen-planar-100").euler_planar
     c = feats("gen-completegauss-30")
     assert c.density == 1.0 and c.weights == "continuous" and 0 < c.negative_fraction < 1
+
+
+# ------------------------------------------------------------------------------ the auto policy
+from cimsim.solvers import auto_choice, auto_solver  # noqa: E402
+
+
+def test_odd_edges_of_a_nearly_bipartite_graph_are_few():
+    from bench.generated import generate
+
+    n, e = generate("gen-bipartite-400")
+    inside = int(np.sum((e[:, 0] < n // 2) == (e[:, 1] < n // 2)))
+    f = graph_features(encode_maxcut(n, e).model)
+    assert inside <= f.odd_edges <= 2 * inside  # the recolouring gets close to the planted sides
+
+
+def test_policy_small_is_exact():
+    c = auto_choice(maxcut(16, torus_edges(4)))
+    assert c.solver == "exact" and c.features is None and "20" in c.reason
+
+
+def test_policy_lattices_go_to_matching_with_any_weights():
+    rng = np.random.default_rng(1)
+    pm = maxcut(36, torus_edges(6, rng.choice([-1.0, 1.0], 72)))
+    gauss = maxcut(36, torus_edges(6, rng.standard_normal(72)))
+    for m in (pm, gauss):
+        c = auto_choice(m)
+        assert c.solver == "matching" and c.features.lattice == (6, 6) and "6 x 6" in c.reason
+    with_fields = IsingModel.from_couplings(sp.csr_matrix(pm.J), h=np.full(36, 0.5))
+    assert auto_solver(with_fields) == "sa"
+
+
+@pytest.mark.parametrize("name, words", [
+    ("gen-completepm-40", "dense"), ("gen-3reg-60", "sparse graph"), ("gen-bipartite-400", "nearly bipartite"),
+    ("gen-scalefree-300", "degree spread"), ("gen-rudygauss-200", "continuous weights of mixed signs"),
+    ("gen-planar-100", "sparse graph")])
+def test_policy_other_classes_anneal_and_say_why(name, words):
+    from bench.generated import generate
+
+    n, e = generate(name)
+    c = auto_choice(encode_maxcut(n, e).model)
+    assert c.solver == "sa" and words in c.reason and c.features.n == n and c.seconds >= 0
+
+
+def test_pipeline_records_the_choice():
+    import cimsim
+
+    rng = np.random.default_rng(2)
+    enc = encode_maxcut(36, np.asarray(torus_edges(6, rng.choice([-1.0, 1.0], 72)), float))
+    r = cimsim.solve(enc, seed=0)
+    assert r.solver == "matching" and r.extra["auto"]["solver"] == "matching"
+    assert cimsim.api.record(r)["auto"]["features"]["lattice"] == [6, 6]
+    assert "auto" not in cimsim.solve(enc, "sa", seed=0, steps=20).extra

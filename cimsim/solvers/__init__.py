@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,7 +27,11 @@ from ..errors import CimsimError
 from ..model import IsingModel
 from .polish import polish
 
-__all__ = ["Batch", "SOLVERS", "EXECUTORS", "check_backend", "solve", "get_solver", "auto_solver", "polish"]
+if TYPE_CHECKING:
+    from .features import GraphFeatures
+
+__all__ = ["Batch", "SOLVERS", "EXECUTORS", "check_backend", "solve", "get_solver", "auto_solver", "auto_choice",
+           "AutoChoice", "polish"]
 
 #: name -> one-line description. The module ``cimsim.solvers.<name>`` implements it.
 SOLVERS: dict[str, str] = {
@@ -100,22 +105,83 @@ class Batch:
     extra: dict = field(default_factory=dict)
 
 
-def auto_solver(model: IsingModel) -> str:
-    """The solver ``--solver auto`` picks for ``model``: exact for N <= 20; ``matching`` for couplings on a
-    2-D square lattice without fields (it proves ground states that annealing only approaches: Gset G81's
-    optimum 14060 in about 2 s); else simulated annealing.
+@dataclass(frozen=True)
+class AutoChoice:
+    """What ``--solver auto`` picked for a model, why, and the :class:`~cimsim.solvers.features.GraphFeatures`
+    it looked at (None for N <= 20, where nothing else is looked at). ``seconds`` is the time the features
+    took (they are computed before the run and are not part of its time limit)."""
 
-    SA is the fastest to good answers on every other instance class benchmarked so far (Gset, SK; see
-    bench/README.md); the CIM family is there to be studied and compared, and chosen explicitly.
+    solver: str
+    reason: str
+    features: "GraphFeatures | None" = None
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {"solver": self.solver, "reason": self.reason, "seconds": self.seconds,
+                "features": None if self.features is None else self.features.to_dict()}
+
+
+def auto_choice(model: IsingModel) -> AutoChoice:
+    """The solver ``--solver auto`` runs on ``model``, chosen from its graph features, with the reason.
+
+    The features (:func:`cimsim.solvers.features.graph_features`: size, density, degree spread, weight kind
+    and signs, square-lattice structure, bipartiteness, components) take one pass over the couplings. The
+    policy, and the measurements behind each branch (bench/README.md, "Graphs nobody tuned on"):
+
+    1. N <= 20: ``exact``. Enumerating 2^20 states takes well under a second and proves the ground state.
+    2. No fields and every coupling on a 2-D square lattice (periodic or open; any weights): ``matching``.
+       Frustrated plaquettes paired by minimum-weight matching give a proven lower bound that the repaired
+       state reaches: Gset G11/G32/G48/G65/G81 and generated +-1 and Gaussian tori reach the optimum in
+       under 3 s, where annealing peers stay 1-2 % short at 10 s.
+    3. Anything else: ``sa``. At 10 s on generated graph classes nobody tuned on -- G(n, p) at Gset's
+       density with unit, +-1 and Gaussian weights, sparse random (mean degree 4), Delaunay planar,
+       complete (SK in MaxCut form), random 3-regular, preferential attachment (degree cv 1.4) and nearly
+       bipartite graphs -- ``sa`` had the best cut of cimsim's solvers (tabu, dSB, cac, cfc, sfc) on every
+       class (bench/results/generated/study-10s.md), as it had on the 20 shared Gset graphs and SK. The
+       features that separate these classes (density, degree spread, weight kind, signs, the Euler
+       bound, odd edges) change no choice today: no class measured favours another solver, so the
+       reason names the class and the evidence rather than a different pick.
     """
-    if model.n <= 20:
-        return "exact"
-    if not model.has_fields and (model.is_sparse or model.n <= 512):
-        from .matching import grid_shape
+    import time
 
-        if grid_shape(model) is not None:
-            return "matching"
-    return "sa"
+    t0 = time.perf_counter()
+    if model.n <= 20:
+        return AutoChoice("exact", f"N = {model.n} <= 20: Gray-code enumeration proves the ground state",
+                          None, time.perf_counter() - t0)
+    from .features import graph_features
+
+    # the lattice test reads every coupling's index gap: only worth it where matching could run
+    f = graph_features(model, lattice=not model.has_fields and model.is_sparse)
+    dt = time.perf_counter() - t0
+    if f.lattice is not None:
+        L1, L2 = f.lattice
+        return AutoChoice("matching", f"field-free couplings on a {L1} x {L2} square lattice: minimum-weight "
+                          "matching of frustrated plaquettes proves the ground state", f, dt)
+    return AutoChoice("sa", f"{_graph_class(f)}: simulated annealing had the best 10 s cut of cimsim's solvers on "
+                            "every non-lattice class measured (bench/README.md, graphs nobody tuned on)", f, dt)
+
+
+def _graph_class(f: "GraphFeatures") -> str:
+    """A few words naming the feature class of ``f`` (for :class:`AutoChoice`'s reason)."""
+    if f.has_fields:
+        shape = "couplings with fields"
+    elif f.density >= 0.5:
+        shape = "dense couplings (density %.2f)" % f.density
+    elif f.odd_edges is not None and f.odd_edges <= 0.02 * f.edges:
+        shape = "a bipartite graph" if f.odd_edges == 0 else "a nearly bipartite graph"
+    elif f.degree_cv >= 0.8:  # Poisson degrees (G(n, p)) have cv = 1 / sqrt(mean degree): 0.5 at degree 4
+        shape = "a sparse graph with a wide degree spread (cv %.1f)" % f.degree_cv
+    elif f.euler_planar:
+        shape = "a sparse graph (mean degree %.1f)" % f.mean_degree
+    else:
+        shape = "a random-like graph (density %.3f)" % f.density
+    signs = "one sign" if f.one_sign else "mixed signs"
+    return f"{shape}, {f.weights} weights of {signs}"
+
+
+def auto_solver(model: IsingModel) -> str:
+    """The name of the solver ``--solver auto`` picks for ``model``: :func:`auto_choice`'s (see there)."""
+    return auto_choice(model).solver
 
 
 def get_solver(name: str) -> ModuleType:
