@@ -33,7 +33,7 @@ from ..spins import start_spins
 from ..params import Param, recorded, validate
 from ..sampling import active_tap
 from . import Batch, check_backend
-from .budget import Deadline, run_chunked
+from .budget import Deadline, run_chunked, short_calls
 
 __all__ = ["defaults", "budget_replicas", "run", "beta_range", "beta_schedule", "lattice_form", "COLD_FRACTION",
            "PARAMS"]
@@ -239,8 +239,9 @@ def run(
     # them, and a stopped anneal reports the sweeps it did (chunking does not change the moves made)
     # sampling mode: chunks end at the tap's sweeps, where the current spins are recorded
     tap = active_tap()
-    T_done = run_chunked(sweeps, T, deadline, marks=tap.marks(T) if tap is not None else None,
-                         at_mark=(lambda t: tap.record(t, S)) if tap is not None else None)
+    with short_calls(tap.every * R * n if tap is not None else float("inf")):
+        T_done = run_chunked(sweeps, T, deadline, marks=tap.marks(T) if tap is not None else None,
+                             at_mark=(lambda t: tap.record(t, S)) if tap is not None else None)
     if T_done < T and not model.is_sparse:  # stopped early: the dense kernel's closing exact resync
         E[:] = model.energies(S)
     if T_done < T:

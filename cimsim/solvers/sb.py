@@ -48,6 +48,7 @@ from ..memory import check_batch_fits, check_dense_fits
 from ..model import IsingModel
 from ..params import Param, validate
 from ..sampling import active_tap
+from .budget import short_calls
 from . import Batch
 
 __all__ = ["PARAMS", "defaults", "run", "plan", "Plan", "simulate", "VARIANTS", "a_schedule", "default_dt", "stable_dt_limit",
@@ -238,15 +239,16 @@ def _run_tapped(kernel, steps: int, X: np.ndarray) -> int:
         kernel(0, steps, True)
         return steps
     done = 0
-    for m in tap.marks(steps):
-        fills = tap.limit is not None and tap.limit - tap.samples <= X.shape[0]
-        kernel(done, m, fills or m == steps)
-        done = m
-        tap.record(m, X)
-        if fills:
-            return done
-    if done < steps:
-        kernel(done, steps, True)
+    with short_calls(tap.every * X.size):
+        for m in tap.marks(steps):
+            fills = tap.limit is not None and tap.limit - tap.samples <= X.shape[0]
+            kernel(done, m, fills or m == steps)
+            done = m
+            tap.record(m, X)
+            if fills:
+                return done
+        if done < steps:
+            kernel(done, steps, True)
     return steps
 
 

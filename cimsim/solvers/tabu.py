@@ -28,7 +28,7 @@ from ..spins import start_spins
 from ..params import Param, recorded, validate
 from ..sampling import active_tap
 from . import Batch, check_backend
-from .budget import Deadline, run_chunked
+from .budget import Deadline, run_chunked, short_calls
 from .sa import lattice_form
 
 __all__ = ["defaults", "budget_replicas", "run", "parameters", "PARAMS"]
@@ -134,8 +134,9 @@ def run(
     # driver's deadline are seen between them; a stopped search reports the iterations it did
     # sampling mode: chunks end at the tap's iterations, where the current (not the best) spins are recorded
     tap = active_tap()
-    T_done = run_chunked(chunk, T, deadline, marks=tap.marks(T) if tap is not None else None,
-                         at_mark=(lambda t: tap.record(t, st.CUR)) if tap is not None else None)
+    with short_calls(tap.every * R * n if tap is not None else float("inf")):
+        T_done = run_chunked(chunk, T, deadline, marks=tap.marks(T) if tap is not None else None,
+                             at_mark=(lambda t: tap.record(t, st.CUR)) if tap is not None else None)
     found = st.FOUND
     settings = dict(p, initial=recorded(prm["initial"]), kernel=kernel)
     return Batch(S, T_done, settings, {"steps_to_best": found, "best_energies": E})
