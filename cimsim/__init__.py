@@ -1,13 +1,13 @@
 """cimsim: a coherent Ising machine simulator and Ising-encoded optimisation toolkit.
 
 The Python API mirrors the command line (:mod:`cimsim.api`): :func:`solve` (``cimsim solve``),
-:func:`anneal` (``cimsim anneal``), :func:`landscape` (``cimsim landscape``) and :func:`phase_diagram`
+:func:`sample` (``cimsim sample``), :func:`anneal` (``cimsim anneal``), :func:`landscape` (``cimsim landscape``) and :func:`phase_diagram`
 (``cimsim phase-diagram``). Models: :class:`IsingModel`; file formats: :mod:`cimsim.formats`; dimod:
 :mod:`cimsim.ocean`; networkx graphs go straight into :func:`solve`.
 """
 from __future__ import annotations
 
-from .api import anneal, encode, phase_diagram, solve
+from .api import anneal, encode, phase_diagram, sample, solve
 from .errors import CimsimError
 from .model import IsingModel
 from .qubo import ising_to_qubo, qubo_to_ising
@@ -31,4 +31,4 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | {"landscape"})
 
 __all__ = ["CimsimError", "IsingModel", "Result", "SOLVERS", "anneal", "encode", "ising_to_qubo", "landscape",
-           "phase_diagram", "qubo_to_ising", "solve", "__version__"]
+           "phase_diagram", "qubo_to_ising", "sample", "solve", "__version__"]

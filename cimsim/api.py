@@ -5,6 +5,7 @@ command line                       Python
 =================================  ==========================================================
 ``cimsim solve maxcut G1.txt``     ``cimsim.solve("maxcut", "G1.txt")``
 (networkx, in-memory)              ``cimsim.solve("maxcut", graph)``, ``cimsim.solve(model, "cim")``
+``cimsim sample maxcut g.txt ...`` ``cimsim.sample("maxcut", "g.txt", "cfc", samples=5000)``
 ``cimsim anneal --sk 64 ...``      ``cimsim.anneal(sk=64, sweep={"steps": [100, 300]}, ...)``
 ``cimsim landscape --n 64 ...``    ``cimsim.landscape(n=64, a=-0.5, ...)``
 ``cimsim phase-diagram ...``       ``cimsim.phase_diagram(n=64, a=np.linspace(-2.2, 0.2, 13), ...)``
@@ -32,7 +33,7 @@ from .errors import CimsimError, finite_float, positive_float, positive_int
 from .model import IsingModel
 from .result import Result, to_jsonable
 
-__all__ = ["solve", "encode", "record", "anneal", "landscape", "phase_diagram", "Landscape", "CallableLandscapeModule",
+__all__ = ["solve", "encode", "record", "sample", "anneal", "landscape", "phase_diagram", "Landscape", "CallableLandscapeModule",
            "GRAPH_PROBLEMS"]
 
 
@@ -134,6 +135,50 @@ def record(result: Result, *, target: float | None = None) -> dict:
     (:func:`cimsim.pipeline.record`): problem, file, solver, energy, objective, feasibility, the decoded
     answer, spins, seed, settings, encoding; ``target`` adds ``target`` and ``gap``."""
     return _pipeline.record(result, target=target)
+
+
+def sample(
+    problem: "str | IsingModel | Encoded | Any",
+    data: Any = None,
+    solver: str = "auto",
+    *,
+    samples: int | None = None,
+    time_limit: float | None = None,
+    every: int = 1,
+    burn_in: int = 0,
+    cap: int = 100_000,
+    reference: int = 2,
+    options: Mapping[str, Any] | None = None,
+    replicas: int | None = None,
+    steps: int | None = None,
+    seed: int | None = None,
+    **params: Any,
+):
+    """Run a solver in its sampling mode and summarise the states it visited: the twin of ``cimsim sample``.
+
+    ``problem`` and ``data`` as in :func:`solve` (a problem name with a file, graph or numbers; or an
+    ``Encoded``, an ``IsingModel`` or a ``{(u, v): q}`` QUBO). After ``burn_in`` steps of each run every
+    replica's unpolished sign pattern is recorded every ``every`` steps, until exactly ``samples`` samples
+    or ``time_limit`` seconds (with neither: one run of ``steps`` steps); at most ``cap`` distinct states
+    are kept. ``solver`` must have a sampling mode (``auto``: the first of mfb, cfc, sfc, simcim, asb that
+    has one). Returns a :class:`cimsim.sampler.SampleRecord` (``to_dict()`` is what ``--json`` writes):
+    the states sorted by energy with counts, energies and objectives, and the statistics of physics.md 8.8.
+    """
+    if isinstance(problem, str):
+        enc = _pipeline.encode(problem, data, options)
+        file = data if isinstance(data, (str, Path)) else None
+    else:
+        if data is not None:
+            if not isinstance(data, str) or solver != "auto":
+                raise CimsimError("with a model or an Encoded the second argument is the solver name")
+            solver = data
+        if options:
+            raise CimsimError("options= are encoder options; they apply to a problem name with a file or graph")
+        enc, file = _pipeline.as_encoded(problem), None
+    spec = _pipeline.SolverSpec(name=solver, params=params, replicas=replicas, steps=steps, seed=seed,
+                                time_limit=time_limit)
+    return _pipeline.sample(enc, spec, every=every, burn_in=burn_in, cap=cap, samples=samples, reference=reference,
+                            file=file)
 
 
 # --------------------------------------------------------------------------------------------- anneal

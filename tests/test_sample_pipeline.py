@@ -207,3 +207,16 @@ def test_solver_without_sampling_mode_is_refused():
     enc = pipeline.encode("maxcut", petersen())
     with pytest.raises(CimsimError, match="has no sampling mode"):
         pipeline.sample(enc, pipeline.SolverSpec(name="exact"), samples=10)
+
+
+def test_api_twin_is_seeded_and_takes_models():
+    import cimsim
+
+    a = cimsim.sample("maxcut", petersen(), "cfc", samples=300, seed=11, replicas=4, steps=200)
+    b = cimsim.sample("maxcut", petersen(), "cfc", samples=300, seed=11, replicas=4, steps=200)
+    assert a.states == b.states and a.fairness == b.fairness  # same seed, same stream
+    J = nx.to_numpy_array(petersen())
+    rec = cimsim.sample(IsingModel(-J, np.zeros(10)), "cfc", samples=300, seed=11, replicas=4, steps=200)
+    assert rec.problem == "ising" and [s["energy"] for s in rec.states] == [s["energy"] for s in a.states]
+    with pytest.raises(CimsimError, match="second argument is the solver"):
+        cimsim.sample(IsingModel(-J, np.zeros(10)), 3)
