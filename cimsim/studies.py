@@ -289,7 +289,12 @@ class AnnealTask:
         energies = np.asarray(res.energies, dtype=np.float64)
         if energies.shape != (replicas,):
             raise RuntimeError(f"solver {solver} returned {energies.shape[0]} energies for {replicas} replicas")
-        return {"energies": energies.tolist(), "wall_s": wall, "steps_taken": int(res.steps)}
+        out = {"energies": energies.tolist(), "wall_s": wall, "steps_taken": int(res.steps)}
+        # machine solvers (dopo, mfb) also count a run in round trips and, given rep_rate, machine seconds
+        for key in ("round_trips", "machine_time_s"):
+            if res.extra.get(key) is not None:
+                out[key] = float(res.extra[key])
+        return out
 
 
 _WARM: set = set()
@@ -633,6 +638,15 @@ def _setting_row(P: PreparedStudy, i: int, first_task: dict, chunks: list[dict],
     row["steps_taken"] = int(steps) if float(steps).is_integer() else steps
     row["tts_steps"], row["tts_steps_lo"], row["tts_steps_hi"] = (st["tts"] * steps, st["tts_lo"] * steps,
                                                                   st["tts_hi"] * steps)
+    # hardware time (physics.md 8.5): TTS in round trips and in seconds of the modelled machine (mfb with
+    # rep_rate); a run's cost is its round trips / machine seconds, as steps are for the steps TTS
+    for key, col in (("round_trips", "round_trips"), ("machine_time_s", "machine_s")):
+        vals = [r.get(key) for r in chunks]
+        if vals and all(v is not None for v in vals):
+            t = float(np.mean(vals))
+            row["t_run_machine_s" if col == "machine_s" else "round_trips"] = t
+            row[f"tts_{col}"], row[f"tts_{col}_lo"], row[f"tts_{col}_hi"] = (st["tts"] * t, st["tts_lo"] * t,
+                                                                             st["tts_hi"] * t)
     row["wall_s"] = wall
     row["cost_steps_x_runs"] = float(sum(r["steps_taken"] * len(r["energies"]) for r in chunks))
     row.update(energy_stats(e))
@@ -649,4 +663,5 @@ def _chunks(P: PreparedStudy) -> int:
 
 def _setting_key(task: dict) -> str:
     return task_key({k: v for k, v in task.items()
-                     if k not in ("replicas", "chunk", "energies", "wall_s", "steps_taken", "task_key")})
+                     if k not in ("replicas", "chunk", "energies", "wall_s", "steps_taken", "task_key",
+                                  "round_trips", "machine_time_s")})

@@ -299,3 +299,37 @@ def test_cli_schedule_sweep_with_cim_trajectories(tmp_path, capsys):
     code, _, err = run_cli(["anneal", "--sk", 12, "--sweep", "schedule=linear:-0.2,inf", "--out", tmp_path / "no",
                             "--workers", 1], capsys)
     assert code == 2 and not (tmp_path / "no").exists()
+
+
+def test_hardware_sweep_reports_tts_in_round_trips_and_machine_seconds(tmp_path, capsys):
+    """issue 17.7: an mfb study (here the ramp length, with rep_rate) reports TTS in round trips and in
+    seconds of the modelled machine, T_run = round trips x N / rep_rate, and draws both in one figure."""
+    n, rate = 8, 2e9
+    out = tmp_path / "hw"
+    argv = ["anneal", "--sk", n, "--instance-seed", 1, "--solver", "mfb", "-p", f"rep_rate={rate}",
+            "--sweep", "steps=20,300", "--runs", 16, "--chunk", 8, "--out", out, "--workers", 1, "--seed", 2,
+            "--bootstrap", 200, "--no-record"]
+    code, stdout, err = run_cli(argv, capsys)
+    assert code == 0, err
+    assert "TTS99 trips" in stdout and "machine s" in stdout
+    data = json.loads((out / "anneal.json").read_text())
+    ground = brute_energies(sk_model(n, 1).dense_couplings()).min()
+    assert data["target_energy"] == pytest.approx(ground, abs=1e-9)
+    for r in data["rows"]:
+        assert r["round_trips"] == r["steps_taken"] == r["steps"]  # one mfb step is one round trip
+        assert r["t_run_machine_s"] == pytest.approx(r["steps"] * n / rate, rel=1e-12)
+        p = r["successes"] / r["runs"]
+        assert r["p_success"] == pytest.approx(p)
+        assert r["tts_round_trips"] == pytest.approx(tts(p, r["steps"]))
+        assert r["tts_machine_s"] == pytest.approx(tts(p, r["steps"] * n / rate))
+        for c in ("round_trips", "machine_s"):
+            assert r[f"tts_{c}_lo"] <= r[f"tts_{c}"] <= r[f"tts_{c}_hi"]
+    assert any(r["successes"] > 0 for r in data["rows"])
+    assert (out / "tts_hardware.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # dopo counts round trips (Euler steps x dt / round_trip) but has no machine clock: no machine-seconds column
+    code, stdout, err = run_cli(["anneal", "--sk", n, "--instance-seed", 1, "--solver", "dopo", "--steps", 200,
+                                 "--runs", 8, "--chunk", 8, "--out", tmp_path / "d", "--workers", 1,
+                                 "--bootstrap", 100, "--no-record", "--no-plots"], capsys)
+    assert code == 0, err
+    row = json.loads((tmp_path / "d" / "anneal.json").read_text())["rows"][0]
+    assert row["round_trips"] == pytest.approx(200 * 0.05 / 0.1) and "tts_machine_s" not in row

@@ -201,7 +201,8 @@ def _figures(prepared, study, analysis: Analysis, ex: Execution) -> dict[str, st
     """The PNG figures (none when every setting failed); a note in ``study.notes`` when no trajectory figure."""
     if not analysis.plots or all(r.get("status") == "failed" for r in study.rows):
         return {}
-    from ..plotting.anneal import plot_energy_distribution, plot_trajectories, plot_tts
+    from ..plotting.anneal import (has_machine_time, plot_energy_distribution, plot_trajectories, plot_tts,
+                                   plot_tts_hardware)
 
     outdir, level, target = ex.out, analysis.ci_level, analysis.tts_probability
     figures = {
@@ -209,6 +210,8 @@ def _figures(prepared, study, analysis: Analysis, ex: Execution) -> dict[str, st
                               tts_target=target),
         "tts_seconds": plot_tts(study.rows, study.swept, outdir / "tts_seconds.png", cost="s", level=level,
                                 tts_target=target),
+        **({"tts_hardware": plot_tts_hardware(study.rows, study.swept, outdir / "tts_hardware.png", level=level,
+                                              tts_target=target)} if has_machine_time(study.rows) else {}),
         "energies": plot_energy_distribution(study.rows, study.swept, outdir / "energies.png",
                                              target_energy=study.target_energy, title=""),
     }
@@ -247,18 +250,23 @@ def _table(prepared, study, figures: dict[str, str], seed: int, outdir: Path) ->
         f"setting, seed {seed}",
         f"  target {tgt}: {study.target_source}",
     ]
+    hardware = any("tts_round_trips" in r for r in study.rows)
     head = [*study.swept, "steps_taken"] if "steps" not in study.swept else list(study.swept)
     width = {h: max([len(h)] + [len(_label(r.get(h, "-"))) for r in study.rows]) for h in head}
     lines.append("  " + "  ".join(f"{h:>{width[h]}}" for h in head)
-                 + f"  {'p':>6} {'TTS99 steps':>12} {'[CI]':>23} {'TTS99 s':>10} {'E mean':>11} {'E min':>11}")
+                 + f"  {'p':>6} {'TTS99 steps':>12} {'[CI]':>23} {'TTS99 s':>10}"
+                 + (f" {'TTS99 trips':>12} {'machine s':>11}" if hardware else "")
+                 + f" {'E mean':>11} {'E min':>11}")
     for r in study.rows:
         vals = "  ".join(f"{_label(r.get(h, '-')):>{width[h]}}" for h in head)
         if r.get("status") == "failed":
             lines.append(f"  {vals}  all tasks failed")
             continue
         ci = f"[{_fmt(r['tts_steps_lo'])}, {_fmt(r['tts_steps_hi'])}]"
+        hw = (f" {_fmt(r.get('tts_round_trips')):>12} {_fmt(r.get('tts_machine_s')):>11}"
+              if hardware else "")
         lines.append(f"  {vals}  {r['p_success']:6.3f} {_fmt(r['tts_steps']):>12} {ci:>23} "
-                     f"{_fmt(r['tts_s']):>10} {r['energy_mean']:11.6g} {r['energy_min']:11.6g}")
+                     f"{_fmt(r['tts_s']):>10}{hw} {r['energy_mean']:11.6g} {r['energy_min']:11.6g}")
     for note in study.notes:
         lines.append(f"  note: {note}")
     lines.append(f"  wrote {outdir / 'anneal.csv'}, {outdir / 'anneal.json'}"
@@ -281,11 +289,13 @@ def anneal(**options: Any) -> None:
     values fixed) gets --runs independent runs. Per setting: success probability of reaching the target
     (--target/--target-energy, else the known optimum: best_known.csv next to a Gset file or exact
     enumeration for N <= 20, else the best energy seen in the whole study, which the report says),
-    TTS = T_run ln(1-P)/ln(1-p) in steps and in wall seconds with bootstrap intervals, the final-energy
-    distribution, wall time and steps x runs.
+    TTS = T_run ln(1-P)/ln(1-p) in steps and in wall seconds with bootstrap intervals (machine solvers
+    also in round trips and, mfb with -p rep_rate=HZ, in seconds of the modelled machine), the
+    final-energy distribution, wall time and steps x runs.
 
     \b
-    Writes to --out DIR: anneal.csv, anneal.json, tts_steps.png, tts_seconds.png, energies.png,
+    Writes to --out DIR: anneal.csv, anneal.json, tts_steps.png, tts_seconds.png, tts_hardware.png
+    (dopo, mfb: success, TTS in round trips and in machine seconds), energies.png,
     trajectories.png (solvers with record/trace), and the task store (tasks/, results.csv, summary.json).
     Re-running the same command resumes: only missing tasks are computed; re-running a finished study
     does nothing and says so; --force computes every task again. Ctrl-C stops with exit status 130,

@@ -10,7 +10,7 @@ import numpy as np
 from .. import plotting as _agg  # noqa: F401  (selects the Agg backend first)
 import matplotlib.pyplot as plt
 
-__all__ = ["plot_tts", "plot_energy_distribution", "plot_trajectories", "extract_trace"]
+__all__ = ["plot_tts", "plot_tts_hardware", "has_machine_time", "plot_energy_distribution", "plot_trajectories", "extract_trace"]
 
 
 def _save(fig: Any, path: str | Path) -> Path:
@@ -44,19 +44,15 @@ def _x_axis(rows: list[dict], swept: list[str]) -> tuple[str, list[Any], dict[st
     return xkey, xs, curves
 
 
-def plot_tts(rows: list[dict], swept: list[str], path: str | Path, *, cost: str = "steps",
-             title: str = "", level: float = 0.95, tts_target: float = 0.99) -> Path:
-    """TTS (log axis) with bootstrap error bars against the first swept parameter.
+UNITS = {"steps": "steps (MVMs / sweeps)", "s": "wall s", "round_trips": "round trips",
+         "machine_s": "s on the modelled machine"}
 
-    ``cost``: ``"steps"`` (column ``tts_steps``) or ``"s"`` (column ``tts_s``). Settings that never reached
-    the target (TTS = inf) are marked with a triangle at the top of the axis.
-    """
-    col = f"tts_{cost}"
-    ok = [r for r in rows if r.get("status") in ("ok", "partial")]
+
+def _draw_tts(ax: Any, ok: list[dict], swept: list[str], col: str) -> tuple[str, int]:
+    """TTS column ``col`` with its interval on ``ax``; returns (x label, number of curves)."""
     xkey, xs, curves = _x_axis(ok, swept)
     numeric = _numeric(xs)
     cats = list(dict.fromkeys(_label(x) for x in xs))
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
     finite_vals = [r[col] for r in ok if np.isfinite(r[col])]
     top = max(finite_vals) * 3 if finite_vals else 1.0
     for name, rs in curves.items():
@@ -85,13 +81,74 @@ def plot_tts(rows: list[dict], swept: list[str], path: str | Path, *, cost: str 
         ax.set_xticks(range(len(cats)))
         ax.set_xticklabels(cats, rotation=20, ha="right", fontsize=8)
     ax.set_xlabel(xkey)
-    unit = "steps (MVMs / sweeps)" if cost == "steps" else "wall s"
-    ax.set_ylabel(f"TTS{int(round(tts_target * 100))} [{unit}]")
+    ax.grid(True, which="both", alpha=0.3)
+    return xkey, len(curves)
+
+
+def plot_tts(rows: list[dict], swept: list[str], path: str | Path, *, cost: str = "steps",
+             title: str = "", level: float = 0.95, tts_target: float = 0.99) -> Path:
+    """TTS (log axis) with bootstrap error bars against the first swept parameter.
+
+    ``cost``: ``"steps"`` (column ``tts_steps``), ``"s"`` (``tts_s``, wall seconds), ``"round_trips"`` or
+    ``"machine_s"`` (machine solvers). Settings that never reached the target (TTS = inf) are marked with a
+    triangle at the top of the axis.
+    """
+    col = f"tts_{cost}"
+    ok = [r for r in rows if r.get("status") in ("ok", "partial")]
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    _, n_curves = _draw_tts(ax, ok, swept, col)
+    ax.set_ylabel(f"TTS{int(round(tts_target * 100))} [{UNITS[cost]}]")
     ax.set_title(title or f"time to solution, {int(round(level * 100))}% bootstrap CI (triangle: never solved)",
                  fontsize=9)
-    if len(curves) > 1:
+    if n_curves > 1:
         ax.legend(fontsize=7)
-    ax.grid(True, which="both", alpha=0.3)
+    return _save(fig, path)
+
+
+def has_machine_time(rows: list[dict]) -> bool:
+    """Whether the study's rows carry TTS in round trips (machine solvers: dopo, mfb)."""
+    return any("tts_round_trips" in r for r in rows if r.get("status") in ("ok", "partial"))
+
+
+def plot_tts_hardware(rows: list[dict], swept: list[str], path: str | Path, *, title: str = "",
+                      level: float = 0.95, tts_target: float = 0.99) -> Path:
+    """Success probability and TTS of a hardware study side by side: left the success probability with its
+    interval, middle TTS in round trips, right TTS in seconds of the modelled machine (mfb with
+    ``rep_rate``; the panel says so when the rows have no machine time)."""
+    ok = [r for r in rows if r.get("status") in ("ok", "partial")]
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
+    xkey, xs, curves = _x_axis(ok, swept)
+    numeric = _numeric(xs)
+    cats = list(dict.fromkeys(_label(x) for x in xs))
+    for name, rs in curves.items():
+        xv = np.array([r[xkey] if numeric else cats.index(_label(r[xkey])) for r in rs], dtype=float)
+        order = np.argsort(xv)
+        p = np.array([r["p_success"] for r in rs])[order]
+        lo = np.array([r["p_lo"] for r in rs])[order]
+        hi = np.array([r["p_hi"] for r in rs])[order]
+        axes[0].errorbar(xv[order], p, yerr=np.vstack([p - lo, hi - p]), marker="o", capsize=3, label=name)
+    if numeric:
+        xs_f = np.array(xs, dtype=float)
+        if np.all(xs_f > 0) and xs_f.max() / xs_f.min() >= 10:
+            axes[0].set_xscale("log")
+    else:
+        axes[0].set_xticks(range(len(cats)))
+        axes[0].set_xticklabels(cats, rotation=20, ha="right", fontsize=8)
+    axes[0].set_xlabel(xkey)
+    axes[0].set_ylabel("success probability per run")
+    axes[0].grid(True, alpha=0.3)
+    t = int(round(tts_target * 100))
+    for ax, cost in ((axes[1], "round_trips"), (axes[2], "machine_s")):
+        if any(f"tts_{cost}" in r for r in ok):
+            _draw_tts(ax, [r for r in ok if f"tts_{cost}" in r], swept, f"tts_{cost}")
+        else:
+            ax.text(0.5, 0.5, "no machine time (give -p rep_rate=HZ)", ha="center", va="center",
+                    transform=ax.transAxes)
+        ax.set_ylabel(f"TTS{t} [{UNITS[cost]}]")
+    if len(curves) > 1:
+        axes[0].legend(fontsize=7)
+    fig.suptitle(title or f"hardware study, {int(round(level * 100))}% intervals (triangle: never solved)",
+                 fontsize=9)
     return _save(fig, path)
 
 
