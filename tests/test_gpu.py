@@ -212,11 +212,11 @@ def _broken_cim_step(X, Y, S, h, a, coef, dt, noise_sq, XI):
     S[...] = np.where(X >= 0, 1.0, -1.0)
 
 
-def _broken_amp_step(X, E, Y, S, BEST, improved, active, XI, TAU, pm1, mu, coup, dt, e_max, x_max):
+def _broken_amp_step(X, E, Y, S, BEST, improved, active, XI, TAU, pm1, mu, coup, dt, e_max, x_max, G=None, sq=0.0):
     """Deliberately wrong: the error variable uses the *new* amplitude (an aliasing bug)."""
     BEST[...] = np.where(improved[:, None], S, BEST)
     act = active[:, None]
-    xn = np.clip(X + dt * ((pm1 - mu * X * X) * X + coup * E * Y), -x_max, x_max)
+    xn = np.clip(X + dt * ((pm1 - mu * X * X) * X + coup * E * Y) + (sq * G if sq else 0.0), -x_max, x_max)
     en = np.minimum(E * np.exp(-dt * XI[:, None] * (xn * xn - TAU[:, None])), e_max)
     X[...] = np.where(act, xn, X)
     E[...] = np.where(act, en, E)
@@ -296,7 +296,7 @@ SIM_SCRIPT = textwrap.dedent(
             S[r, i] = 1.0 if xs >= 0.0 else -1.0
 
     @cuda.jit
-    def broken_amp(X, E, Y, S, BEST, improved, active, XI, TAU, pm1, mu, coup, dt, e_max, x_max):
+    def broken_amp(X, E, Y, S, BEST, improved, active, XI, TAU, pm1, mu, coup, dt, e_max, x_max, G, sq):
         R, N = X.shape
         k = cuda.grid(1)
         if k < R * N:
@@ -308,7 +308,7 @@ SIM_SCRIPT = textwrap.dedent(
                 xo = X[r, i]
                 eo = E[r, i]
                 x2 = xo * xo
-                xn = xo + dt * ((pm1 - mu * x2) * xo + coup * eo * Y[r, i])
+                xn = xo + dt * ((pm1 - mu * x2) * xo + coup * eo * Y[r, i]) + sq * G[r, i]
                 if xn > x_max:
                     xn = x_max
                 elif xn < -x_max:
@@ -427,6 +427,14 @@ SIM_SCRIPT = textwrap.dedent(
     out["cac_counters_equal"] = bool(np.array_equal(s1.t_c, s2.t_c) and np.array_equal(s1.steps_to_best, s2.steps_to_best))
     out["cac_x_diff"] = float(np.max(np.abs(s1.x - s2.x)))
     out["cac_best_equal"] = bool(np.array_equal(s1.best_spins, s2.best_spins))
+    # pump and target schedules with dynamics noise: the same per-replica streams give the same trajectory
+    prm = cac.resolve_params(m, schedule="linear:-0.5,0.5", alpha_schedule="linear:1,2", noise=0.3, xi0=0.4)
+    kargs = cac._kernel_args(m, prm)
+    seeds = np.array([12345, 678], dtype=np.uint64)
+    s1 = cac.simulate(m, X0, np.ones((2, 10)), 30, streams=seeds.copy(), **kargs)
+    s2 = amplitude_simulate(m, X0, np.ones((2, 10)), 30, streams=seeds.copy(), device=dev, **kargs)
+    out["cac_noise_x_diff"] = float(np.max(np.abs(s1.x - s2.x)))
+    out["cac_noise_best_equal"] = bool(np.array_equal(s1.best_spins, s2.best_spins))
     print("RESULT " + json.dumps(out))
     '''
 )
@@ -448,6 +456,7 @@ def test_cuda_kernels_under_simulator():
     assert out["cim_equal"] and out["cim_final_diff"] < 1e-9
     assert out["sb_best_diff"] < 1e-9
     assert out["cac_x_diff"] < 1e-12 and out["cac_best_equal"] and out["cac_counters_equal"]
+    assert out["cac_noise_x_diff"] < 1e-12 and out["cac_noise_best_equal"]
 
 
 def test_selfcheck_cli_without_gpu_or_simulator():
@@ -544,7 +553,8 @@ def test_cuda_kernels_compile_to_ptx_for_a_real_device():
         sigs = {
             "cim": (ck.cim_kernel, (arr(st), arr(st), arr(st), arr(f64, 1), f64, f64, f64, f64, arr(st), b1)),
             "sb": (ck.sb_kernel, (arr(st),) * 5 + (arr(f64, 1), f64, f64, f64, b1)),
-            "amp": (ck.amp_kernel, (arr(st),) * 4 + (arr(i8), arr(b1, 1), arr(b1, 1), arr(f64, 1), arr(f64, 1)) + (f64,) * 6),
+            "amp": (ck.amp_kernel, (arr(st),) * 4 + (arr(i8), arr(b1, 1), arr(b1, 1), arr(f64, 1), arr(f64, 1)) + (f64,) * 6
+                    + (arr(st), f64)),
             "readout": (ck.readout_kernel, (arr(st), arr(st), arr(f64, 1), b1, f64, arr(f64, 1), arr(i8), b1)),
             "sb_readout": (ck.sb_readout_dense_kernel, (arr(st),) * 3 + (arr(f64, 1), b1, f64, arr(st), arr(f64, 1), arr(i8))),
             "sb_readout_csr": (ck.sb_readout_csr_kernel, (arr(st),) * 3 + (arr(f64, 1), b1, f64, arr(nt.int32, 1),

@@ -102,9 +102,10 @@ def sb_kernel(X, Y, V, S, P, h, cx, cp, cy, discrete):  # pragma: no cover - dev
 
 
 @cuda.jit
-def amp_kernel(X, E, Y, S, BEST, improved, active, XI, TAU, pm1, mu, coup, dt, e_max, x_max):  # pragma: no cover
-    """AHC/CAC step: save S into BEST where the replica improved, then the clipped Euler x step and
-    the exact exponential e step (old x), S = sign(x); inactive replicas untouched."""
+def amp_kernel(X, E, Y, S, BEST, improved, active, XI, TAU, pm1, mu, coup, dt, e_max, x_max, G, sq):  # pragma: no cover
+    """AHC/CAC step: save S into BEST where the replica improved, then the clipped Euler x step (plus
+    ``sq G`` when ``sq`` != 0) and the exact exponential e step (old x), S = sign(x); inactive replicas
+    untouched."""
     R, N = X.shape
     for k in range(cuda.grid(1), R * N, cuda.gridsize(1)):
         r = k // N
@@ -116,6 +117,8 @@ def amp_kernel(X, E, Y, S, BEST, improved, active, XI, TAU, pm1, mu, coup, dt, e
             eo = E[r, i]
             x2 = xo * xo
             xn = xo + dt * ((pm1 - mu * x2) * xo + coup * eo * Y[r, i])
+            if sq != 0.0:
+                xn += sq * G[r, i]
             if xn > x_max:
                 xn = x_max
             elif xn < -x_max:
@@ -141,11 +144,13 @@ def launch_sb(X, Y, V, S, P, h, cx, cp, cy, discrete) -> None:
     sb_kernel[_grid(R * N)](X, Y, V, S, P, h, float(cx), float(cp), float(cy), bool(discrete))
 
 
-def launch_amp(X, E, Y, S, BEST, improved, active, XI, TAU, pm1, mu, coup, dt, e_max, x_max) -> None:
-    """Launch :func:`amp_kernel` over all R * N elements."""
+def launch_amp(X, E, Y, S, BEST, improved, active, XI, TAU, pm1, mu, coup, dt, e_max, x_max, G=None,
+               sq=0.0) -> None:
+    """Launch :func:`amp_kernel` over all R * N elements (G may be None when sq == 0: the read-only Y stands in,
+    never a written array, whose second copy the CUDA simulator would write back over the result)."""
     R, N = X.shape
     amp_kernel[_grid(R * N)](X, E, Y, S, BEST, improved, active, XI, TAU, float(pm1), float(mu), float(coup),
-                             float(dt), float(e_max), float(x_max))
+                             float(dt), float(e_max), float(x_max), Y if G is None else G, float(sq))
 
 
 # ---------------------------------------------------------------------- per-replica reductions

@@ -19,11 +19,11 @@ run follows the CPU trajectory: bit for bit in float64 on dense J, to rounding o
 """
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
-from ..amplitude import AmplitudeState, amplitude_divergence, check_inputs, energy_tolerance
+from ..amplitude import AmplitudeState, amplitude_divergence, check_inputs, energy_tolerance, run_in_chunks, step_values
 from ..errors import CimsimError, divergence_error, positive_int
 from ..model import IsingModel
 from .device import Device, coupling_for, pick_device
@@ -255,13 +255,19 @@ def sb_simulate(model: IsingModel, X0: np.ndarray, Y0: np.ndarray, a_sched: np.n
 def amplitude_simulate(model: IsingModel, X0: np.ndarray, E0: np.ndarray, steps: int, *, p: float, mu: float,
                        coupling: float, dt: float, e_max: float, x_max: float, alpha: float, rho: float,
                        delta: float, gamma: float, tau_steps: int, xi0: float, target: float | None = None,
+                       schedule: Any = None, alpha_schedule: Any = None, noise: float = 0.0,
+                       streams: np.ndarray | None = None, deadline: Any = None, marks: Sequence[int] = (),
+                       on_mark: Callable[[int, np.ndarray], None] | None = None,
                        device: Device | None = None) -> AmplitudeState:
     """Device version of :func:`cimsim.solvers.cac.simulate`: same arguments ((R, N) host ``X0``, ``E0``),
     same :class:`~cimsim.amplitude.AmplitudeState` (on the host). ``model`` must be field-free.
 
     Per step: ``[X; S] J`` in one product (the dynamics input and the fields of the previous step's
     readout), the control of the previous step on (R,) device vectors (H_opt, xi, its reset, tau_a),
-    then the fused kernel (which also saves an improved readout into the best spins).
+    then the fused kernel (which also saves an improved readout into the best spins). Schedules, noise,
+    the deadline and the sampling marks as in the CPU executor: on the NumPy stand-in the noise normals
+    come from the same per-replica ``streams`` in the same order (a seeded run equals the CPU one); on a
+    GPU from cuRAND seeded by the first stream.
     """
     if model.has_fields:
         raise CimsimError("simulate needs a field-free model; use model.with_aux_spin()")
@@ -287,45 +293,93 @@ def amplitude_simulate(model: IsingModel, X0: np.ndarray, E0: np.ndarray, steps:
     HOPT = H.copy()
     BEST = xp.empty((R, N), dtype=xp.int8)
     BEST[...] = S
-    TAU = xp.full(R, float(alpha), dtype=xp.float64)
+    TAU = xp.full(R, float(step_values(alpha_schedule, alpha, steps, 0, 1)[0]), dtype=xp.float64)
     XI = xp.full(R, float(xi0), dtype=xp.float64)
     TC = xp.zeros(R, dtype=xp.int64)
     TBEST = xp.zeros(R, dtype=xp.int64)
     STEPS = xp.zeros(R, dtype=xp.int64)
     ACTIVE = xp.ones(R, dtype=xp.bool_)
     IMPROVED = xp.zeros(R, dtype=xp.bool_)
-    pm1 = p - 1.0
+    sq = float(noise) * float(np.sqrt(dt))
+    G = xp.empty((R, N), dtype=dtype) if sq != 0.0 else None
+    normals = _amplitude_normals(dev, streams, R) if sq != 0.0 else None
 
     kctl = [dev.kview(v) for v in (S, W[R:])]
     kstate = [dev.kview(v) for v in (H, HOPT, TAU, XI, TC, TBEST, STEPS, ACTIVE, IMPROVED)]
 
-    def control(t: int) -> None:
+    def control(t: int, alpha_t: float) -> None:
         """Energy and steps 1-3 of :mod:`cimsim.kernels.amplitude` for every active replica after step ``t``."""
-        dev.amp_control(*kctl, model.offset, *kstate, t + 1, alpha, rho, delta, gamma, dt, tau_steps, tol, tgt)
+        dev.amp_control(*kctl, model.offset, *kstate, t + 1, alpha_t, rho, delta, gamma, dt, tau_steps, tol, tgt)
 
     kargs = [dev.kview(v) for v in (X, E, W[:R], S, BEST, IMPROVED, ACTIVE, XI, TAU)]
-    for t in range(steps):
-        if t == 0:
-            cpl.product(X, W[:R])
-        else:
-            cpl.product(Z, W)
-            control(t - 1)
-            if target is not None and (t & 63) == 0 and not bool(ACTIVE.any()):
-                break
-        dev.amp_step(*kargs, pm1, mu, coupling, dt, e_max, x_max)
-        IMPROVED[...] = False
-    else:
+    kG = None if G is None else dev.kview(G)
+    run = {"pending": False, "done": 0}  # pending: the control of the last step done has not run yet
+
+    def advance(t0: int, t1: int) -> bool:
+        a0 = max(t0 - 1, 0)
+        PM1 = step_values(schedule, p, steps, t0, t1) - 1.0
+        ALPHA = step_values(alpha_schedule, alpha, steps, a0, t1)
+        for t in range(t0, t1):
+            if t == 0:
+                cpl.product(X, W[:R])
+            else:
+                cpl.product(Z, W)
+                control(t - 1, float(ALPHA[t - 1 - a0]))
+                run["pending"] = False
+                if target is not None and (t & 63) == 0 and not bool(ACTIVE.any()):
+                    return False
+            if normals is not None:
+                normals(G)
+            dev.amp_step(*kargs, float(PM1[t - t0]), mu, coupling, dt, e_max, x_max, kG, sq)
+            IMPROVED[...] = False
+            run["pending"], run["done"] = True, t + 1
+        return True
+
+    def mark(t: int) -> None:
+        on_mark(t, dev.to_host(X).astype(np.float64))
+
+    run_in_chunks(advance, steps, deadline, marks if on_mark is not None else (), None if on_mark is None else mark)
+    done = run["done"]
+    if run["pending"]:
         cpl.product(S, W[R:])
-        control(steps - 1)
+        control(done - 1, float(step_values(alpha_schedule, alpha, steps, done - 1, done)[0]))
     BEST[...] = xp.where(IMPROVED[:, None], S, BEST)
     Xh = dev.to_host(X).astype(np.float64)
     Eh = dev.to_host(E).astype(np.float64)
     bad = ~(np.isfinite(Xh).all(axis=1) & np.isfinite(Eh).all(axis=1))
     if bad.any():
-        raise amplitude_divergence(int(bad.sum()), R, steps, steps, dt, coupling, x_max, mu)
+        raise amplitude_divergence(int(bad.sum()), R, done, steps, dt, coupling, x_max, mu)
     h = dev.to_host
     return AmplitudeState(Xh, Eh, h(S).astype(np.int8), h(H), h(BEST), h(HOPT), h(TAU), h(XI), h(TC), h(TBEST),
-                          h(STEPS))
+                          h(STEPS), done)
+
+
+def _amplitude_normals(dev: Device, streams: np.ndarray | None, replicas: int) -> Callable[[Any], None]:
+    """``fill(G)``: standard normals for the ahc/cac dynamics noise. NumPy stand-in: the CPU kernel's draws
+    (pairs from the per-replica xorshift64* ``streams``, advanced in place); GPU: cuRAND seeded from them."""
+    if streams is None:
+        raise CimsimError("noise > 0 needs per-replica random streams (streams=)")
+    if not dev.on_gpu:
+        from ..kernels.descent import fill_normals
+
+        st = np.ascontiguousarray(streams, dtype=np.uint64)
+
+        def fill(out: np.ndarray) -> None:
+            if out.dtype == np.float64:
+                fill_normals(out, st)
+            else:
+                tmp = np.empty(out.shape)
+                fill_normals(tmp, st)
+                out[...] = tmp
+            if st is not streams:
+                streams[...] = st
+        return fill
+    state = dev.xp.random.RandomState(int(np.asarray(streams, dtype=np.uint64)[0] % np.uint64(2**63 - 1)))
+
+    def fill_gpu(out: Any) -> None:
+        out[...] = state.standard_normal(size=out.shape, dtype=dev.dtype)
+
+    return fill_gpu
 
 
 # ====================================================================== spectral

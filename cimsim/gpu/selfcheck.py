@@ -99,7 +99,7 @@ def compare_sb(kernel: Callable | None = None, *, R: int = 3, N: int = 11, seed:
 
 def compare_amp(kernel: Callable | None = None, *, R: int = 4, N: int = 11, seed: int = 0, on_gpu: bool = False) -> float:
     """Max |difference| between ``kernel`` (default :func:`cuda_kernels.amp_kernel`) and ``steps.amp_step``
-    (some replicas improved, one inactive, amplitudes beyond the clip and e at its cap)."""
+    (some replicas improved, one inactive, amplitudes beyond the clip, e at its cap, dynamics noise on)."""
     from . import cuda_kernels as ck
 
     kernel = ck.amp_kernel if kernel is None else kernel
@@ -118,7 +118,8 @@ def compare_amp(kernel: Callable | None = None, *, R: int = 4, N: int = 11, seed
     XI = rng.uniform(0.0, 3.0, R)
     TAU = rng.uniform(0.5, 1.5, R)
     XI[1] = 2.0
-    args = (0.2 - 1.0, 1.0, 0.7, 0.05, 32.0, 1.0 / np.sqrt(0.05))
+    G = xp.asarray(rng.standard_normal((R, N)))  # the noise term (sq != 0) is exercised too
+    args = (0.2 - 1.0, 1.0, 0.7, 0.05, 32.0, 1.0 / np.sqrt(0.05), G, 0.3 * np.sqrt(0.05))
     A = [xp.asarray(v.copy()) for v in (X, E, S, BEST)]
     B = [xp.asarray(v.copy()) for v in (X, E, S, BEST)]
     dev = [xp.asarray(v) for v in (Y, improved, active, XI, TAU)]

@@ -65,14 +65,15 @@ def sb_step(X, Y, V, S, P, h, cx: float, cp: float, cy: float, discrete: bool) -
 
 
 def amp_step(X, E, Y, S, BEST, improved, active, XI, TAU,
-             pm1: float, mu: float, coup: float, dt: float, e_max: float, x_max: float) -> None:
+             pm1: float, mu: float, coup: float, dt: float, e_max: float, x_max: float, G=None, sq: float = 0.0) -> None:
     """One AHC/CAC Euler step for active replicas (physics.md 4.4/4.5, :mod:`cimsim.kernels.amplitude`)::
 
         BEST[r] = S[r] if improved[r]              (the previous step's readout was a new best)
-        x <- clip(x + dt ((pm1 - mu x^2) x + coup e y), -x_max, x_max)
+        x <- clip(x + dt ((pm1 - mu x^2) x + coup e y) + sq g, -x_max, x_max)
         e <- min(e exp(-dt xi_r (x_old^2 - tau_r)), e_max);   S = sign(x)
 
-    ``improved`` and ``active`` are (R,) booleans; inactive replicas are left untouched.
+    ``improved`` and ``active`` are (R,) booleans; inactive replicas are left untouched. ``G`` (R, N) holds
+    this step's standard normals g (read only when ``sq = noise sqrt(dt)`` is non-zero).
     """
     xp = _xp(X)
     imp = improved[:, None]
@@ -80,6 +81,8 @@ def amp_step(X, E, Y, S, BEST, improved, active, XI, TAU,
     act = active[:, None]
     x2 = X * X
     xn = X + dt * ((pm1 - mu * x2) * X + coup * E * Y)
+    if sq != 0.0:
+        xn = xn + sq * G
     xn = xp.clip(xn, -x_max, x_max)
     en = E * xp.exp(-dt * XI[:, None] * (x2 - TAU[:, None]))
     en = xp.minimum(en, e_max)

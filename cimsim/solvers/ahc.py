@@ -25,7 +25,9 @@ weight scales; and with ``alpha = 2.0``, ``xi = 0.2`` instead of the reference `
 ``beta = 0.05``: with a constant target those freeze in a fixed point after ~1 200 steps on G1 (the
 reference escapes this only through its energy-dependent shift, which lifts its effective target to
 about 0.9 there). Measured on G1/G43 (bench/ahc_cac_notes.md). Models with fields go through the
-auxiliary spin. All values can be overridden (:data:`PARAMS`, ``cimsim solvers ahc``).
+auxiliary spin. ``schedule`` / ``alpha_schedule`` (pump and target over the run), ``noise`` (Gaussian, per
+unit time), the driver's ``deadline`` and the sampling tap work as in :mod:`cimsim.solvers.cac`
+(physics.md 4.4). All values can be overridden (:data:`PARAMS`, ``cimsim solvers ahc``).
 """
 from __future__ import annotations
 
@@ -37,10 +39,13 @@ from ..errors import positive_float, positive_int
 from ..model import IsingModel
 from ..params import Param, validate
 from . import Batch
-from .cac import DT, E_MAX, E_MAX_PARAM, INIT_SCALE, MU, PUMP, TARGET, X_MAX, AmplitudePlan, AmplitudeState, abs_sum
-from .cac import integrate_with, run_device
+from .cac import ALPHA_SCHEDULE, DT, E_MAX, E_MAX_PARAM, INIT_SCALE, MU, NOISE, PUMP, SCHEDULE, TARGET, X_MAX
+from .cac import AmplitudePlan, AmplitudeState, abs_sum, check_schedules, integrate_with, run_device, schedule_args
 from .cac import simulate  # noqa: F401  (kept importable from here)
 from .cac import defaults as cac_defaults
+
+#: has a sampling mode (cimsim.sampling.Tap): sign(x) of every replica at the tap's marks
+SAMPLES = True
 
 __all__ = ["PARAMS", "defaults", "run", "plan", "integrate", "resolve_params"]
 
@@ -54,7 +59,7 @@ PARAMS: tuple[Param, ...] = (
     Param("alpha", "float", 2.0, "target squared amplitude (reference 0.2)"),
     Param("coupling", "float", None, "coupling strength c of c e_i (J x)_i", low=0, low_open=True,
           auto="3.36 N / sum|J_ij|"),
-    E_MAX_PARAM, X_MAX, INIT_SCALE, TARGET,
+    E_MAX_PARAM, X_MAX, INIT_SCALE, TARGET, SCHEDULE, ALPHA_SCHEDULE, NOISE,
 )
 
 
@@ -72,6 +77,7 @@ def resolve_params(model: IsingModel, **params: Any) -> dict:
         out["coupling"] = positive_float(EPS_HAT * model.n / total if total > 0 else 1.0, "coupling")
     if out["x_max"] is None:
         out["x_max"] = 1.0 / np.sqrt(out["mu"] * out["dt"])
+    check_schedules(out, params)
     return out
 
 
@@ -79,15 +85,16 @@ def _kernel_args(prm: dict, steps: int) -> dict:
     return dict(
         p=prm["p"], mu=prm["mu"], coupling=prm["coupling"], dt=prm["dt"], e_max=prm["e_max"], x_max=prm["x_max"],
         alpha=prm["alpha"], rho=0.0, delta=0.0, gamma=0.0, tau_steps=int(steps) + 1, xi0=prm["xi"],
-        target=prm["target"],
+        target=prm["target"], **schedule_args(prm),
     )
 
 
-def integrate(model: IsingModel, x: np.ndarray, e: np.ndarray, steps: int, **params: Any) -> AmplitudeState:
+def integrate(model: IsingModel, x: np.ndarray, e: np.ndarray, steps: int, *, streams: np.ndarray | None = None,
+              **params: Any) -> AmplitudeState:
     """Run AHC from given ``x`` and ``e`` ((R, N) or (N,)) for ``steps`` steps; see :func:`cimsim.solvers.cac.integrate`."""
     steps = positive_int(steps, "steps")
     prm = resolve_params(model, **params)
-    return integrate_with(model, x, e, steps, _kernel_args(prm, steps))
+    return integrate_with(model, x, e, steps, _kernel_args(prm, steps), streams)
 
 
 def plan(model: IsingModel, *, replicas: int, steps: int, **params: Any) -> AmplitudePlan:
@@ -96,12 +103,12 @@ def plan(model: IsingModel, *, replicas: int, steps: int, **params: Any) -> Ampl
 
 
 def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "cpu",
-        device: Any = None, **params: Any) -> Batch:
+        device: Any = None, deadline: Any = None, **params: Any) -> Batch:
     """Solver contract: ``replicas`` independent AHC trajectories of ``steps`` steps each.
 
-    Parameters: :data:`PARAMS`.
+    Parameters: :data:`PARAMS`. ``deadline`` as for :func:`cimsim.solvers.cac.run`.
     """
     p = plan(model, replicas=replicas, steps=steps, **params)
     if backend == "gpu":
-        return run_device(model, p, rng, device)
-    return p.execute(model, rng)
+        return run_device(model, p, rng, device, deadline)
+    return p.execute(model, rng, deadline=deadline)
