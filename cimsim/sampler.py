@@ -399,7 +399,7 @@ def sample_run(encoded: Encoded, name: str, *, params: dict | None = None, repli
         target_S, e0_ref, e1_ref = levels.spins[levels.energies <= levels.e1 + tol] if math.isfinite(levels.e1) \
             else levels.spins, levels.e0, levels.e1
         target_source = "enumerated"
-    elif reference > 0:
+    elif reference > 0 and not res.extra.get("interrupted"):  # Ctrl-C: no reference runs after it
         parts_S, parts_E = [], []
         for i in range(reference):
             rtap = _new_tap(model, name, every=every, burn_in=burn_in, cap=cap, limit=samples)

@@ -70,7 +70,10 @@ def sample(problem, file, solver, samples, time_limit, every, burn_in, cap, refe
 
     Give --samples or --time-limit (not both); with neither, one run of --steps steps.
 
-    Exit status: 0 on success, 2 on bad input or parameters.
+    Ctrl-C ends the sampling run: the samples taken until then are summarised and written, and the exit
+    status is 130.
+
+    Exit status: 0 on success, 2 on bad input or parameters, 130 when interrupted.
     """
     if samples is not None and time_limit is not None:
         raise CimsimError("give --samples or --time-limit, not both")
@@ -111,6 +114,11 @@ def sample(problem, file, solver, samples, time_limit, every, burn_in, cap, refe
         write_npz(npz_path, payload)
     if json_path is not None:
         write_json(json_path, payload)
+    if payload["interrupted"]:
+        from . import fail
+
+        fail("interrupted" + ("" if json_path is None and npz_path is None else
+                              " (the samples taken until then were written)"), 130)
 
 
 def write_npz(path: str, payload: dict) -> None:
