@@ -12,13 +12,15 @@ trajectory (readout products are not counted, as in the paper).
     python bench/tts_mvm.py --graphs G1 --solvers cfc:1000,cfc:4000,sfc,cac:4000,sb-dsb:2000 --runs 200
 
 ``--data DIR`` (or CIMSIM_DATA) locates the Gset files (default ../shared/data next to the repository).
-Writes ``tts_mvm.csv`` and ``tts_mvm.md`` under ``--out`` (default bench/results).
+Writes ``tts_mvm.csv`` and ``tts_mvm.md`` under ``--out`` (default bench/results); ``--append`` keeps the
+rows already there (other graphs and solvers, run at other commits) and the notes under the md table.
 """
 from __future__ import annotations
 
 import argparse
 import csv
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -76,6 +78,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     add_data_option(ap)
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
+    ap.add_argument("--append", action="store_true",
+                    help="keep the rows already in tts_mvm.csv (same graph, solver and steps are replaced)")
     args = ap.parse_args()
     rows = []
     for graph in args.graphs.split(","):
@@ -90,21 +94,49 @@ def main() -> None:
                    "published_tts_mvm": PUBLISHED.get((graph, solver))}
             rows.append(row)
             print({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}, flush=True)
-    out = Path(args.out)
+    write(rows, Path(args.out), append=args.append)
+
+
+FIELDS = ["graph", "solver", "best_known", "steps", "runs", "p_s", "tts_mvm", "tts_lo", "tts_hi", "wall_s",
+          "published_tts_mvm", "commit", "load1"]
+
+
+def write(rows: list[dict], out: Path, *, append: bool) -> None:
+    """Write ``tts_mvm.csv`` and the table of ``tts_mvm.md``. With ``append`` the rows already in the csv are
+    kept (a new row replaces an old one of the same graph, solver and steps) and the text under the table
+    in the md (notes written by hand) is kept too; every row carries the commit it ran at."""
     out.mkdir(parents=True, exist_ok=True)
-    with open(out / "tts_mvm.csv", "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+    csv_path, md_path = out / "tts_mvm.csv", out / "tts_mvm.md"
+    commit = code_version()
+    load1 = round(os.getloadavg()[0], 2)
+    new = [{**r, "commit": commit, "load1": load1} for r in rows]
+    old: list[dict] = []
+    notes = ""
+    if append and csv_path.is_file():
+        with open(csv_path, encoding="utf-8") as fh:
+            old = list(csv.DictReader(fh))
+        keys = {(r["graph"], r["solver"], str(r["steps"])) for r in new}
+        old = [r for r in old if (r["graph"], r["solver"], str(r["steps"])) not in keys]
+    if append and md_path.is_file():
+        text = md_path.read_text(encoding="utf-8").splitlines()
+        last = max((i for i, line in enumerate(text) if line.startswith("|")), default=len(text) - 1)
+        notes = "\n".join(text[last + 1:]).strip("\n")
+    all_rows = old + new
+    with open(csv_path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=FIELDS, extrasaction="ignore", restval="")
         w.writeheader()
-        w.writerows(rows)
-    lines = [f"# TTS99 in matrix-vector products (commit {code_version()}, {args.runs} trajectories per row, no polish)",
-             "", "| graph | solver | steps | P_s | TTS99 (MVM) | 90 % interval | published | ratio |",
-             "|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        pub = r["published_tts_mvm"]
-        ratio = f"{r['tts_mvm'] / pub:.2f}" if pub and math.isfinite(r["tts_mvm"]) else "-"
-        lines.append(f"| {r['graph']} | {r['solver']} | {r['steps']} | {r['p_s']:.3f} | {r['tts_mvm']:.3g} | "
-                     f"{r['tts_lo']:.3g}-{r['tts_hi']:.3g} | {pub or '-'} | {ratio} |")
-    (out / "tts_mvm.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        w.writerows(all_rows)
+    lines = ["# TTS99 in matrix-vector products (no polish; each row with the commit it ran at)", "",
+             "| graph | solver | steps | runs | P_s | TTS99 (MVM) | 90 % interval | published | ratio | commit |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in all_rows:
+        pub = float(r["published_tts_mvm"]) if r.get("published_tts_mvm") not in (None, "") else None
+        t = float(r["tts_mvm"])
+        ratio = f"{t / pub:.2f}" if pub and math.isfinite(t) else "-"
+        interval = f"{float(r['tts_lo']):.3g}-{float(r['tts_hi']):.3g}" if math.isfinite(t) else "-"
+        lines.append(f"| {r['graph']} | {r['solver']} | {r['steps']} | {r['runs']} | {float(r['p_s']):.4f} | "
+                     f"{t:.3g} | {interval} | {f'{pub:.0f}' if pub else '-'} | {ratio} | {r.get('commit') or '-'} |")
+    md_path.write_text("\n".join(lines) + "\n" + (f"\n{notes}\n" if notes else ""), encoding="utf-8")
     print("\n".join(lines))
 
 
