@@ -169,6 +169,7 @@ GENERATED: list[str] = [
     "gen-3reg-2000", "gen-3regpm-3000",
     "gen-scalefree-2000",
     "gen-bipartite-2000", "gen-bipartitegauss-1200",
+    "gen-scalefree-2500-s2",  # held out: in no study that shaped auto's policy (the hub rule came from -2000, -3000)
 ]
 
 _NAME = re.compile(r"^gen-([a-z0-9]+)-(\d+)(?:-s(\d+))?$")

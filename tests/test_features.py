@@ -163,7 +163,7 @@ def test_policy_lattices_go_to_matching_with_any_weights():
 
 @pytest.mark.parametrize("name, words", [
     ("gen-completepm-40", "dense"), ("gen-3reg-60", "sparse graph"), ("gen-bipartite-400", "nearly bipartite"),
-    ("gen-scalefree-300", "degree spread"), ("gen-rudygauss-200", "continuous weights of mixed signs"),
+    ("gen-scalefreepm-300", "degree spread"), ("gen-rudygauss-200", "continuous weights of mixed signs"),
     ("gen-planar-100", "sparse graph")])
 def test_policy_other_classes_anneal_and_say_why(name, words):
     from bench.generated import generate
@@ -182,3 +182,17 @@ def test_pipeline_records_the_choice():
     assert r.solver == "matching" and r.extra["auto"]["solver"] == "matching"
     assert cimsim.api.record(r)["auto"]["features"]["lattice"] == [6, 6]
     assert "auto" not in cimsim.solve(enc, "sa", seed=0, steps=20).extra
+
+
+def test_policy_hub_graphs_of_one_sign_go_to_cfc():
+    from bench.generated import generate
+
+    n, e = generate("gen-scalefree-300")
+    c = auto_choice(encode_maxcut(n, e).model)
+    assert c.solver == "cfc" and c.features.degree_cv >= 0.8 and c.features.mean_degree <= 7
+    # the same hubs plus two rings of shortcuts: mean degree > 7 (like G14/G35) keeps sa
+    extra = np.array([[i, (i + 7) % n, 1.0] for i in range(n)] + [[i, (i + 13) % n, 1.0] for i in range(n)])
+    both = np.concatenate([e, extra])
+    dense = encode_maxcut(n, both[np.unique(np.sort(both[:, :2], axis=1), axis=0, return_index=True)[1]]).model
+    f = graph_features(dense)
+    assert f.mean_degree > 7 and auto_choice(dense).solver == "sa"

@@ -133,14 +133,21 @@ def auto_choice(model: IsingModel) -> AutoChoice:
        Frustrated plaquettes paired by minimum-weight matching give a proven lower bound that the repaired
        state reaches: Gset G11/G32/G48/G65/G81 and generated +-1 and Gaussian tori reach the optimum in
        under 3 s, where annealing peers stay 1-2 % short at 10 s.
-    3. Anything else: ``sa``. At 10 s on generated graph classes nobody tuned on -- G(n, p) at Gset's
-       density with unit, +-1 and Gaussian weights, sparse random (mean degree 4), Delaunay planar,
-       complete (SK in MaxCut form), random 3-regular, preferential attachment (degree cv 1.4) and nearly
-       bipartite graphs -- ``sa`` had the best cut of cimsim's solvers (tabu, dSB, cac, cfc, sfc) on every
-       class (bench/results/generated/study-10s.md), as it had on the 20 shared Gset graphs and SK. The
-       features that separate these classes (density, degree spread, weight kind, signs, the Euler
-       bound, odd edges) change no choice today: no class measured favours another solver, so the
-       reason names the class and the evidence rather than a different pick.
+    3. No fields, couplings of one sign, a wide degree spread (std/mean of the degrees >= 0.8; G(n, p) has
+       1/sqrt(mean degree), 0.5 at degree 4) and a mean degree <= 7: ``cfc``. On unit-weight
+       preferential-attachment graphs (degree cv 1.3-1.4, hubs of degree ~200) cfc's median cut beat sa's
+       at 10 s at N = 2000 (4714 vs 4705, every cfc seed above every sa seed) and N = 3000 (7084 vs 7077).
+       sa's automatic beta_min is set by the largest field, a hub's, so a third of its sweeps run hotter
+       than any ordinary spin needs; cfc's per-spin error variables do not care. With +-1 weights the same
+       graphs were a tie (cfc 1711/1712, sa 1710/1713), and on Gset's planar unions (cv 1.0-1.2, mean
+       degree 11.7) neither led (G14: cfc 3061/3061, sa 3061/3059; G35: cfc 7669/7669, sa 7673/7669),
+       so those keep sa.
+    4. Anything else: ``sa``. At 10 s on the other generated classes -- G(n, p) at Gset's density with
+       unit, +-1 and Gaussian weights, sparse random (mean degree 4), Delaunay planar, complete (SK in
+       MaxCut form), random 3-regular and nearly bipartite graphs -- ``sa`` had the best cut of cimsim's
+       solvers (tabu, dSB, cac, cfc, sfc) on every class (bench/results/generated/study-*.md), as it had on
+       the 20 shared Gset graphs and SK. The reason names the feature class the graph falls in (dense,
+       nearly bipartite, hub-dominated, sparse, random-like; weight kind and signs).
     """
     import time
 
@@ -157,8 +164,26 @@ def auto_choice(model: IsingModel) -> AutoChoice:
         L1, L2 = f.lattice
         return AutoChoice("matching", f"field-free couplings on a {L1} x {L2} square lattice: minimum-weight "
                           "matching of frustrated plaquettes proves the ground state", f, dt)
+    if _hub_graph(f):
+        return AutoChoice("cfc", f"{_graph_class(f)}: chaotic feedback control beat annealing on unit-weight "
+                                 "preferential-attachment graphs at 10 s (bench/README.md, graphs nobody tuned on)",
+                          f, dt)
     return AutoChoice("sa", f"{_graph_class(f)}: simulated annealing had the best 10 s cut of cimsim's solvers on "
-                            "every non-lattice class measured (bench/README.md, graphs nobody tuned on)", f, dt)
+                            "every other non-lattice class measured (bench/README.md, graphs nobody tuned on)", f, dt)
+
+
+#: degree spread (std / mean) from which a graph counts as hub-dominated: G(n, p) has 1 / sqrt(mean degree)
+HUB_DEGREE_CV = 0.8
+#: ... and the largest mean degree of that class (preferential attachment with 3 edges per vertex: 6; Gset's
+#: planar unions G14/G35, cv 1.0-1.2, have 11.7, and the truncated G63 file 8.05)
+HUB_MEAN_DEGREE = 7.0
+
+
+def _hub_graph(f: "GraphFeatures") -> bool:
+    """A sparse graph dominated by hubs with couplings of one sign and no fields: where ``cfc`` was measured
+    ahead of ``sa`` (unit-weight preferential attachment, N = 2000 and 3000, 3 seeds each)."""
+    return (not f.has_fields and f.one_sign and f.degree_cv >= HUB_DEGREE_CV
+            and f.mean_degree <= HUB_MEAN_DEGREE)
 
 
 def _graph_class(f: "GraphFeatures") -> str:
