@@ -10,6 +10,7 @@ with a bootstrap 90 % interval over trajectories, beside the published MVM count
 trajectory (readout products are not counted, as in the paper).
 
     python bench/tts_mvm.py --graphs G1 --solvers cfc:1000,cfc:4000,sfc,cac:4000,sb-dsb:2000 --runs 200
+    python bench/tts_mvm.py --graphs G22 --solvers cac/preset=gset:8000 --runs 400 --max-seconds 1800 --append
 
 ``--data DIR`` (or CIMSIM_DATA) locates the Gset files (default ../shared/data next to the repository).
 Writes ``tts_mvm.csv`` and ``tts_mvm.md`` under ``--out`` (default bench/results); ``--append`` keeps the
@@ -50,12 +51,31 @@ def tts(t_run: float, successes: np.ndarray) -> float:
     return t_run * math.log(0.01) / math.log(1.0 - p)
 
 
-def run_cell(model, solver: str, steps: int | None, runs: int, seed: int, target: float, batch: int) -> dict:
-    name, _, variant = solver.partition("-")
-    params = {"variant": variant} if variant else {}
+def solver_params(solver: str) -> tuple[str, dict]:
+    """``SOLVER[-VARIANT][/KEY=VALUE...]`` -> (solver name, parameters), e.g. ``sb-dsb`` -> ("sb",
+    {"variant": "dsb"}), ``cac/preset=gset`` -> ("cac", {"preset": "gset"}); values stay strings (the solvers
+    parse them as the command line's -p values)."""
+    head, *pairs = solver.split("/")
+    name, _, variant = head.partition("-")
+    params: dict = {"variant": variant} if variant else {}
+    for kv in pairs:
+        key, sep, value = kv.partition("=")
+        if not sep:
+            raise SystemExit(f"tts_mvm: {solver}: expected KEY=VALUE after '/', got {kv!r}")
+        params[key] = value
+    return name, params
+
+
+def run_cell(model, solver: str, steps: int | None, runs: int, seed: int, target: float, batch: int,
+             max_seconds: float | None = None) -> dict:
+    """``runs`` trajectories (fewer when ``max_seconds`` runs out: batches stop once it is spent, and the row
+    reports the trajectories done)."""
+    name, params = solver_params(solver)
     hits, t0, used_steps = [], time.perf_counter(), None
     rng = np.random.default_rng(seed)
     while len(hits) < runs:
+        if hits and max_seconds is not None and time.perf_counter() - t0 >= max_seconds:
+            break
         R = min(batch, runs - len(hits))
         res = solve(model, name, replicas=R, steps=steps, rng=rng, polish_result=False, **params)
         used_steps = res.steps
@@ -64,7 +84,7 @@ def run_cell(model, solver: str, steps: int | None, runs: int, seed: int, target
     boot = np.random.default_rng(0)
     samples = [tts(used_steps, boot.choice(succ, succ.size)) for _ in range(500)]
     lo, hi = np.percentile(samples, [5, 95])
-    return {"steps": used_steps, "runs": runs, "p_s": float(succ.mean()), "tts_mvm": tts(used_steps, succ),
+    return {"steps": used_steps, "runs": int(succ.size), "p_s": float(succ.mean()), "tts_mvm": tts(used_steps, succ),
             "tts_lo": float(lo), "tts_hi": float(hi), "wall_s": time.perf_counter() - t0}
 
 
@@ -72,10 +92,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--graphs", default="G1")
     ap.add_argument("--solvers", default="cfc:1000,cfc:4000,sfc,cac:4000,sb-dsb:2000",
-                    help="comma list of SOLVER[:STEPS] (sb-dsb, sb-bsb for the SB variants)")
+                    help="comma list of SOLVER[:STEPS] (sb-dsb, sb-bsb for the SB variants; SOLVER/KEY=VALUE/... "
+                         "passes parameters, e.g. cac/preset=gset:2400)")
     ap.add_argument("--runs", type=int, default=200)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--max-seconds", type=float, default=None,
+                    help="per row: stop adding batches after this long (the row reports the trajectories done)")
     add_data_option(ap)
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
     ap.add_argument("--append", action="store_true",
@@ -89,9 +112,9 @@ def main() -> None:
         for spec in args.solvers.split(","):
             solver, _, steps = spec.partition(":")
             cell = run_cell(inst.model, solver, int(steps) if steps else None, args.runs, args.seed,
-                            inst.energy_target, args.batch)
+                            inst.energy_target, args.batch, args.max_seconds)
             row = {"graph": graph, "solver": solver, "best_known": inst.best_known, **cell,
-                   "published_tts_mvm": PUBLISHED.get((graph, solver))}
+                   "published_tts_mvm": PUBLISHED.get((graph, solver.split("/")[0]))}
             rows.append(row)
             print({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}, flush=True)
     write(rows, Path(args.out), append=args.append)
