@@ -241,6 +241,20 @@ def test_initial_states_of_a_binary_bqm_with_string_labels():
     _check_energies(ss, bqm)
 
 
+def test_initial_states_in_sampling_mode_start_every_replica():
+    """Frozen sa in sampling mode: every recorded state of replica r is its start state, so 3 replicas
+    recorded at 5 sweeps a batch give each start state exactly a third of 30 samples."""
+    rng = np.random.default_rng(6)
+    model = IsingModel.from_couplings(random_couplings(rng, 11), rng.standard_normal(11))
+    starts = _strict_local_minima(model, 3, seed=7)
+    kw = {k: v for k, v in _frozen_sa().items() if k != "polish"}
+    ss = CIMSampler().sample(to_bqm(model), sampling=True, initial_states=(starts, list(range(11))), num_reads=30,
+                             burn_in=0, every=1, **{**kw, "steps": 5})
+    assert ss.info["reads_per_batch"] == 3 and ss.info["batches"] == 2
+    assert Counter({tuple(s): int(c) for s, c in zip(_spins_of(ss, None), ss.record.num_occurrences)}) \
+        == {tuple(s): 10 for s in starts}
+
+
 # ------------------------------------------------------------------------------ unpolished sampling
 @pytest.mark.parametrize("solver", ["cfc", "sfc", "asb", "simcim"])
 def test_unpolished_sampling_returns_visited_states_with_their_energies(solver):
