@@ -48,6 +48,7 @@ def cli() -> None:
       cimsim solve maxcut problems/G1.txt --target 11624
       cimsim solve sat problems/uf20-01.cnf --solver sa --json -
       cimsim solve maxcut problems/G1.txt --solver cac --time-limit 30 --target 11624
+      cimsim sample maxcut problems/graph16.txt --solver cfc --samples 20000 --every 5 --json s.json
       cimsim anneal --sk 200 --sweep steps=100,300,1000 --runs 100 --out study
       cimsim landscape --n 500 --a -0.5 --json out.json --plots figs
       cimsim phase-diagram --n 400 --a-min -2.2 --a-max 0.2 --a-steps 13 --out pd
