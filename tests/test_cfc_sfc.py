@@ -112,7 +112,7 @@ def test_fused_sparse_step_is_the_same_trajectory(solver: str) -> None:
     model = IsingModel(sp.csr_matrix(W + W.T), rng.normal(0, 0.3, n))
     assert model.is_sparse  # the fused path is taken
     extra = {"exact_tanh": True} if solver == "sfc" else {}
-    a = cimsim.solve(model, solver, steps=200, replicas=6, seed=2, polish_result=False, fused=True, **extra)
+    a = cimsim.solve(model, solver, steps=200, replicas=6, seed=2, polish_result=False, fused=True, float32=False, **extra)
     b = cimsim.solve(model, solver, steps=200, replicas=6, seed=2, polish_result=False, fused=False)
     assert np.array_equal(a.energies, b.energies)
     assert np.array_equal(a.extra["final_energies"], b.extra["final_energies"])

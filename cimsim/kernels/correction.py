@@ -36,10 +36,10 @@ def _feedback_steps(X, E, PHI, dt, x_max, noise, state, law, params):  # pragma:
 
 @nb.njit(inline="always")
 def _cfc_law(x, e, phi, dt, params):  # pragma: no cover - compiled
-    p, alpha, beta, e_min = params
+    p, alpha, beta, e_min, e_max = params
     z = e * phi
     e_new = e - dt * beta * e * (z * z - alpha)
-    return x + dt * ((p - 1.0) * x - x * x * x + z), (e_new if e_new > e_min else e_min)
+    return x + dt * ((p - 1.0) * x - x * x * x + z), min(max(e_new, e_min), e_max)
 
 
 @nb.njit(inline="always")
@@ -49,10 +49,10 @@ def _sfc_law(x, e, phi, dt, params):  # pragma: no cover - compiled
 
 
 @nb.njit(cache=True, nogil=True)
-def cfc_step(X, E, PHI, p, alpha, beta, dt, x_max, e_min, noise, state):  # pragma: no cover - compiled
+def cfc_step(X, E, PHI, p, alpha, beta, dt, x_max, e_min, noise, state, e_max=np.inf):  # pragma: no cover - compiled
     """Chaotic feedback control: z = e phi; x' = (p-1)x - x^3 + z; e' = -beta e (z^2 - alpha);
-    x clipped to [-x_max, x_max], e kept >= e_min."""
-    _feedback_steps(X, E, PHI, dt, x_max, noise, state, _cfc_law, (p, alpha, beta, e_min))
+    x clipped to [-x_max, x_max], e kept in [e_min, e_max]."""
+    _feedback_steps(X, E, PHI, dt, x_max, noise, state, _cfc_law, (p, alpha, beta, e_min, e_max))
 
 
 @nb.njit(cache=True, nogil=True)
@@ -115,10 +115,10 @@ def _feedback_csr_t(indptr, indices, data, h, XT, ET, XN, PHI, dt, x_max, law, p
 
 
 @nb.njit(cache=True, nogil=True)
-def cfc_csr_step(indptr, indices, data, h, XT, ET, XN, PHI, p, alpha, beta, dt, x_max, e_min):  # pragma: no cover - compiled
+def cfc_csr_step(indptr, indices, data, h, XT, ET, XN, PHI, p, alpha, beta, dt, x_max, e_min, e_max):  # pragma: no cover - compiled
     """:func:`cfc_step` without noise on (N, R) arrays ``XT``, ``ET`` (``XN`` scratch for the new amplitudes,
     ``PHI`` gets the field), the field xi (J x + h) computed here from CSR ``data``/``h`` already scaled by xi."""
-    _feedback_csr_t(indptr, indices, data, h, XT, ET, XN, PHI, dt, x_max, _cfc_law, (p, alpha, beta, e_min))
+    _feedback_csr_t(indptr, indices, data, h, XT, ET, XN, PHI, dt, x_max, _cfc_law, (p, alpha, beta, e_min, e_max))
 
 
 @nb.njit(cache=True, nogil=True)

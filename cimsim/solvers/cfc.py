@@ -18,6 +18,12 @@ rate 1 - p0 - e0 mu; explicit Euler needs dt below 2 over the largest rate. On S
 is inside that limit; on Gset G1 (mu_min about -9.8) it is not: the clipped amplitudes then oscillate
 instead of settling, and no trajectory of 1000 or 4000 steps reached the best cut (bench/results/tts_mvm.md).
 The default dt is min(0.4, the limit) and the default number of steps keeps dt T = 400.
+
+**Departures from the published settings, measured** (bench/results/cim-vs-neal): alpha = 0.5 on graphs of
+mean degree below 8 (default_alpha); error signals capped at e_max = 1e6 (at a spin whose field stays at
+zero e grows without bound); under a time limit one long trajectory per budget (BUDGET_BATCHES); float32
+state (sparse, fused kernel) and float32 J (dense), since the readout is sign(x) and energies are
+recomputed from the spins.
 """
 from __future__ import annotations
 
@@ -32,24 +38,36 @@ from ..params import Param
 from . import Batch
 from .machine import coupling_norm, cpu_only, feedback_dt, integrate, replica_minor, replica_streams, scaled_csr, start
 
-__all__ = ["PARAMS", "defaults", "run", "stable_dt"]
+__all__ = ["PARAMS", "defaults", "default_alpha", "run", "stable_dt"]
 
 #: has a sampling mode (cimsim.sampling.Tap): readouts every k steps go to the active tap
 SAMPLES = True
 
+#: under a time limit, batches grow so that about one fills the budget: at a fixed number of MVM one long
+#: trajectory (the pump ramp stretched over it) finds better cuts than several default-length ones (cfc on
+#: G55 at 2.7e5 replica steps, 3 seeds: 2 x 1189 steps x 32 replicas median 10265; 2 seeds: one run of 8300
+#: steps x 32 replicas 10284, 33000 x 8 10290; bench/results/cim-vs-neal)
+BUDGET_BATCHES = 1
+
 PARAMS: tuple[Param, ...] = (
     Param("schedule", "str", "piecewise:-1@0,1@0.9,1@1", "pump p over the run (any schedule spec)"),
-    Param("alpha", "float", 1.0, "target squared feedback strength", low=0.0, low_open=True),
+    Param("alpha", "float", None, "target squared feedback strength (default: the published 1 where the mean "
+          "degree is at least 8, 0.5 on sparser graphs; see default_alpha)", low=0.0, low_open=True, optional=True),
     Param("beta", "float", 0.2, "rate of the error-signal control", low=0.0, low_open=True),
     Param("dt", "float", None, "Euler step (default: the published 0.4, or less where the start of the run "
           "would be unstable; see stable_dt)", low=0.0, low_open=True, optional=True),
     Param("x_max", "float", 1.5, "amplitudes are clipped to [-x_max, x_max]", low=0.0, low_open=True),
     Param("e_min", "float", 0.01, "error signals are kept at or above e_min", low=0.0, low_open=True),
+    Param("e_max", "float", 1e6, "error signals are kept at or below e_max: at a spin whose field stays near "
+          "zero e grows as exp(beta alpha t) and would overflow (float32 within a long run)", low=0.0, low_open=True),
     Param("init_scale", "float", 0.1, "sd of the initial amplitudes", low=0.0),
     Param("e0", "float", 1.0, "initial error signal", low=0.0, low_open=True),
     Param("noise", "float", 0.0, "sd of added Gaussian noise per unit time on x", low=0.0),
     Param("fused", "bool", True, "sparse J without noise: field and Euler step in one numba pass over "
           "replica-minor arrays (false: the scipy product, then the step)"),
+    Param("float32", "bool", True, "fused sparse path and dense J: amplitudes, error signals and couplings in "
+          "float32 (half the bytes streamed per step; the readout is sign(x), energies are recomputed from spins; "
+          "false: float64)"),
     Param("readout", "int", 10, "score sign(x) every this many steps", low=1),
     Param("track_best", "bool", True, "return each replica's best visited state (false: its final state)"),
     Param("record", "bool", False, "store replica 0's trajectory at every readout in extra"),
@@ -63,6 +81,21 @@ PUBLISHED_DT, RUN_LENGTH = 0.4, 400.0
 def stable_dt(model: IsingModel, *, p0: float = -1.0, e0: float = 1.0) -> float:
     """min(0.4, 2 / (1 - p0 + e0 |mu_min(xi J)|)): the default step (module docstring)."""
     return feedback_dt(model, PUBLISHED_DT, p0=p0, gain=e0)
+
+
+#: mean degree below which the default alpha is SPARSE_ALPHA instead of the published 1
+SPARSE_DEGREE, SPARSE_ALPHA = 8.0, 0.5
+
+
+def default_alpha(model: IsingModel) -> float:
+    """The default target alpha: 1 (published, tuned on SK and the Gset graphs of mean degree ~20) where the
+    mean degree 2 |E| / N is at least SPARSE_DEGREE, else SPARSE_ALPHA. Measured at equal MVM (one 32-replica
+    trajectory, two seeds): alpha 0.5 raised the median cut on the degree-4 tori G11 (T = 8000: 564 x3 vs
+    564, 560, 564) and G32 (T = 10^4: 1406 vs 1398) and on the degree-2 G70 (T = 3000: 9546 vs 9495), left
+    G14 (degree 5.9) and G55 (4.0) unchanged and cost G22 (degree 20) 3.5 (bench/results/cim-vs-neal)."""
+    n = max(model.n, 1)
+    nnz = model.J.nnz if model.is_sparse else int(np.count_nonzero(model.J))
+    return 1.0 if nnz / n >= SPARSE_DEGREE else SPARSE_ALPHA
 
 
 def defaults(model: IsingModel) -> dict:
@@ -79,21 +112,28 @@ def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generato
     streams = replica_streams(rng, R)
     if v["dt"] is None:
         v["dt"] = stable_dt(model, p0=float(pump[0]), e0=v["e0"])
+    if v["alpha"] is None:
+        v["alpha"] = default_alpha(model)
 
     xi = coupling_norm(model)
     fused = bool(v["fused"]) and model.is_sparse and v["noise"] == 0.0
     if fused:  # physics.md 4.10: same Euler step, the field computed inside the kernel
-        X, E = replica_minor(X), replica_minor(E)
+        ft = np.float32 if v["float32"] else np.float64
+        X, E = replica_minor(X.astype(ft)), replica_minor(E.astype(ft))
         indptr, indices, data, h = scaled_csr(model, xi)
-        XN = np.empty((model.n, R))
+        data, h = data.astype(ft), h.astype(ft)
+        XN = np.empty((model.n, R), dtype=ft)
 
         def step(t: int, X: np.ndarray, E: np.ndarray, PHI: np.ndarray) -> None:
             cfc_csr_step(indptr, indices, data, h, X.T, E.T, XN, PHI.T, float(pump[t]), v["alpha"], v["beta"],
-                         v["dt"], v["x_max"], v["e_min"])
-    else:
+                         v["dt"], v["x_max"], v["e_min"], v["e_max"])
+    elif v["float32"] and not model.is_sparse:
+        X, E = X.astype(np.float32), E.astype(np.float32)
+
+    if not fused:
         def step(t: int, X: np.ndarray, E: np.ndarray, PHI: np.ndarray) -> None:
             cfc_step(X, E, PHI, float(pump[t]), v["alpha"], v["beta"], v["dt"], v["x_max"], v["e_min"], v["noise"],
-                     streams)
+                     streams, v["e_max"])
 
     settings = dict(v, schedule=sched.to_dict())
     return integrate(model, X, E, solver="cfc", steps=T, readout=v["readout"], track_best=v["track_best"],

@@ -36,6 +36,12 @@ __all__ = ["PARAMS", "defaults", "run"]
 #: has a sampling mode (cimsim.sampling.Tap): readouts every k steps go to the active tap
 SAMPLES = True
 
+#: under a time limit, batches grow so that about one fills the budget: at a fixed number of MVM one long
+#: trajectory (the pump ramp stretched over it) finds better cuts than several default-length ones (cfc on
+#: G55 at 2.7e5 replica steps, 3 seeds: 2 x 1189 steps x 32 replicas median 10265; 2 seeds: one run of 8300
+#: steps x 32 replicas 10284, 33000 x 8 10290; bench/results/cim-vs-neal)
+BUDGET_BATCHES = 1
+
 PARAMS: tuple[Param, ...] = (
     Param("schedule", "str", "linear:-1,1", "pump p over the run (any schedule spec)"),
     Param("c_start", "float", 1.0, "gain c of the saturated feedback tanh(c z) at the start", low=0.0, low_open=True),
@@ -52,6 +58,9 @@ PARAMS: tuple[Param, ...] = (
           "replica-minor arrays (false: the scipy product, then the step)"),
     Param("exact_tanh", "bool", False, "fused path: np.tanh for tanh(c z) (false: a rational form within 1e-4 "
           "of it that vectorises over replicas, about 4x faster)"),
+    Param("float32", "bool", True, "fused sparse path and dense J: amplitudes, error signals and couplings in "
+          "float32 (half the bytes streamed per step; the readout is sign(x), energies are recomputed from spins; "
+          "false: float64)"),
     Param("readout", "int", 10, "score sign(x) every this many steps", low=1),
     Param("track_best", "bool", True, "return each replica's best visited state (false: its final state)"),
     Param("record", "bool", False, "store replica 0's trajectory at every readout in extra"),
@@ -88,14 +97,19 @@ def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generato
     xi = coupling_norm(model)
     fused = bool(v["fused"]) and model.is_sparse and v["noise"] == 0.0
     if fused:  # physics.md 4.10: same Euler step, the field computed inside the kernel
-        X, E = replica_minor(X), replica_minor(E)
+        ft = np.float32 if v["float32"] else np.float64
+        X, E = replica_minor(X.astype(ft)), replica_minor(E.astype(ft))
         indptr, indices, data, h = scaled_csr(model, xi)
-        XN = np.empty((model.n, R))
+        data, h = data.astype(ft), h.astype(ft)
+        XN = np.empty((model.n, R), dtype=ft)
 
         def step(t: int, X: np.ndarray, E: np.ndarray, PHI: np.ndarray) -> None:
             sfc_csr_step(indptr, indices, data, h, X.T, E.T, XN, PHI.T, float(pump[t]), float(c[t]), v["k"],
                          float(beta[t]), v["dt"], v["exact_tanh"])
-    else:
+    elif v["float32"] and not model.is_sparse:
+        X, E = X.astype(np.float32), E.astype(np.float32)
+
+    if not fused:
         def step(t: int, X: np.ndarray, E: np.ndarray, PHI: np.ndarray) -> None:
             sfc_step(X, E, PHI, float(pump[t]), float(c[t]), v["k"], float(beta[t]), v["dt"], v["noise"], streams)
 
