@@ -38,6 +38,8 @@ CIMSIM_SOLVERS: dict[str, tuple[str, dict]] = {
     # exact for N <= 20, sa otherwise
     "auto": ("auto", {}),
     "sb-dsb": ("sb", {"variant": "dsb"}),
+    "cfc": ("cfc", {}),
+    "sfc": ("sfc", {}),
     "cac": ("cac", {}),
     "cfc": ("cfc", {}),
     "sfc": ("sfc", {}),
