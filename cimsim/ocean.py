@@ -306,6 +306,7 @@ class CIMSampler(_sampler_base()):  # type: ignore[misc]
         dimod = _dimod()
         from . import pipeline
         from .solvers import get_solver
+        from .solvers.driver import check_seed
 
         t0 = time.perf_counter()
         if not isinstance(bqm, dimod.BinaryQuadraticModel):
@@ -315,6 +316,7 @@ class CIMSampler(_sampler_base()):  # type: ignore[misc]
         solver, steps, solver_params = _neal_keywords(solver, steps, solver_params)
         if num_reads is not None:
             num_reads = positive_int(num_reads, "num_reads")
+        seed = check_seed(seed)  # before the sampler's own generators are seeded with it
         sampling = _flag(sampling, "sampling")
         opts = _SamplingOptions.check(sampling, every, burn_in, replicas, max_states)
         if not list(bqm.variables):  # nothing to solve: num_reads empty samples with the offset as energy

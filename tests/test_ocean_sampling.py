@@ -305,6 +305,8 @@ def test_sampling_a_binary_bqm_with_fields():
     ({"solver": "exact", "steps": 10}, "takes no steps"),
     ({"steps": 10}, "takes no steps"),
     ({"solver": "cfc", "bogus": 1}, "unknown parameter"),
+    ({"solver": "cfc", "sampling": True, "seed": -1}, "seed must be a non-negative integer"),
+    ({"solver": "sa", "initial_states": [[1] * 8], "seed": 1.5}, "seed must be a non-negative integer"),
 ])
 def test_keywords_the_solver_would_ignore_are_refused(kwargs, match):
     bqm = dimod.generators.ran_r(1, 8, seed=0)
