@@ -199,3 +199,18 @@ def test_gpu_paths_refuse_sampling_in_one_line(name: str) -> None:
     module = get_solver(name)
     with tapping(Tap(StateCounter(n=12), limit=10)), pytest.raises(CimsimError, match="CPU only"):
         module.run(model, replicas=2, steps=10, rng=np.random.default_rng(0), backend="gpu")
+
+
+def test_run_chunked_ends_a_range_at_every_mark() -> None:
+    """Ranges cover [0, total) in order, none crosses a mark, and at_mark sees each mark once, in order
+    (marks beyond the total or repeated are ignored)."""
+    from cimsim.solvers.budget import run_chunked
+
+    calls: list[tuple[int, int]] = []
+    seen: list[int] = []
+    marks = [3, 3, 10, *range(17, 120, 9), 500]
+    done = run_chunked(lambda a, b: calls.append((a, b)), 100, None, marks=marks, at_mark=seen.append)
+    assert done == 100 and seen == sorted({m for m in marks if m <= 100})
+    assert calls[0][0] == 0 and calls[-1][1] == 100
+    assert all(b0 == a1 for (_, b0), (a1, _) in zip(calls, calls[1:])) and all(a < b for a, b in calls)
+    assert not any(a < m < b for a, b in calls for m in marks)
