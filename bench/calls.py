@@ -34,15 +34,13 @@ CIMSIM_SOLVERS: dict[str, tuple[str, dict]] = {
     "cim": ("cim", {}),
     "sa": ("sa", {}),
     "tabu": ("tabu", {}),
-    # what `cimsim solve` runs by default: matching on field-free 2-D lattices (Gset's toroidal graphs),
-    # exact for N <= 20, sa otherwise
+    # what `cimsim solve` runs by default (cimsim.solvers.auto_choice): exact for N <= 20, matching on
+    # field-free 2-D lattices (Gset's toroidal graphs), cfc on sparse hub-dominated graphs of one sign, else sa
     "auto": ("auto", {}),
     "sb-dsb": ("sb", {"variant": "dsb"}),
     "cfc": ("cfc", {}),
     "sfc": ("sfc", {}),
     "cac": ("cac", {}),
-    "cfc": ("cfc", {}),
-    "sfc": ("sfc", {}),
     "ahc": ("ahc", {}),
     "adiabatic": ("adiabatic", {}),
 }
