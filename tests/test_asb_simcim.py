@@ -30,12 +30,17 @@ def test_asb_step_rule() -> None:
     """dt = 1 where the linearised map is stable; below 2 / omega_max on a mostly antiferromagnetic graph."""
     dense = cimsim.encode("maxcut", nx.random_regular_graph(40, 200, seed=1)).model
     sk = sk_model(200, seed=1)
-    assert asb.stable_dt(sk) == 1.0
+    assert asb.stable_dt(sk) == 1.0 and asb.stable_dt(sk, detuning=1.0) == 1.0
     lam = np.linalg.eigvalsh(dense.dense_couplings())[0] / dense.coupling_scale()
-    omega = np.sqrt(1.0 + 0.5 * -lam)
-    assert asb.stable_dt(dense) == pytest.approx(1.8 / omega, rel=1e-3) and asb.stable_dt(dense) < 1.0
-    res = cimsim.solvers.solve(dense, "asb", replicas=4, steps=300, seed=0)
-    assert np.isfinite(res.energy) and res.settings["dt"] == pytest.approx(asb.stable_dt(dense))
+    for delta in (1.0, 0.5):  # 0.5 is the default detuning
+        omega = np.sqrt(delta * (delta + 0.5 * -lam))
+        assert asb.stable_dt(dense, detuning=delta) == pytest.approx(min(1.0, 1.8 / omega), rel=1e-3)
+    assert asb.stable_dt(dense) == asb.stable_dt(dense, detuning=0.5)
+    assert asb.stable_dt(dense, detuning=1.0) < 1.0
+    for kw in ({}, {"detuning": 1.0}):
+        res = cimsim.solvers.solve(dense, "asb", replicas=4, steps=300, seed=0, **kw)
+        assert np.isfinite(res.energy)
+        assert res.settings["dt"] == pytest.approx(asb.stable_dt(dense, detuning=kw.get("detuning", 0.5)))
 
 
 def test_simcim_amplitudes_stay_inside_the_unit_interval() -> None:
