@@ -61,3 +61,22 @@ def test_bad_names_one_line(bad):
     with pytest.raises(CimsimError) as exc:
         generate(bad)
     assert "\n" not in str(exc.value)
+
+
+def test_report_counts_at_or_above_and_strictly_above(tmp_path):
+    from types import SimpleNamespace
+
+    from bench.generated_report import main, summarise
+
+    def row(inst, solver, med):
+        return SimpleNamespace(status="ok", instance=inst, n=10, solver=solver, median_obj=med, best_obj=med, repeats=2)
+
+    rows = [row("a", "auto", 5), row("a", "neal", 4), row("a", "openjij", 5),   # tied with the best peer
+            row("b", "auto", 7), row("b", "neal", 6), row("b", "openjij", 5),   # ahead
+            row("c", "auto", 3), row("c", "neal", 4),                            # behind
+            row("d", "auto", 1)]                                                 # no peer: left out
+    s = {d["instance"]: d for d in summarise(rows)}
+    assert set(s) == {"a", "b", "c"}
+    assert [s[k]["verdict"] for k in "abc"] == ["tied", "ahead", "BEHIND"]
+    assert s["b"]["best_peer"] == "neal" and s["b"]["ratio"] == pytest.approx(7 / 6)
+    assert main(["--csv", str(tmp_path / "missing.csv")]) == 2
