@@ -231,7 +231,12 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="N <= 20, 2 instances, 1 run each (a smoke test)")
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
+    ap.add_argument("--figure-only", action="store_true",
+                    help="redraw the figure from the CSV in --out (commit taken from the table's first lines)")
     args = ap.parse_args(argv)
+    if args.figure_only:
+        redraw(Path(args.out))
+        return
     from .calls import git_head
 
     sizes = [n for n in SIZES if n <= 20] if args.quick else list(SIZES)
@@ -270,6 +275,17 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"N={n} inst={i} {label} run={r}: targets={len(S)} ({how}) coverage={cov:g}", flush=True)
     cpu = time.process_time() - t_start
     write(rows, checks, Path(args.out), head, load_before, uptime(), cpu, args.quick)
+
+
+def redraw(out: Path) -> None:
+    """The figure again from ``out``/sampling_coverage.csv and the commit named in the .md next to it."""
+    with open(out / "sampling_coverage.csv") as f:
+        rows = [dict(r, n=int(r["n"]), instance=int(r["instance"]), coverage=float(r["coverage"]),
+                     targets=int(r["targets"]), ground=int(r["ground"])) for r in csv.DictReader(f)]
+    text = (out / "sampling_coverage.md").read_text()
+    head = text.split("Commit ", 1)[1].split(";", 1)[0] if "Commit " in text else "unknown"
+    table, fits = summarise(rows)
+    figure(table, fits, sorted({r["n"] for r in rows}), out / "sampling_coverage.png", head)
 
 
 def summarise(rows: list[dict]) -> tuple[dict, dict]:
@@ -357,22 +373,24 @@ def figure(table: dict, fits: dict, sizes: list[int], path: Path, head: str) -> 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6, 4.2))
+    fig, ax = plt.subplots(figsize=(7, 4.8))
     for k in SAMPLERS:
         ns = [n for n in sizes if (k, n) in table and np.isfinite(table[k, n]["median"])]
         if not ns:
             continue
-        line, = ax.plot(ns, [table[k, n]["median"] for n in ns], "o", label=k)
+        label = k
+        if k in fits:
+            label += f": b = {fits[k]['b']:.3f} +- {fits[k]['err']:.3f}"
+        line, = ax.plot(ns, [table[k, n]["median"] for n in ns], "o", label=label)
         if k in fits:
             f = fits[k]
             x = np.linspace(min(sizes), max(sizes), 50)
-            ax.plot(x, f["A"] * f["b"] ** x, "-", color=line.get_color(), alpha=0.6,
-                    label=f"{k} fit: b = {f['b']:.3f} +- {f['err']:.3f}")
+            ax.plot(x, f["A"] * f["b"] ** x, "-", color=line.get_color(), alpha=0.6)
     ax.set_yscale("log")
     ax.set_xlabel("N (spins)")
     ax.set_ylabel("median coverage (steps x replicas; mfb: round trips)")
     ax.set_title(f"+-1 MaxCut: time to see every state up to E1 (commit {head})", fontsize=9)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", title="median; line: fit A b^N", title_fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
