@@ -129,7 +129,8 @@ def auto_choice(model: IsingModel) -> AutoChoice:
     policy, and the measurements behind each branch (bench/README.md, "Graphs nobody tuned on"):
 
     1. N <= 20: ``exact``. Enumerating 2^20 states takes well under a second and proves the ground state.
-    2. No fields and every coupling on a 2-D square lattice (periodic or open; any weights): ``matching``.
+    2. No fields, every coupling on a 2-D square lattice (periodic or open; any weights) and N <=
+       :data:`MATCHING_AUTO_MAX_N`: ``matching``.
        Frustrated plaquettes paired by minimum-weight matching give a proven lower bound that the repaired
        state reaches: Gset G11/G32/G48/G65/G81 and generated +-1 and Gaussian tori reach the optimum in
        under 3 s, where annealing peers stay 1-2 % short at 10 s.
@@ -160,7 +161,7 @@ def auto_choice(model: IsingModel) -> AutoChoice:
     # the lattice test reads every coupling's index gap: only worth it where matching could run
     f = graph_features(model, lattice=not model.has_fields and model.is_sparse)
     dt = time.perf_counter() - t0
-    if f.lattice is not None:
+    if f.lattice is not None and model.n <= MATCHING_AUTO_MAX_N:
         L1, L2 = f.lattice
         return AutoChoice("matching", f"field-free couplings on a {L1} x {L2} square lattice: minimum-weight "
                           "matching of frustrated plaquettes proves the ground state", f, dt)
@@ -171,6 +172,12 @@ def auto_choice(model: IsingModel) -> AutoChoice:
     return AutoChoice("sa", f"{_graph_class(f)}: simulated annealing had the best 10 s cut of cimsim's solvers on "
                             "every other non-lattice class measured (bench/README.md, graphs nobody tuned on)", f, dt)
 
+
+#: the largest lattice ``auto`` gives to ``matching``. PyMatching's one decode cannot be cut to a time limit,
+#: and on +-1 tori (half the plaquettes frustrated) its cost grows much faster than N: 200 x 200 took about a
+#: CPU second, 400 x 400 over a CPU minute, 1000 x 1000 did not finish in a 60 s budget (bench/scale.py,
+#: issue 20.5). Bigger lattices go to ``sa``, which honours the deadline (1000 x 1000 torus: bench/results/scale.md).
+MATCHING_AUTO_MAX_N = 65_536
 
 #: degree spread (std / mean) from which a graph counts as hub-dominated: G(n, p) has 1 / sqrt(mean degree)
 HUB_DEGREE_CV = 0.8
