@@ -67,7 +67,7 @@ from ..sampling import active_tap
 from ..schedules import Schedule, parse_schedule
 from . import Batch
 from .budget import CHUNK_S
-from .machine import replica_streams
+from .machine import lambda_min_cached, replica_streams
 
 #: has a sampling mode (cimsim.sampling.Tap): sign(x) of every replica at the tap's marks
 SAMPLES = True
@@ -191,8 +191,6 @@ def gset_preset(model: IsingModel) -> dict:
     coupling = sqrt(2 N / sum_ij J_ij^2) (Reifenstein et al.'s normalisation; fields count as couplings of
     the auxiliary spin), dt = min(0.125, GSET_KAPPA / (coupling |lambda_min(J)|)) (the published 0.125 where
     the most negative coupling mode allows it), x_max = 1.5 sqrt(2.5), no xi reset (tau = 1e12)."""
-    from .machine import lambda_min_cached
-
     J = model.J
     sq = float(J.multiply(J).sum()) if model.is_sparse else float(np.sum(np.square(J)))
     sq += 2.0 * float(np.sum(np.square(model.h)))
