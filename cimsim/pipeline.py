@@ -32,7 +32,7 @@ from .errors import CimsimError, CimsimWarning, finite_float, positive_int
 from .model import IsingModel
 from .result import Result, to_jsonable
 
-__all__ = ["SolverSpec", "GRAPH_PROBLEMS", "encode", "as_encoded", "solver_name", "run", "solve", "record", "gap",
+__all__ = ["SolverSpec", "GRAPH_PROBLEMS", "encode", "as_encoded", "solver_name", "auto_pick", "run", "solve", "record", "gap",
            "reaches", "sample"]
 
 #: problems that accept a networkx graph
@@ -180,7 +180,7 @@ def run(encoded: Encoded, spec: SolverSpec, *, file: str | Path | None = None,
             sol = encoded.decode(spins)
             return reaches(encoded.sense, sol.objective, sol.feasible, t)
 
-    choice = _auto(encoded, spec)
+    choice = auto_pick(encoded, spec)
     name = choice["solver"] if choice is not None else solver_name(encoded, spec)
     res = drive(encoded.model, name, replicas=spec.replicas, steps=spec.steps, seed=spec.seed,
                 rng=spec.rng, time_limit=spec.time_limit, polish_result=_advice(encoded, name, spec),
@@ -196,7 +196,7 @@ def run(encoded: Encoded, spec: SolverSpec, *, file: str | Path | None = None,
     return res
 
 
-def _auto(encoded: Encoded, spec: SolverSpec) -> dict | None:
+def auto_pick(encoded: Encoded, spec: SolverSpec) -> dict | None:
     """For ``--solver auto``: what was picked and why (``Result.extra["auto"]``): the encoding's advice, or
     :func:`cimsim.solvers.auto_choice` (solver, reason, the graph features it read, their seconds)."""
     if spec.name != "auto":

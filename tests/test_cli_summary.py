@@ -108,3 +108,15 @@ def test_no_anneal_progress_bar_in_a_redirected_log(tmp_path):
     assert r.returncode == 0
     text = log.read_text()
     assert "\r" not in text and "|" not in text and "task/s" not in text, text
+
+
+def test_auto_says_why_it_picked_its_solver():
+    from click.testing import CliRunner
+
+    from cimsim.cli import cli  # in process: this tree's code, not an installed copy
+
+    r = CliRunner().invoke(cli, ["solve", "maxcut", str(PROBLEMS / "graph16.txt"), "--seed", "1"])
+    assert r.exit_code == 0, r.output
+    assert "solver exact" in r.output.splitlines()[0] and "Gray-code" in rows(r.output)["auto"]
+    r = CliRunner().invoke(cli, ["solve", "maxcut", str(PROBLEMS / "graph16.txt"), "--seed", "1", "--solver", "sa"])
+    assert r.exit_code == 0 and "auto" not in rows(r.output)

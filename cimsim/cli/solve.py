@@ -100,11 +100,14 @@ def solve(problem, file, solver, replicas, steps, time_limit, seed, backend, jso
         seed = secrets.randbits(32)
     spec = pipeline.SolverSpec(name=solver, params=solver_params, replicas=replicas, steps=steps, seed=seed,
                                time_limit=time_limit, backend=backend, polish=polish)
-    name = pipeline.solver_name(encoded, spec)
+    choice = pipeline.auto_pick(encoded, spec)  # --solver auto: the pick and why, recorded with the result
+    name = choice["solver"] if choice is not None else spec.name
     from .progress import timed_progress
 
     with timed_progress(f"{name} on {encoded.model.n} spins", time_limit, quiet=quiet):
         result = pipeline.run(encoded, spec.with_name(name), file=file, target=target, stop_at_target=stop_at_target)
+    if choice is not None:
+        result.extra["auto"] = choice
     payload = pipeline.record(result, target=target)
     if not quiet and json_path != "-":
         click.echo(_summary(payload))
@@ -139,6 +142,8 @@ def _summary(rec: dict) -> str:
         rows.append(("stopped", f"target reached in batch {batches}"))
     if rec.get("interrupted"):
         rows.append(("interrupted", f"yes: the best answer of {batches} batch{'es' if batches > 1 else ''}"))
+    if rec.get("auto"):  # --solver auto: why this solver (cimsim.solvers.auto_choice or the encoding's advice)
+        rows.append(("auto", str(rec["auto"].get("reason", ""))))
     rows.append(("time", f"{rec['time_s']:.2f} s"))
     width = max(12, *(len(label) + 2 for label, _ in rows))
     return "\n".join([f"{rec['problem']} {rec['file']}: {rec['n_spins']} spins, solver {rec['solver']} "
