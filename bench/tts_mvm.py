@@ -83,7 +83,8 @@ def run_cell(model, solver: str, steps: int | None, runs: int, seed: int, target
     succ = np.array(hits)
     boot = np.random.default_rng(0)
     samples = [tts(used_steps, boot.choice(succ, succ.size)) for _ in range(500)]
-    lo, hi = np.percentile(samples, [5, 95])
+    # no interpolation: a resample without success has TTS = inf, and inf - inf would make the bound nan
+    lo, hi = np.percentile(samples, 5, method="lower"), np.percentile(samples, 95, method="higher")
     return {"steps": used_steps, "runs": int(succ.size), "p_s": float(succ.mean()), "tts_mvm": tts(used_steps, succ),
             "tts_lo": float(lo), "tts_hi": float(hi), "wall_s": time.perf_counter() - t0}
 
@@ -132,7 +133,7 @@ def write(rows: list[dict], out: Path, *, append: bool) -> None:
     csv_path, md_path = out / "tts_mvm.csv", out / "tts_mvm.md"
     commit = code_version()
     load1 = round(os.getloadavg()[0], 2)
-    new = [{**r, "commit": commit, "load1": load1} for r in rows]
+    new = [{**r, "commit": r.get("commit") or commit, "load1": r.get("load1") or load1} for r in rows]
     old: list[dict] = []
     notes = ""
     if append and csv_path.is_file():
