@@ -414,7 +414,7 @@ def sample_run(encoded: Encoded, name: str, *, params: dict | None = None, repli
             ref_S, ref_E = ref_S[np.sort(first)], ref_E[np.sort(first)]
         e0_ref, e1_ref = _levels(ref_E, tol)
         target_S = ref_S[ref_E <= e1_ref + tol] if math.isfinite(e1_ref) else ref_S
-        target_source = f"union of {reference} reference runs"
+        target_source = f"union of {reference} reference run{'s' if reference > 1 else ''}"
     else:
         target_S, e0_ref, e1_ref = None, math.inf, math.inf
         target_source = "none"

@@ -61,7 +61,11 @@ def plot_sample_record(record: dict, path: str | Path) -> Path:
     if xs.size:
         ax.step(np.concatenate([[0], xs, [max(total, xs[-1])]]), np.concatenate([[0], ys, [ys[-1]]]), where="post",
                 color="C2")
-        ax.set_xscale("symlog", linthresh=1)
+    elif total:
+        ax.plot([0, total], [0, 0], color="C2")  # no target state seen
+    ax.set_xscale("symlog", linthresh=1)
+    ax.set_xlim(0, max(total, float(xs[-1]) if xs.size else 0, 1))
+    ax.set_ylim(0, 1.05 * max(size, float(ys[-1]) if ys.size else 0, 1))
     if size:
         ax.axhline(size, color="k", ls=":", lw=1, label=f"target set: {size} states ({tgt.get('source')})")
     cov = _finite(tgt.get("coverage_samples"))
