@@ -43,3 +43,28 @@ def test_auto_gives_matching_only_lattices_up_to_its_size_limit(monkeypatch):
     monkeypatch.setattr(solvers, "MATCHING_AUTO_MAX_N", 100)
     assert auto_solver(small) == "matching"
     assert auto_solver(big) == "sa"
+
+
+def test_coupling_sigma_and_top_eigenpair_are_computed_once_per_model():
+    """Every batch of a dynamics asks for sigma_J and lambda_max: the model keeps them, the answers are the
+    formula's, and the random stream a caller passes is consumed the same with or without the cache."""
+    import scipy.sparse as sp
+
+    from cimsim import IsingModel
+    from cimsim.instances import sk_model
+    from cimsim.solvers.adiabatic import top_eigenpair
+
+    m = sk_model(120, 4)
+    J = np.asarray(m.J)
+    want = np.sqrt((J * J).sum() / (120 * 119))
+    assert m.coupling_sigma() == pytest.approx(want, rel=1e-12) and m.coupling_sigma() == m.coupling_sigma()
+    ms = IsingModel.from_couplings(sp.csr_matrix(J))
+    assert ms.coupling_sigma() == pytest.approx(want, rel=1e-12)
+    r1, r2 = np.random.default_rng(5), np.random.default_rng(5)
+    lam1, v1 = top_eigenpair(m, r1)
+    lam2, v2 = top_eigenpair(m, r2)  # from the cache
+    w = np.linalg.eigvalsh(J / m.coupling_scale())
+    assert lam1 == lam2 == pytest.approx(w[-1], rel=1e-8) and np.array_equal(v1, v2)
+    v2[:] = 0  # the caller's copy, not the cache
+    assert np.array_equal(top_eigenpair(m, np.random.default_rng(5))[1], v1)
+    assert r1.random() == r2.random()  # both calls drew v0 from the stream

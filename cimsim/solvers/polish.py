@@ -21,6 +21,6 @@ def polish(model: IsingModel, spins: np.ndarray, *, tol: float | None = None) ->
         polish_csr(J.indptr, J.indices, J.data, S, phi, 1e-12 * scale if tol is None else tol)
     else:
         J = np.ascontiguousarray(model.J)
-        scale = float(np.max(np.abs(J))) if J.size else 1.0
+        scale = max(float(J.max()), -float(J.min())) if J.size else 1.0  # max|J| without an N x N temporary
         polish_dense(J, S, phi, 1e-12 * scale if tol is None else tol)
     return S
