@@ -68,3 +68,24 @@ def test_coupling_sigma_and_top_eigenpair_are_computed_once_per_model():
     v2[:] = 0  # the caller's copy, not the cache
     assert np.array_equal(top_eigenpair(m, np.random.default_rng(5))[1], v1)
     assert r1.random() == r2.random()  # both calls drew v0 from the stream
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_block_matching_bound_is_below_the_torus_ground_state(seed):
+    """The certified bound used for torus1000's cut: exact matchings of open blocks plus -|J| per bond
+    between blocks never exceed the ground-state energy (here proven by the matching solver on the whole
+    12 x 12 torus, or else its best state, which is above the ground state), and blocks that keep more
+    bonds inside give a bound at least as tight as the trivial -sum|J|."""
+    from bench.scale import block_bound
+    from cimsim import solve
+
+    n, i, j, w = torus_pm(12, seed)
+    model, _ = maxcut_model(n, i, j, w)
+    r = solve(model, "matching", seed=0, replicas=8)
+    for block in (3, 4, 6, 12):
+        lower, between = block_bound(model, 12, block)
+        assert lower <= r.energy + 1e-9
+        assert lower >= -np.abs(w).sum() - 1e-9
+        assert between == (12 // block) * 2 * 12 if block < 12 else between == 24
+    if r.extra.get("proven_optimal"):
+        assert block_bound(model, 12, 12)[0] <= r.energy
