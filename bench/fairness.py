@@ -333,7 +333,7 @@ states). Streams are the machine's visit statistics over the second half of the 
 independent draws; their chi-square p-values are not tests of fairness.
 
 Every sampler runs at its defaults for the instance; the CIM-family defaults are tuned for solving (SK and Gset
-scales), not for sampling, and some do not reach the ground level of these lattices (sfc on tri4) or fall into one
+scales), not for sampling, and some do not reach the ground level of these lattices (cfc and sfc on tri4) or fall into one
 ground state from a symmetric start (simcim starts every replica at the origin: on ffsq4 its reads are one state).
 """
 
