@@ -92,9 +92,9 @@ def defaults(model: IsingModel) -> dict:
 
 def threshold(model: IsingModel, rng: np.random.Generator) -> float:
     """lambda_max of the normalised couplings (the origin loses stability at a = -lambda_max)."""
-    from .adiabatic import top_eigenpair
+    from .adiabatic import lambda_max
 
-    return top_eigenpair(model, rng)[0]
+    return lambda_max(model, rng)
 
 
 def _schedule_from_params(schedule: Schedule | None, preset: str | None, a: float | None) -> Schedule | None:
@@ -169,7 +169,7 @@ def initial_state(
     Returns ``(X, sched, lam, pump)``: the (R, N) float64 initial amplitudes, the resolved (absolute) pump
     schedule, the threshold lambda_max (``None`` if not computed) and the (T,) pump values.
     """
-    from .adiabatic import top_eigenpair
+    from .adiabatic import lambda_max, top_eigenpair
 
     R, T = p.replicas, p.steps
     X = np.empty((R, model.n))
@@ -186,7 +186,7 @@ def initial_state(
             sched = ConstantSchedule(-0.5)
         assert sched is not None
         if getattr(sched, "relative", False):
-            lam = top_eigenpair(model, rng)[0]
+            lam = lambda_max(model, rng)
             sched = sched.absolute(lam)
         rng.standard_normal(out=X)
         X *= p.init_scale

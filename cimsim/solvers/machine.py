@@ -76,9 +76,9 @@ def pump_values(model: IsingModel, schedule: Schedule, eps: float, steps: int,
     where the first collective mode of the coupled pulses starts to grow (physics.md 8.2)."""
     lam = None
     if getattr(schedule, "relative", False):
-        from .adiabatic import top_eigenpair
+        from .adiabatic import lambda_max
 
-        lam = top_eigenpair(model, rng)[0]
+        lam = lambda_max(model, rng)
         schedule = schedule.absolute(eps * lam - 1.0)
     return (schedule.values(steps) if steps > 1 else np.array([float(schedule(0.0))])), lam
 
