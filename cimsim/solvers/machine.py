@@ -141,7 +141,11 @@ def feedback_dt(model: IsingModel, published: float, *, p0: float, gain: float, 
 
 def coupling_norm(model: IsingModel) -> float:
     """xi = sqrt(2 N / sum_ij J_ij^2): the rms of xi (J s)_i over random spins s is sqrt(2)."""
-    sq = float(model.J.multiply(model.J).sum()) if model.is_sparse else float(np.sum(np.square(model.J)))
+    if model.is_sparse:
+        sq = float(model.J.multiply(model.J).sum())
+    else:  # a BLAS dot over the flat array: no N x N temporary
+        flat = np.ascontiguousarray(model.J).reshape(-1)
+        sq = float(np.dot(flat, flat))
     return math.sqrt(2.0 * model.n / sq) if sq > 0 else 1.0
 
 
