@@ -251,15 +251,28 @@ def sk_medians(rows: list[dict]) -> dict[tuple[str, int], dict]:
     return out
 
 
-def claim(best: dict[str, float]) -> str:
+def claim(best: dict[str, float], interval: dict[str, tuple[float, float]] | None = None) -> str:
+    """cimsim's least TTS against the peers' least; with ``interval`` (solver -> 95 % TTS bounds) also the
+    ratio's range from those bounds (ours low / peer high .. ours high / peer low: not a joint 95 % level)."""
     ours = {s: t for s, t in best.items() if not is_peer(s)}
     peers = {s: t for s, t in best.items() if is_peer(s)}
     so, to = min(ours.items(), key=lambda kv: kv[1])
     sp, tp = min(peers.items(), key=lambda kv: kv[1])
     ratio = to / tp if math.isfinite(tp) and tp > 0 else math.nan
     holds = math.isfinite(to) and to <= 0.5 * tp
-    return (f"cimsim best {so} {fmt(to)} s vs best peer {sp} {fmt(tp)} s: ratio {fmt(ratio)} -> "
+    text = (f"cimsim best {so} {fmt(to)} s vs best peer {sp} {fmt(tp)} s: ratio {fmt(ratio)} -> "
             f"claim (<= 0.5) {'HOLDS' if holds else 'does NOT hold'}")
+    if interval:
+        (olo, ohi), (plo, phi) = interval[so], interval[sp]
+        lo = olo / phi if math.isfinite(phi) else 0.0
+        hi = ohi / plo if plo > 0 else math.inf
+        text += f" (ratio from the two 95 % intervals: {fmt(lo)}-{fmt(hi)}"
+        if holds and hi > 0.5:
+            text += "; at the point estimate only: the intervals allow a ratio above 0.5"
+        elif not holds and lo <= 0.5:
+            text += "; the intervals do not exclude 0.5 either"
+        text += ")"
+    return text
 
 
 def per_instance(rows: list[dict], chosen: dict[str, int]) -> str:
@@ -304,7 +317,8 @@ def report(path: Path, loads: str = "") -> None:
                      f"[{_f(r, 'p_lo'):.3f}, {_f(r, 'p_hi'):.3f}] | {_f(r, 't_run_s'):.3g} | {fmt(_f(r, 'tts_s'))} "
                      f"[{fmt(_f(r, 'tts_s_lo'))}, {fmt(_f(r, 'tts_s_hi'))}] | {fmt(_f(r, 'tts_cpu_s'))} | "
                      f"{fmt(_f(r, 'tts_units'))} |")
-        L += ["", "- " + claim({s: _f(r, "tts_s") for s, r in best.items()}),
+        L += ["", "- " + claim({s: _f(r, "tts_s") for s, r in best.items()},
+                               {s: (_f(r, "tts_s_lo"), _f(r, "tts_s_hi")) for s, r in best.items()}),
               "- CPU seconds: " + claim({s: _f(r, "tts_cpu_s") for s, r in best.items()}).replace("->", "->"), ""]
     sk = [r for r in rows if r["suite"] == "sk"]
     if sk:
