@@ -86,7 +86,9 @@ def test_time_limit_runs_several_batches():
     m = IsingModel.from_couplings(random_couplings(rng, 30))
     r = solve(m, "cim", replicas=2, steps=20, time_limit=0.3, seed=1)
     assert r.batches > 1
-    assert r.time_s >= 0.3
+    # the budget is used: the last batch ends at most one polish-and-scoring tail (the driver's reserve,
+    # a 30-spin product here) before the limit
+    assert r.time_s >= 0.2
     assert r.energies.shape == (2 * r.batches,)
 
 
