@@ -186,7 +186,7 @@ def tts_p(t_run: float, p: float) -> float:
 
 FIELDS = ["suite", "instance", "solver", "steps", "unit", "replicas", "runs", "hits", "p_s", "p_lo", "p_hi",
           "t_run_s", "t_run_cpu_s", "units_per_run", "tts_s", "tts_s_lo", "tts_s_hi", "tts_cpu_s", "tts_units",
-          "target", "best_known", "best", "commit", "load1"]
+          "target", "best_known", "best", "numba_threads", "commit", "load1"]
 
 
 def read_rows(path: Path) -> list[dict]:
@@ -295,14 +295,17 @@ def per_instance(rows: list[dict], chosen: dict[str, int]) -> str:
 def report(path: Path, loads: str = "") -> None:
     rows = read_rows(path)
     commits = sorted({r["commit"] for r in rows})
-    load_vals = sorted({r["load1"] for r in rows})
+    loads_ = [float(r["load1"]) for r in rows if r.get("load1")]
+    load_vals = [f"{min(loads_):.1f}-{max(loads_):.1f}"] if loads_ else ["-"]
+    threads = sorted({r.get("numba_threads") or "2 (not recorded)" for r in rows})
     L = [f"# TTS99: cimsim against neal and OpenJij (commits {', '.join(commits)})", "",
          "Written by `bench/tts.py` (method in its docstring). A run is one trajectory (one replica of a call / one "
          "read of a peer call); t_run is the call's wall time divided by its trajectories; TTS99 = t_run ln(0.01) / "
          "ln(1 - P_s). 'TTS (s)' is wall time, 'CPU' is process CPU time, 'units' MVM (dynamics) or sweeps (annealers) "
          "per trajectory. Interval: 95 % Clopper-Pearson on P_s. `auto` picks `sa` on all these instances (its "
-         "feature pass is inside its timed call). BLAS single-threaded; 1-min load averages at the write of each "
-         f"suite: {', '.join(load_vals)} (2 cores).", ""]
+         "feature pass is inside its timed call). BLAS single-threaded; cimsim's numba kernels (sa, polish, the "
+         f"amplitude steps) ran on {', '.join(threads)} thread(s), the peers on one; 1-min load averages at the "
+         f"end of each instance: {', '.join(load_vals)} (2 cores).", ""]
     gset = [r for r in rows if r["suite"] == "gset"]
     for g in sorted({r["instance"] for r in gset}, key=lambda s: int(s[1:])):
         rs = [r for r in gset if r["instance"] == g]
@@ -346,7 +349,7 @@ def report(path: Path, loads: str = "") -> None:
               "- CPU seconds: " + claim({s: m["tts_cpu_s"] for s, (_, m) in best.items()}),
               "- per instance, each solver at its chosen length: " + per_instance(sk, {s: L_ for s, (L_, _) in best.items()}),
               ""]
-    notes = OUT / "notes.md"
+    notes = path.parent / (path.stem + "_notes.md") if path.stem != "tts99" else OUT / "notes.md"
     if notes.is_file():
         L += [notes.read_text(encoding="utf-8").strip(), ""]
     if loads:
@@ -408,13 +411,16 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=64, help="trajectories per cell (at most)")
     ap.add_argument("--cell-seconds", type=float, default=3.0, help="wall seconds per cell (at least one call)")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--csv", default="tts99.csv", help="file name under bench/results/tts (md and png beside it)")
     ap.add_argument("--report", action="store_true", help="only rewrite the md and figure from the csv")
     add_data_option(ap)
     args = ap.parse_args()
-    csv_path = OUT / "tts99.csv"
+    csv_path = OUT / args.csv
     if args.report:
         report(csv_path)
         return
+    import numba
+
     grid = SK_GRID if args.suite == "sk" else GSET_GRID
     if args.solvers:
         grid = {s: grid[s] for s in args.solvers.split(",")}
@@ -439,7 +445,8 @@ def main() -> None:
                             seed=args.seed * 1000 + k)
         load1 = round(os.getloadavg()[0], 2)
         for r in rows:
-            r.update(suite=args.suite, commit=commit, load1=load1, best_known=best_known)
+            r.update(suite=args.suite, commit=commit, load1=load1, best_known=best_known,
+                     numba_threads=numba.get_num_threads())
             print({k2: (round(v, 4) if isinstance(v, float) else v) for k2, v in r.items()
                    if k2 in ("instance", "solver", "steps", "runs", "hits", "t_run_s", "tts_s")}, flush=True)
         write_rows(csv_path, rows)
