@@ -203,7 +203,9 @@ def write_rows(path: Path, rows: list[dict]) -> None:
 
     done = {(r["instance"], r["solver"], str(r["steps"])) for r in rows}
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_suffix(".lock"), "w") as lock:
+    import tempfile
+
+    with open(Path(tempfile.gettempdir()) / f"cimsim-bench-{path.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         old = [r for r in read_rows(path) if (r["instance"], r["solver"], str(r["steps"])) not in done]
         with open(path, "w", newline="", encoding="utf-8") as fh:
@@ -306,6 +308,9 @@ def report(path: Path, loads: str = "") -> None:
          "feature pass is inside its timed call). BLAS single-threaded; cimsim's numba kernels (sa, polish, the "
          f"amplitude steps) ran on {', '.join(threads)} thread(s), the peers on one; 1-min load averages at the "
          f"end of each instance: {', '.join(load_vals)} (2 cores).", ""]
+    summary = path.parent / (path.stem + "_summary.md")
+    if summary.is_file():
+        L += [summary.read_text(encoding="utf-8").strip(), ""]
     gset = [r for r in rows if r["suite"] == "gset"]
     for g in sorted({r["instance"] for r in gset}, key=lambda s: int(s[1:])):
         rs = [r for r in gset if r["instance"] == g]
@@ -364,6 +369,7 @@ def figure(rows: list[dict], out: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
 
     panels = [("SK N=100 (median of 20)", [r for r in rows if r["suite"] == "sk"])]
     gset = [r for r in rows if r["suite"] == "gset"]
@@ -372,30 +378,33 @@ def figure(rows: list[dict], out: Path) -> None:
     panels = [p for p in panels if p[1]]
     if not panels:
         return
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.8), squeeze=False)
-    for ax, (title, rs) in zip(axes[0], panels):
-        solvers = sorted({r["solver"] for r in rs})
-        for s in solvers:
-            pts = {}
-            for r in rs:
-                if r["solver"] == s:
-                    pts.setdefault(int(r["steps"]), []).append((_f(r, "t_run_s"), _f(r, "tts_s")))
-            xs, ys = [], []
-            for steps in sorted(pts):
-                t = float(np.median([p[0] for p in pts[steps]]))
-                y = float(np.median([p[1] for p in pts[steps]]))
-                if math.isfinite(y):
-                    xs.append(t)
-                    ys.append(y)
-            if xs:
-                ax.plot(xs, ys, "o--" if is_peer(s) else "o-", label=s)
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel("t_run per trajectory (s, wall)")
-        ax.set_ylabel("TTS99 (s, wall)")
-        ax.set_title(title)
-        ax.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=7)
+    names = sorted({r["solver"] for r in rows})
+    colour = {n: plt.cm.tab10(k % 10) for k, n in enumerate(names)}
+    fig, axes = plt.subplots(2, len(panels), figsize=(4.2 * len(panels), 7.2), squeeze=False)
+    for row, (t_key, y_key, what) in enumerate((("t_run_s", "tts_s", "wall"), ("t_run_cpu_s", "tts_cpu_s", "CPU"))):
+        for ax, (title, rs) in zip(axes[row], panels):
+            for s in names:
+                pts: dict[int, list] = {}
+                for r in rs:
+                    if r["solver"] == s:
+                        pts.setdefault(int(r["steps"]), []).append((_f(r, t_key), _f(r, y_key)))
+                xs, ys = [], []
+                for steps in sorted(pts):  # medians over instances (one instance on Gset)
+                    y = float(np.median([p[1] for p in pts[steps]]))
+                    if math.isfinite(y):
+                        xs.append(float(np.median([p[0] for p in pts[steps]])))
+                        ys.append(y)
+                if xs:
+                    ax.plot(xs, ys, "o--" if is_peer(s) else "o-", color=colour[s], label=s)
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())
+            ax.yaxis.set_minor_formatter(NullFormatter())
+            ax.set_xlabel(f"t_run per trajectory (s, {what})")
+            ax.set_ylabel(f"TTS99 (s, {what})")
+            ax.set_title(f"{title}: {what}")
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=6)
     fig.tight_layout()
     fig.savefig(out, dpi=110)
 
