@@ -87,10 +87,12 @@ def test_sampler_finds_ground_state_and_matches_exact_solver(rng):
     assert ssq.first.energy + off == pytest.approx(exact)
 
 
-def test_time_limit_returns_every_read():
+def test_time_limit_with_num_reads_returns_exactly_num_reads():
+    """num_reads with time_limit: one read per replica (its best over the batches), however many batches
+    the time allowed (a loaded machine runs one, an idle one a hundred)."""
     bqm = dimod.generators.ran_r(1, 30, seed=1)
     ss = CIMSampler().sample(bqm, solver="sa", num_reads=3, steps=50, time_limit=0.05, seed=0)
-    assert ss.record.num_occurrences.sum() == 3 * ss.info["batches"]
+    assert ss.record.num_occurrences.sum() == 3 and ss.info["batches"] >= 1
     dimod.testing.assert_sampleset_energies(ss, bqm)
 
 

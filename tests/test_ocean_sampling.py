@@ -131,8 +131,9 @@ def test_num_reads_with_time_limit_is_each_replicas_best_over_the_batches(monkey
 
 def test_sampling_with_time_limit_and_num_reads_is_a_subset_of_the_stream(monkeypatch):
     """A stand-in sampler records a known stream of distinct states (the sample number in binary); the
-    reads are exactly num_reads distinct members of it, spread over the whole stream."""
-    n = 16
+    reads are exactly num_reads distinct members of it, spread over the whole stream. N = 24 spins
+    number 2^24 samples without wrapping (an idle machine streams about 1e5 in the 0.3 s)."""
+    n = 24
     model = IsingModel.from_couplings(random_couplings(np.random.default_rng(0), n))
     bqm = to_bqm(model)
     stream: list[int] = []
