@@ -19,7 +19,7 @@ from ..sampling import active_tap
 from ..schedules import Schedule, parse_schedule
 from . import Batch
 
-__all__ = ["MachinePlan", "start", "cpu_only", "replica_streams", "pump_values", "Readout", "lambda_min_cached", "feedback_dt", "coupling_norm", "field_product", "replica_minor", "scaled_csr", "integrate"]
+__all__ = ["MachinePlan", "start", "cpu_only", "replica_streams", "pump_values", "Readout", "lambda_min_cached", "feedback_dt", "coupling_norm", "field_product", "replica_minor", "scaled_csr", "fused_csr", "integrate"]
 
 @dataclass(frozen=True)
 class MachinePlan:
@@ -180,6 +180,16 @@ def scaled_csr(model: IsingModel, xi: float) -> tuple[np.ndarray, np.ndarray, np
     """(indptr, indices, xi data, xi h) of a sparse model's couplings: the fused kernels' field arguments."""
     Jx = (model.J * xi).tocsr()
     return Jx.indptr, Jx.indices, np.ascontiguousarray(Jx.data, dtype=np.float64), np.ascontiguousarray(model.h) * xi
+
+
+def fused_csr(model: IsingModel, X: np.ndarray, E: np.ndarray, xi: float, float32: bool) -> tuple:
+    """What the fused sparse kernels of cfc and sfc start from: ``(X, E, indptr, indices, data, h, XN)`` with
+    ``X``, ``E`` in the replica-minor layout, the scaled CSR field arguments, and the (N, R) scratch ``XN``;
+    all float32 when ``float32`` (physics.md 4.10), else float64."""
+    ft = np.float32 if float32 else np.float64
+    indptr, indices, data, h = scaled_csr(model, xi)
+    return (replica_minor(X.astype(ft)), replica_minor(E.astype(ft)), indptr, indices, data.astype(ft), h.astype(ft),
+            np.empty((model.n, X.shape[0]), dtype=ft))
 
 
 def integrate(model: IsingModel, X: np.ndarray, E: np.ndarray, *, solver: str, steps: int, readout: int,

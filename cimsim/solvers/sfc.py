@@ -29,7 +29,7 @@ from ..kernels.correction import sfc_csr_step, sfc_step
 from ..model import IsingModel
 from ..params import Param
 from . import Batch
-from .machine import coupling_norm, cpu_only, feedback_dt, integrate, replica_minor, replica_streams, scaled_csr, start
+from .machine import coupling_norm, cpu_only, feedback_dt, fused_csr, integrate, replica_streams, start
 
 __all__ = ["PARAMS", "defaults", "run"]
 
@@ -97,11 +97,7 @@ def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generato
     xi = coupling_norm(model)
     fused = bool(v["fused"]) and model.is_sparse and v["noise"] == 0.0
     if fused:  # physics.md 4.10: same Euler step, the field computed inside the kernel
-        ft = np.float32 if v["float32"] else np.float64
-        X, E = replica_minor(X.astype(ft)), replica_minor(E.astype(ft))
-        indptr, indices, data, h = scaled_csr(model, xi)
-        data, h = data.astype(ft), h.astype(ft)
-        XN = np.empty((model.n, R), dtype=ft)
+        X, E, indptr, indices, data, h, XN = fused_csr(model, X, E, xi, v["float32"])
 
         def step(t: int, X: np.ndarray, E: np.ndarray, PHI: np.ndarray) -> None:
             sfc_csr_step(indptr, indices, data, h, X.T, E.T, XN, PHI.T, float(pump[t]), float(c[t]), v["k"],
