@@ -26,17 +26,13 @@ from __future__ import annotations
 import argparse
 import csv
 import math
-import os
-import subprocess
-import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-import numba as nb
 import numpy as np
 
 from cimsim.model import IsingModel
+from cimsim.sampler import low_levels
 from cimsim.sampling import StateCounter, Tap, canonicalise, pack, tapping
 from cimsim.solvers import solve
 
@@ -99,56 +95,6 @@ offset; loss_db = 1 and eps = 0.2 unless said; loss_db = 6 diverged):
 """
 
 
-@nb.njit(cache=True)
-def _levels(J, m, tol, e0, e1, out):  # pragma: no cover - compiled
-    """Gray-code walk over spins 1..m (spin 0 stays +1; m = N - 1). With ``out`` empty: returns the two
-    lowest levels (e0, e1) and their sizes; else writes the codes (bit i-1 set: spin i is -1) of the states
-    with energy <= e1 + tol into ``out`` and returns how many."""
-    N = J.shape[0]
-    s = np.ones(N)
-    phi = np.zeros(N)
-    for i in range(N):
-        for j in range(N):
-            phi[i] += J[i, j]
-    e = 0.0
-    for i in range(N):
-        e -= 0.5 * phi[i]
-    collect = out.shape[0] > 0
-    b0, b1 = np.inf, np.inf
-    c0, c1 = 0, 0
-    found = 0
-    code = np.int64(0)
-    total = np.int64(1) << m
-    for k in range(total):
-        if k > 0:
-            i = 0
-            kk = k
-            while (kk & 1) == 0:
-                kk >>= 1
-                i += 1
-            code ^= np.int64(1) << i
-            i += 1
-            e += 2.0 * s[i] * phi[i]
-            s[i] = -s[i]
-            t = 2.0 * s[i]
-            for j in range(N):
-                phi[j] += t * J[i, j]
-        if collect:
-            if e <= e1 + tol:
-                out[found] = code
-                found += 1
-        elif e < b0 - tol:
-            b1, c1 = b0, c0
-            b0, c0 = e, 1
-        elif e <= b0 + tol:
-            c0 += 1
-        elif e < b1 - tol:
-            b1, c1 = e, 1
-        elif e <= b1 + tol:
-            c1 += 1
-    return b0, b1, c0, c1, found
-
-
 def instance(n: int, seed: int) -> IsingModel:
     """The +-1 MaxCut instance (n, seed): G(n, 1/2) with random +-1 weights, J = -W."""
     rng = np.random.default_rng([n, seed])
@@ -157,20 +103,12 @@ def instance(n: int, seed: int) -> IsingModel:
 
 
 def exact_targets(model: IsingModel) -> tuple[np.ndarray, float, float, int]:
-    """(states (M, N) int8 with spin 0 = +1 and H <= E1, E0, E1, ground states among them) by enumeration."""
-    J = np.ascontiguousarray(model.dense_couplings(), dtype=np.float64)
-    n = model.n
-    tol = 1e-9
-    e0, e1, c0, c1, _ = _levels(J, n - 1, tol, 0.0, 0.0, np.zeros(0, np.int64))
-    codes = np.zeros(c0 + c1, np.int64)
-    _, _, _, _, found = _levels(J, n - 1, tol, e0, e1, codes)
-    assert found == c0 + c1
-    S = np.ones((found, n), np.int8)
-    for i in range(1, n):
-        S[(codes >> (i - 1)) & 1 == 1, i] = -1
-    E = model.energies(S)
-    assert np.all(E <= e1 + 1e-6) and np.isclose(E.min(), e0)
-    return S, float(e0), float(e1), int(c0)
+    """(states (M, N) int8 with spin 0 = +1 and H <= E1, E0, E1, ground states among them) by enumeration
+    (:func:`cimsim.sampler.low_levels`, the Gray-code walk `cimsim sample` uses)."""
+    levels = low_levels(model)
+    assert levels is not None and levels.canonical, "exact targets need a field-free model of N <= 30"
+    ground = int(np.sum(levels.energies <= levels.e0 + levels.tol))
+    return levels.spins, levels.e0, levels.e1, ground
 
 
 def reference_targets(model: IsingModel, runs: int = 4, samples: int = 400_000) -> tuple[np.ndarray, float, float, int]:
