@@ -35,7 +35,8 @@ CIMSIM_SOLVERS: dict[str, tuple[str, dict]] = {
     "sa": ("sa", {}),
     "tabu": ("tabu", {}),
     # what `cimsim solve` runs by default (cimsim.solvers.auto_choice): exact for N <= 20, matching on
-    # field-free 2-D lattices (Gset's toroidal graphs), cfc on sparse hub-dominated graphs of one sign, else sa
+    # field-free 2-D lattices (Gset's toroidal graphs), cfc on other field-free models up to N = 4000 (dense:
+    # 1000) and on hub-dominated graphs, else sa
     "auto": ("auto", {}),
     "sb-dsb": ("sb", {"variant": "dsb"}),
     "cfc": ("cfc", {}),

@@ -94,8 +94,9 @@ def solve(
     Parameters
     ----------
     solver : str
-        ``auto`` (exact for N <= 20, ``matching`` for field-free 2-D lattices, ``cfc`` on sparse
-        hub-dominated graphs of one sign, simulated annealing otherwise: :func:`cimsim.solvers.auto_choice`,
+        ``auto`` (exact for N <= 20, ``matching`` for field-free 2-D lattices, ``cfc`` on other
+        field-free models up to N = 4000 sparse or 1000 dense and on hub-dominated graphs of one sign,
+        simulated annealing otherwise: :func:`cimsim.solvers.auto_choice`,
         whose pick and reason are in ``extra["auto"]``) or a key of :data:`cimsim.SOLVERS`.
     replicas, steps : int, optional
         Replicas per batch; steps (CIM family: dynamics steps, one J-product each; sa: sweeps) per replica.

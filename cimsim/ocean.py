@@ -188,7 +188,8 @@ class CIMSampler(_sampler_base()):  # type: ignore[misc]
 
     solver : str
         ``auto`` (exact enumeration for N <= 20, ``matching`` for field-free couplings on a 2-D square
-        lattice, ``cfc`` on sparse hub-dominated graphs of one sign, simulated annealing otherwise, as
+        lattice, ``cfc`` on other field-free models up to N = 4000 sparse or 1000 dense and on hub-dominated
+        graphs of one sign, simulated annealing otherwise, as
         ``cimsim solve``; :func:`cimsim.solvers.auto_choice`) or any key of
         :data:`cimsim.solvers.SOLVERS` (``properties["solvers"]``).
     num_reads : int, optional

@@ -165,12 +165,33 @@ def test_policy_lattices_go_to_matching_with_any_weights():
     ("gen-completepm-40", "dense"), ("gen-3reg-60", "sparse graph"), ("gen-bipartite-400", "nearly bipartite"),
     ("gen-scalefreepm-300", "degree spread"), ("gen-rudygauss-200", "continuous weights of mixed signs"),
     ("gen-planar-100", "sparse graph")])
-def test_policy_other_classes_anneal_and_say_why(name, words):
+def test_policy_field_free_models_up_to_the_size_limits_go_to_cfc_and_say_why(name, words):
     from bench.generated import generate
 
     n, e = generate(name)
     c = auto_choice(encode_maxcut(n, e).model)
-    assert c.solver == "sa" and words in c.reason and c.features.n == n and c.seconds >= 0
+    assert c.solver == "cfc" and words in c.reason and c.features.n == n and c.seconds >= 0
+    assert f"N = {n} <=" in c.reason
+
+
+def test_policy_fields_big_dense_and_big_sparse_models_anneal():
+    from cimsim.solvers import CFC_AUTO_MAX_DENSE_N, CFC_AUTO_MAX_N
+
+    rng = np.random.default_rng(4)
+    n = CFC_AUTO_MAX_DENSE_N + 1  # dense above the dense limit
+    J = np.triu(rng.choice([-1.0, 1.0], size=(n, n)), 1)
+    c = auto_choice(IsingModel.from_couplings(J + J.T))
+    assert c.solver == "sa" and "dense" in c.reason and c.features.density >= 0.5
+    n = CFC_AUTO_MAX_N + 1  # a sparse random graph (mean degree 6) above the sparse limit
+    i = rng.integers(0, n, 3 * n)
+    j = (i + rng.integers(1, n, 3 * n)) % n
+    e = np.unique(np.sort(np.stack([i, j], 1), axis=1), axis=0)
+    m = encode_maxcut(n, np.column_stack([e, np.ones(len(e))])).model
+    assert auto_choice(m).solver == "sa"
+    small = maxcut(36, [(k, (k + 5) % 36, 1.0) for k in range(36)] + [(k, (k + 11) % 36, -1.0) for k in range(36)])
+    assert auto_solver(small) == "cfc"
+    with_fields = IsingModel.from_couplings(sp.csr_matrix(small.J), h=np.full(36, 0.5))
+    assert auto_solver(with_fields) == "sa"  # fields: SAT and constrained encodings keep annealing
 
 
 def test_pipeline_records_the_choice():
@@ -184,13 +205,17 @@ def test_pipeline_records_the_choice():
     assert "auto" not in cimsim.solve(enc, "sa", seed=0, steps=20).extra
 
 
-def test_policy_hub_graphs_of_one_sign_go_to_cfc():
+def test_policy_hub_graphs_of_one_sign_go_to_cfc_at_any_size():
     from bench.generated import generate
+    from cimsim.solvers import CFC_AUTO_MAX_N
 
-    n, e = generate("gen-scalefree-300")
+    n, e = generate("gen-scalefree-4500")
+    assert n > CFC_AUTO_MAX_N
     c = auto_choice(encode_maxcut(n, e).model)
     assert c.solver == "cfc" and c.features.degree_cv >= 0.8 and c.features.mean_degree <= 7
-    # the same hubs plus two rings of shortcuts: mean degree > 7 (like G14/G35) keeps sa
+    assert "preferential-attachment" in c.reason
+    # the same hubs plus two rings of shortcuts: mean degree > 7 (like G14/G35) is no hub graph, and above
+    # the size limit it anneals
     extra = np.array([[i, (i + 7) % n, 1.0] for i in range(n)] + [[i, (i + 13) % n, 1.0] for i in range(n)])
     both = np.concatenate([e, extra])
     dense = encode_maxcut(n, both[np.unique(np.sort(both[:, :2], axis=1), axis=0, return_index=True)[1]]).model

@@ -41,8 +41,9 @@ def test_auto_gives_matching_only_lattices_up_to_its_size_limit(monkeypatch):
     small, _ = maxcut_model(*torus_pm(9, 0))
     big, _ = maxcut_model(*torus_pm(12, 0))
     monkeypatch.setattr(solvers, "MATCHING_AUTO_MAX_N", 100)
+    monkeypatch.setattr(solvers, "CFC_AUTO_MAX_N", 100)  # and above cfc's size limit
     assert auto_solver(small) == "matching"
-    assert auto_solver(big) == "sa"
+    assert auto_solver(big) == "sa"  # a lattice above both limits anneals
 
 
 def test_coupling_sigma_and_top_eigenpair_are_computed_once_per_model():

@@ -134,21 +134,24 @@ def auto_choice(model: IsingModel) -> AutoChoice:
        Frustrated plaquettes paired by minimum-weight matching give a proven lower bound that the repaired
        state reaches: Gset G11/G32/G48/G65/G81 and generated +-1 and Gaussian tori reach the optimum in
        under 3 s, where annealing peers stay 1-2 % short at 10 s.
-    3. No fields, couplings of one sign, a wide degree spread (std/mean of the degrees >= 0.8; G(n, p) has
-       1/sqrt(mean degree), 0.5 at degree 4) and a mean degree <= 7: ``cfc``. On unit-weight
-       preferential-attachment graphs (degree cv 1.3-1.4, hubs of degree ~200) cfc's median cut beat sa's
-       at 10 s at N = 2000 (4714 vs 4705, every cfc seed above every sa seed) and N = 3000 (7084 vs 7077).
-       sa's automatic beta_min is set by the largest field, a hub's, so a third of its sweeps run hotter
-       than any ordinary spin needs; cfc's per-spin error variables do not care. With +-1 weights the same
-       graphs were a tie (cfc 1711/1712, sa 1710/1713), and on Gset's planar unions (cv 1.0-1.2, mean
-       degree 11.7) neither led (G14: cfc 3061/3061, sa 3061/3059; G35: cfc 7669/7669, sa 7673/7669),
-       so those keep sa.
-    4. Anything else: ``sa``. At 10 s on the other generated classes -- G(n, p) at Gset's density with
-       unit, +-1 and Gaussian weights, sparse random (mean degree 4), Delaunay planar, complete (SK in
-       MaxCut form), random 3-regular and nearly bipartite graphs -- ``sa`` had the best cut of cimsim's
-       solvers (tabu, dSB, cac, cfc, sfc) on every class (bench/results/generated/study-*.md), as it had on
-       the 20 shared Gset graphs and SK. The reason names the feature class the graph falls in (dense,
-       nearly bipartite, hub-dominated, sparse, random-like; weight kind and signs).
+    3. No fields and N <= :data:`CFC_AUTO_MAX_N` (4000) for sparse couplings, N <= :data:`CFC_AUTO_MAX_DENSE_N`
+       (1000) for dense ones (density >= 0.5): ``cfc``, chaotic feedback control (batched amplitude dynamics with
+       per-spin error variables). At 10 s its median cut was at or above sa's on every generated class at
+       N = 800-3000 but one (Gaussian-weighted sparse random, N = 3000: 1871.8 against 1872.8): G(n, p) at
+       Gset's density with unit, +-1 and Gaussian weights, sparse random, Delaunay planar, 3-regular, nearly
+       bipartite, scale-free, complete +-1 (N = 800, tie) and complete Gaussian (N = 1000, 11418.5 against
+       11390.2) (bench/results/generated/policy/); on Gset's 13 non-lattice graphs of N <= 3000 it reached
+       the best-known cut where sa fell short (G18, G22, G27) and led on the planar unions G14/G35/G39.
+    4. No fields, a wide degree spread (std/mean of the degrees >= 0.8; G(n, p) has 1/sqrt(mean degree), 0.5
+       at degree 4), couplings of one sign and mean degree <= 7, at any N: ``cfc``. On unit-weight
+       preferential-attachment graphs (hubs of degree ~200) sa's automatic beta_min is set by the largest
+       field, a hub's, so a third of its sweeps run hotter than any ordinary spin needs; cfc's per-spin error
+       variables do not care (N = 2000: 4714 against 4705, every cfc seed above every sa seed).
+    5. Anything else -- fields (SAT, partitioning with constraints), dense couplings above N = 1000, sparse
+       graphs above N = 4000 -- ``sa``. Dense SK at N = 2000: sa's e/N -0.7580 against cfc's -0.7576; Gset's
+       sparse graphs of N = 5000-10000 (G55, G60, G70): sa 0.1-0.4 % ahead at 10 s, where cfc's fixed-length
+       batches of 32 replicas converge too slowly. The reason names the feature class the graph falls in
+       (dense, nearly bipartite, hub-dominated, sparse, random-like; weight kind and signs).
     """
     import time
 
@@ -165,12 +168,18 @@ def auto_choice(model: IsingModel) -> AutoChoice:
         L1, L2 = f.lattice
         return AutoChoice("matching", f"field-free couplings on a {L1} x {L2} square lattice: minimum-weight "
                           "matching of frustrated plaquettes proves the ground state", f, dt)
+    if _cfc_size(f):
+        limit = CFC_AUTO_MAX_DENSE_N if f.density >= 0.5 else CFC_AUTO_MAX_N
+        return AutoChoice("cfc", f"{_graph_class(f)}, N = {f.n} <= {limit}: chaotic feedback control's median "
+                                 "10 s cut was at or above annealing's on these sizes (bench/README.md, graphs "
+                                 "nobody tuned on)", f, dt)
     if _hub_graph(f):
         return AutoChoice("cfc", f"{_graph_class(f)}: chaotic feedback control beat annealing on unit-weight "
                                  "preferential-attachment graphs at 10 s (bench/README.md, graphs nobody tuned on)",
                           f, dt)
-    return AutoChoice("sa", f"{_graph_class(f)}: simulated annealing had the best 10 s cut of cimsim's solvers on "
-                            "every other non-lattice class measured (bench/README.md, graphs nobody tuned on)", f, dt)
+    return AutoChoice("sa", f"{_graph_class(f)}: simulated annealing had the best 10 s result of cimsim's solvers "
+                            "on fields, dense couplings above N = 1000 and sparse graphs above N = 4000 "
+                            "(bench/README.md, graphs nobody tuned on)", f, dt)
 
 
 #: the largest lattice ``auto`` gives to ``matching``. PyMatching's one decode cannot be cut to a time limit,
@@ -178,6 +187,12 @@ def auto_choice(model: IsingModel) -> AutoChoice:
 #: CPU second, 400 x 400 over a CPU minute, 1000 x 1000 did not finish in a 60 s budget (bench/scale.py,
 #: issue 20.5). Bigger lattices go to ``sa``, which honours the deadline (1000 x 1000 torus: bench/results/scale.md).
 MATCHING_AUTO_MAX_N = 65_536
+
+#: the largest sparse (density < 0.5) field-free model ``auto`` gives to ``cfc`` (Gset G55/G60/G70, N >= 5000,
+#: went better with sa at 10 s; every measured class of N <= 3000 with cfc)
+CFC_AUTO_MAX_N = 4000
+#: ... and the largest dense one (complete Gaussian N = 1000: cfc ahead; SK N = 2000: sa ahead)
+CFC_AUTO_MAX_DENSE_N = 1000
 
 #: degree spread (std / mean) from which a graph counts as hub-dominated: G(n, p) has 1 / sqrt(mean degree)
 HUB_DEGREE_CV = 0.8
@@ -191,6 +206,12 @@ def _hub_graph(f: "GraphFeatures") -> bool:
     ahead of ``sa`` (unit-weight preferential attachment, N = 2000 and 3000, 3 seeds each)."""
     return (not f.has_fields and f.one_sign and f.degree_cv >= HUB_DEGREE_CV
             and f.mean_degree <= HUB_MEAN_DEGREE)
+
+
+def _cfc_size(f: "GraphFeatures") -> bool:
+    """A field-free model small enough for ``cfc``'s batched dynamics to beat annealing at 10 s."""
+    limit = CFC_AUTO_MAX_DENSE_N if f.density >= 0.5 else CFC_AUTO_MAX_N
+    return not f.has_fields and f.n <= limit
 
 
 def _graph_class(f: "GraphFeatures") -> str:
