@@ -31,7 +31,7 @@ from ..kernels.asb import asb_step
 from ..model import IsingModel
 from ..params import Param
 from . import Batch
-from .machine import cpu_only, integrate, lambda_min_cached, start
+from .machine import cpu_only, integrate, product_dtype, lambda_min_cached, start
 
 __all__ = ["PARAMS", "defaults", "run", "stable_dt"]
 
@@ -48,6 +48,7 @@ PARAMS: tuple[Param, ...] = (
     Param("dt", "float", None, "time step (default: 1, or 0.9 x the stability limit where that is smaller)",
           low=0.0, low_open=True, optional=True),
     Param("init_scale", "float", 0.01, "x0 and y0 are drawn from U(-init_scale, init_scale)", low=0.0),
+    Param("float32", "bool", True, "dense J from N = 256: the product J x in float32 (a float32 copy of the scaled J, half the bytes streamed per step); amplitudes, the step and energies stay float64 (false: float64 product)"),
     Param("readout", "int", 10, "score sign(x) every this many steps", low=1),
     Param("track_best", "bool", True, "return each replica's best visited state (false: its final state)"),
     Param("record", "bool", False, "store replica 0's trajectory at every readout in extra"),
@@ -81,4 +82,5 @@ def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generato
 
     return integrate(model, X, Y, solver="asb", steps=T, readout=v["readout"], track_best=v["track_best"],
                      record=v["record"], step=step, pump=pump, settings=dict(v), xi=1.0 / model.coupling_scale(),
-                     what_to_change=f"lower dt (now {v['dt']:g})", deadline=deadline)
+                     what_to_change=f"lower dt (now {v['dt']:g})", deadline=deadline,
+                     product_dtype=product_dtype(model, v["float32"]))

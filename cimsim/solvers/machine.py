@@ -19,7 +19,7 @@ from ..sampling import active_tap
 from ..schedules import Schedule, parse_schedule
 from . import Batch
 
-__all__ = ["MachinePlan", "start", "cpu_only", "replica_streams", "pump_values", "Readout", "lambda_min_cached", "feedback_dt", "coupling_norm", "field_product", "replica_minor", "scaled_csr", "fused_csr", "integrate"]
+__all__ = ["MachinePlan", "start", "cpu_only", "replica_streams", "pump_values", "Readout", "lambda_min_cached", "feedback_dt", "coupling_norm", "field_product", "product_dtype", "DENSE_F32_MIN_N", "scaled_f32", "replica_minor", "scaled_csr", "fused_csr", "integrate"]
 
 @dataclass(frozen=True)
 class MachinePlan:
@@ -149,10 +149,27 @@ def coupling_norm(model: IsingModel) -> float:
     return math.sqrt(2.0 * model.n / sq) if sq > 0 else 1.0
 
 
-def field_product(model: IsingModel, xi: float, dtype: Any = np.float64) -> Callable[[np.ndarray, np.ndarray], None]:
+def field_product(model: IsingModel, xi: float, dtype: Any = np.float64,
+                  product_dtype: Any = None) -> Callable[[np.ndarray, np.ndarray], None]:
     """``f(X, out)``: out = xi (X J + h) for (R, N) ``X`` of ``dtype`` (CSR stays sparse; dense uses BLAS with
-    J in ``dtype``: float32 halves the bytes of J streamed per product)."""
+    J in ``dtype``: float32 halves the bytes of J streamed per product). ``product_dtype`` float32 with float64
+    ``X`` (dense only): the product alone in float32, from a float32 copy of xi J (scaled once) and float32
+    copies of X and of the result, so the state and the step stay float64 (as cim's dense product)."""
     h = (np.ascontiguousarray(model.h) * xi).astype(dtype)
+    if (not model.is_sparse and product_dtype is not None and np.dtype(product_dtype) == np.float32
+            and np.dtype(dtype) == np.float64):
+        J32 = scaled_f32(model, xi)
+        bufs: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+        def product32(X: np.ndarray, out: np.ndarray) -> None:
+            b = bufs.get(X.shape[0])
+            if b is None:
+                b = bufs[X.shape[0]] = (np.empty(X.shape, np.float32), np.empty(X.shape, np.float32))
+            np.copyto(b[0], X, casting="same_kind")
+            np.matmul(b[0], J32, out=b[1])
+            np.add(b[1], h, out=out)
+
+        return product32
     if model.is_sparse:
         Jx = (model.J * xi).tocsr()
 
@@ -168,6 +185,28 @@ def field_product(model: IsingModel, xi: float, dtype: Any = np.float64) -> Call
             out += h
 
     return product
+
+
+#: dense models from this size take the product of a float64-state solver in float32 (cim's DENSE_F32_MIN_N)
+DENSE_F32_MIN_N = 256
+
+
+def product_dtype(model: IsingModel, float32: bool) -> Any:
+    """np.float32 where a float64-state solver's dense product runs in float32 (``float32`` set, dense J,
+    N >= DENSE_F32_MIN_N), else None (the product in the state's dtype)."""
+    return np.float32 if float32 and not model.is_sparse and model.n >= DENSE_F32_MIN_N else None
+
+
+def scaled_f32(model: IsingModel, scale: float) -> np.ndarray:
+    """A float32 copy of ``scale`` J for dense J, built by row blocks (no N x N float64 temporary)."""
+    from ..memory import check_dense_fits
+
+    check_dense_fits(model.n, copies=1, itemsize=4, what="float32 copy of J")
+    J = np.asarray(model.J)
+    J32 = np.empty(J.shape, dtype=np.float32)
+    for r0 in range(0, J.shape[0], 512):
+        np.multiply(J[r0:r0 + 512], scale, out=J32[r0:r0 + 512], casting="same_kind")
+    return J32
 
 
 def replica_minor(X: np.ndarray) -> np.ndarray:
@@ -195,15 +234,16 @@ def fused_csr(model: IsingModel, X: np.ndarray, E: np.ndarray, xi: float, float3
 def integrate(model: IsingModel, X: np.ndarray, E: np.ndarray, *, solver: str, steps: int, readout: int,
               track_best: bool, record: bool, step: Callable[[int, np.ndarray, np.ndarray, np.ndarray], None],
               pump: np.ndarray, settings: dict[str, Any], what_to_change: str, xi: float,
-              deadline: Any = None, fused: bool = False) -> Batch:
+              deadline: Any = None, fused: bool = False, product_dtype: Any = None) -> Batch:
     """Run ``steps`` steps of ``step(t, X, E, PHI)`` (which updates X and E in place from the field
     PHI = xi (X J + h)) from the (R, N) amplitudes ``X`` and second variables ``E`` (error signals,
     momenta); score sign(x) every ``readout`` steps and at the end. One product with J per step.
     A ``deadline`` (:class:`~cimsim.solvers.budget.Deadline`) that expires ends the run early, scored.
-    ``fused``: ``step`` computes the field itself (the sparse fused kernels); PHI is then its scratch."""
+    ``fused``: ``step`` computes the field itself (the sparse fused kernels); PHI is then its scratch.
+    ``product_dtype``: see :func:`field_product` (float32: a float32 product for float64 state on dense J)."""
     R, n = X.shape
     check_batch_fits(R, n, arrays=4, what=f"{solver} state")
-    product = field_product(model, xi, X.dtype)
+    product = field_product(model, xi, X.dtype, product_dtype)
     PHI = np.empty_like(X)
     board = Readout(model, X, solver=solver, steps=steps, track_best=track_best,
                     record=(steps + readout - 1) // readout if record else 0)

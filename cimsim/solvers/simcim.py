@@ -18,7 +18,7 @@ from ..kernels.simcim import simcim_step
 from ..model import IsingModel
 from ..params import Param
 from . import Batch
-from .machine import cpu_only, integrate, replica_streams, start
+from .machine import cpu_only, integrate, product_dtype, replica_streams, start
 
 __all__ = ["PARAMS", "defaults", "run"]
 
@@ -32,6 +32,7 @@ PARAMS: tuple[Param, ...] = (
     Param("sigma", "float", 0.03, "sd of the noise added per step", low=0.0),
     Param("init_scale", "float", 0.0, "sd of the initial amplitudes (0: start at the origin)", low=0.0, high=1.0,
           high_open=True),
+    Param("float32", "bool", True, "dense J from N = 256: the product J x in float32 (a float32 copy of the scaled J, half the bytes streamed per step); amplitudes, the step and energies stay float64 (false: float64 product)"),
     Param("readout", "int", 10, "score sign(x) every this many steps", low=1),
     Param("track_best", "bool", True, "return each replica's best visited state (false: its final state)"),
     Param("record", "bool", False, "store replica 0's trajectory at every readout in extra"),
@@ -66,4 +67,5 @@ def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generato
 
     return integrate(model, X, D, solver="simcim", steps=T, readout=v["readout"], track_best=v["track_best"],
                      record=v["record"], step=step, pump=pump, settings=dict(v), xi=1.0 / model.coupling_sigma(),
-                     what_to_change="lower dt or sigma", deadline=deadline)
+                     what_to_change="lower dt or sigma", deadline=deadline,
+                     product_dtype=product_dtype(model, v["float32"]))
