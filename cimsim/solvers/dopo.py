@@ -41,7 +41,8 @@ from ..model import IsingModel
 from ..params import Param
 from ..sampling import active_tap
 from . import Batch
-from .machine import cpu_only, MachinePlan, pump_values, Readout, replica_streams, start
+from .machine import (cpu_only, dense_matvec_f32, MachinePlan, product_dtype, pump_values, Readout, replica_streams,
+                      start)
 
 __all__ = ["PARAMS", "defaults", "run", "plan", "Plan", "project_units", "simulate"]
 
@@ -65,6 +66,8 @@ PARAMS: tuple[Param, ...] = (
     Param("quantum_noise", "bool", True, "truncated-Wigner noise and vacuum start; false: the mean-field CIM"),
     Param("init_scale", "float", 1e-3, "without quantum noise: sd of the initial in-phase amplitudes (c-units)", low=0.0),
     Param("dt", "float", 0.05, "Euler-Maruyama step in units of 1/kappa", low=0.0, low_open=True),
+    Param("float32", "bool", True, "dense J from N = 256: the coupling product in float32 (a float32 copy of "
+          "J_hat, half the bytes streamed per step); amplitudes, the step and energies stay float64 (false: float64)"),
     Param("readout", "int", 10, "score sign(c) every this many steps", low=1),
     Param("track_best", "bool", True, "return each replica's best visited state (false: its final state)"),
     Param("record", "bool", False, "store replica 0's trajectory at every readout in extra"),
@@ -95,6 +98,7 @@ class Plan(MachinePlan):
     quantum_noise: bool
     init_scale: float
     dt: float
+    float32: bool
     readout: int
     track_best: bool
     record: bool
@@ -159,7 +163,8 @@ def simulate(model: IsingModel, C: np.ndarray, S: np.ndarray, pump: np.ndarray, 
     from .adiabatic import make_matvec
 
     R, n = C.shape
-    matvec = make_matvec(model)
+    matvec = (dense_matvec_f32(model, 1.0 / model.coupling_scale()) if product_dtype(model, p.float32)
+              else make_matvec(model))
     eps = p.eps
     b = np.ascontiguousarray(model.h / model.coupling_scale()) * eps**1.5
     delay_line = p.coupling_mode == "delay-line"

@@ -19,7 +19,7 @@ from ..sampling import active_tap
 from ..schedules import Schedule, parse_schedule
 from . import Batch
 
-__all__ = ["MachinePlan", "start", "cpu_only", "replica_streams", "pump_values", "Readout", "lambda_min_cached", "feedback_dt", "coupling_norm", "field_product", "product_dtype", "DENSE_F32_MIN_N", "scaled_f32", "replica_minor", "scaled_csr", "fused_csr", "integrate"]
+__all__ = ["MachinePlan", "start", "cpu_only", "replica_streams", "pump_values", "Readout", "lambda_min_cached", "feedback_dt", "coupling_norm", "field_product", "product_dtype", "DENSE_F32_MIN_N", "scaled_f32", "dense_matvec_f32", "replica_minor", "scaled_csr", "fused_csr", "integrate"]
 
 @dataclass(frozen=True)
 class MachinePlan:
@@ -158,18 +158,7 @@ def field_product(model: IsingModel, xi: float, dtype: Any = np.float64,
     h = (np.ascontiguousarray(model.h) * xi).astype(dtype)
     if (not model.is_sparse and product_dtype is not None and np.dtype(product_dtype) == np.float32
             and np.dtype(dtype) == np.float64):
-        J32 = scaled_f32(model, xi)
-        bufs: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-
-        def product32(X: np.ndarray, out: np.ndarray) -> None:
-            b = bufs.get(X.shape[0])
-            if b is None:
-                b = bufs[X.shape[0]] = (np.empty(X.shape, np.float32), np.empty(X.shape, np.float32))
-            np.copyto(b[0], X, casting="same_kind")
-            np.matmul(b[0], J32, out=b[1])
-            np.add(b[1], h, out=out)
-
-        return product32
+        return dense_matvec_f32(model, xi, h)
     if model.is_sparse:
         Jx = (model.J * xi).tocsr()
 
@@ -207,6 +196,26 @@ def scaled_f32(model: IsingModel, scale: float) -> np.ndarray:
     for r0 in range(0, J.shape[0], 512):
         np.multiply(J[r0:r0 + 512], scale, out=J32[r0:r0 + 512], casting="same_kind")
     return J32
+
+
+def dense_matvec_f32(model: IsingModel, scale: float, h: np.ndarray | None = None) -> Callable[[np.ndarray, np.ndarray], None]:
+    """``f(X, out)``: out = X (scale J) (+ ``h``) for float64 (R, N) ``X`` and ``out`` and dense J, the product
+    in float32: a float32 copy of scale J (made once), X and the result through float32 buffers (per row count)."""
+    J32 = scaled_f32(model, scale)
+    bufs: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def matvec(X: np.ndarray, out: np.ndarray) -> None:
+        b = bufs.get(X.shape[0])
+        if b is None:
+            b = bufs[X.shape[0]] = (np.empty(X.shape, np.float32), np.empty(X.shape, np.float32))
+        np.copyto(b[0], X, casting="same_kind")
+        np.matmul(b[0], J32, out=b[1])
+        if h is None:
+            np.copyto(out, b[1])
+        else:
+            np.add(b[1], h, out=out)
+
+    return matvec
 
 
 def replica_minor(X: np.ndarray) -> np.ndarray:
