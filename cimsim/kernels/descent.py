@@ -271,6 +271,62 @@ def _normal_pair(state, r):  # pragma: no cover - compiled
     return u * f, v * f
 
 
+def _ziggurat_tables(layers: int = 128, r: float = 3.442619855899, v: float = 9.91256303526217e-3):
+    """Layer edges x (layers + 1,) and inner ratios x[i+1] / x[i] (layers,) of Marsaglia and Tsang's ziggurat
+    for the standard normal (Doornik's ZIGNOR constants: 128 layers of area v, base strip beyond r)."""
+    x = np.zeros(layers + 1)
+    f = np.exp(-0.5 * r * r)
+    x[0], x[1] = v / f, r
+    for i in range(2, layers):
+        x[i] = np.sqrt(-2.0 * np.log(v / x[i - 1] + f))
+        f = np.exp(-0.5 * x[i] * x[i])
+    return x, x[1:] / x[:-1]
+
+
+ZIG_X, ZIG_RATIO = _ziggurat_tables()
+ZIG_R = 3.442619855899
+
+
+@nb.njit(inline="always")
+def _normal(state, r):  # pragma: no cover - compiled
+    """One standard normal from replica r's stream by the ziggurat (Marsaglia and Tsang 2000, Doornik's
+    ZIGNOR tables): one xorshift64* draw gives the layer (7 bits below the 53 that :func:`_uniform` uses)
+    and a uniform in (-1, 1); 98.8 % of draws return at once, the rest take the exact wedge or tail test.
+    About twice as fast per normal as the polar :func:`_normal_pair`, whose log, sqrt and division dominate."""
+    while True:
+        x = state[r]
+        x ^= x >> np.uint64(12)
+        x ^= x << np.uint64(25)
+        x ^= x >> np.uint64(27)
+        state[r] = x
+        w = x * np.uint64(0x2545F4914F6CDD1D)
+        i = np.int64((w >> np.uint64(4)) & np.uint64(127))
+        u = 2.0 * (np.float64(w >> np.uint64(11)) * (1.0 / 9007199254740992.0)) - 1.0
+        if abs(u) < ZIG_RATIO[i]:
+            return u * ZIG_X[i]
+        if i == 0:  # the tail beyond ZIG_R (Marsaglia 1964)
+            while True:
+                a = np.log(1.0 - _uniform(state, r)) / ZIG_R
+                b = np.log(1.0 - _uniform(state, r))
+                if -2.0 * b >= a * a:
+                    break
+            return a - ZIG_R if u < 0.0 else ZIG_R - a
+        y = u * ZIG_X[i]
+        f0 = np.exp(-0.5 * (ZIG_X[i] * ZIG_X[i] - y * y))
+        f1 = np.exp(-0.5 * (ZIG_X[i + 1] * ZIG_X[i + 1] - y * y))
+        if f1 + _uniform(state, r) * (f0 - f1) < 1.0:
+            return y
+
+
+@nb.njit(cache=True, nogil=True)
+def fill_normals_zig(out, state):  # pragma: no cover - compiled
+    """``out`` (R, N) <- standard normals from :func:`_normal` on replica r's stream, row r (tests check the law)."""
+    R, N = out.shape
+    for r in range(R):
+        for j in range(N):
+            out[r, j] = _normal(state, r)
+
+
 @nb.njit(cache=True, nogil=True)
 def euler_step_noisy(X, JX, a, h, dt, noise_sq, state):  # pragma: no cover - compiled
     """In place: X += dt (a X - X^3 + JX + h) + noise_sq * xi with xi ~ N(0, 1) drawn here, fused.

@@ -18,8 +18,10 @@ The round-trip time dT (units of the signal decay time 1/kappa) is set by the to
 loss ``loss_db``: e^{-2 dT} = 10^{-loss_db/10}; the background loss L is what the tap and the injection
 coupler leave of it, (1 - L)(1 - tap)(1 - r_inj) = e^{-2 dT}. The pump p (units of the solitary
 threshold) follows a schedule over round trips; ``relative=1`` gives offsets from the network threshold
-1 - eps lambda_max(J_hat). The Ising readout sign(c~) is scored every round trip with the unquantised J;
-every replica returns the best state it measured. Results count time in round trips and, given
+1 - eps lambda_max(J_hat). The Ising readout sign(c~) is scored every ``readout`` round trips (10) and at
+the last, with the unquantised J; every replica returns the best state it measured at those round trips. (A
+score is an energy evaluation, one product with J like the feedback's: scoring every round trip doubled the
+cost of a round trip on dense J.) Results count time in round trips and, given
 ``rep_rate`` (pulses per second, one slot per spin), in seconds.
 
 ``representation="moments"`` runs the same map on Gaussian moments instead of Wigner samples: per pulse
@@ -43,7 +45,7 @@ from ..model import IsingModel
 from ..params import Param
 from ..sampling import active_tap
 from . import Batch
-from .machine import cpu_only, MachinePlan, pump_values, Readout, replica_streams, start
+from .machine import cpu_only, MachinePlan, product_dtype, pump_values, Readout, replica_streams, start
 
 __all__ = ["PARAMS", "defaults", "run", "plan", "Plan", "simulate", "quantiser", "round_trip_time"]
 
@@ -75,8 +77,12 @@ PARAMS: tuple[Param, ...] = (
     Param("representation", "choice", "wigner", "wigner: truncated-Wigner samples per pulse; moments: Gaussian "
           "moments (mean, in-phase and quadrature variances) conditioned on each measurement",
           choices=("wigner", "moments")),
+    Param("float32", "bool", True, "dense J from N = 256: the feedback product in float32 (a float32 copy of "
+          "Q_J(J_hat), half the bytes streamed per round trip); pulses, optics and energies stay float64 (false: float64)"),
+    Param("readout", "int", 10, "score the measured signs sign(c~) every this many round trips (and the last; each "
+          "score is an energy evaluation, as costly as the feedback product)", low=1),
     Param("track_best", "bool", True, "return each replica's best measured state (false: its last one)"),
-    Param("record", "bool", False, "store replica 0's measured amplitudes at every round trip in extra"),
+    Param("record", "bool", False, "store replica 0's measured amplitudes at every readout in extra"),
 )
 
 
@@ -114,6 +120,8 @@ class Plan(MachinePlan):
     latency: bool
     rep_rate: float | None
     representation: str
+    float32: bool
+    readout: int
     track_best: bool
     record: bool
 
@@ -154,8 +162,11 @@ def quantiser(bits: int | None, full_scale: float) -> Callable[[np.ndarray], np.
     return q
 
 
-def _feedback_matvec(model: IsingModel, j_bits: int | None) -> tuple[Callable[[np.ndarray], np.ndarray], float]:
-    """``(matvec, row_bound)``: U -> U Q_J(J_hat)^T for (R, N) U, and max_i sum_j |Q_J(J_hat)_ij|."""
+def _feedback_matvec(model: IsingModel, j_bits: int | None,
+                     float32: bool = False) -> tuple[Callable[[np.ndarray], np.ndarray], float]:
+    """``(matvec, row_bound)``: U -> U Q_J(J_hat)^T for (R, N) U, and max_i sum_j |Q_J(J_hat)_ij|.
+    ``float32`` (dense J from N = 256): the product from a float32 copy of Q_J(J_hat), U through a float32
+    buffer; the result comes back float64."""
     scale = model.coupling_scale()
     if model.is_sparse:
         Jh = (model.J * (1.0 / scale)).tocsr()
@@ -168,14 +179,30 @@ def _feedback_matvec(model: IsingModel, j_bits: int | None) -> tuple[Callable[[n
     if j_bits is not None and model.n > 1:
         Jh = quantiser(j_bits, float(np.abs(Jh).max()))(Jh)
     bound = float(np.abs(Jh).sum(axis=1).max()) if model.n else 0.0
+    if product_dtype(model, float32) is not None:
+        J32 = Jh.astype(np.float32)
+        del Jh
+        bufs: dict[int, np.ndarray] = {}
+
+        def matvec32(U: np.ndarray) -> np.ndarray:
+            b = bufs.get(U.shape[0])
+            if b is None:
+                b = bufs[U.shape[0]] = np.empty(U.shape, np.float32)
+            np.copyto(b, U, casting="same_kind")
+            return (b @ J32).astype(np.float64)
+
+        return matvec32, bound
     return (lambda U: U @ Jh), bound
 
 
 def simulate(model: IsingModel, X: np.ndarray, P: np.ndarray, pump: np.ndarray, p: Plan, rng: np.random.Generator,
              readout_fn: Callable[[int, np.ndarray], None] | None = None,
-             U: np.ndarray | None = None, deadline: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Run ``len(pump)`` round trips from the (R, N) state (in place); after each, ``readout_fn(k, measured)``
-    sees the (R, N) measured amplitudes. Returns ``(X, P, measured)`` of the last round trip.
+             U: np.ndarray | None = None, deadline: Any = None,
+             tapped_energies: Callable[[int], np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Run ``len(pump)`` round trips from the (R, N) state (in place); after every ``p.readout`` of them and
+    the last, ``readout_fn(k, measured)`` sees the (R, N) measured amplitudes. The active sampling tap records
+    the measured signs after the round trips it wants (with the energies ``tapped_energies(k)`` of a scored
+    round trip, when given; else the tap computes them). Returns ``(X, P, measured)`` of the last round trip.
 
     With ``representation="wigner"`` ``X``, ``P`` are Wigner samples of the in-phase and quadrature
     amplitudes; with ``"moments"`` they are the in-phase means and variances and ``U`` the quadrature
@@ -183,7 +210,7 @@ def simulate(model: IsingModel, X: np.ndarray, P: np.ndarray, pump: np.ndarray, 
     R, n = X.shape
     g = math.sqrt(p.g2)
     dT, L = p.dT, p.background_loss
-    matvec, row_bound = _feedback_matvec(model, p.j_bits)
+    matvec, row_bound = _feedback_matvec(model, p.j_bits, p.float32)
     field = (model.h / model.coupling_scale()) * p.eps**1.5
     adc = quantiser(p.adc_bits, p.adc_range)
     dac_scale = dT * (p.eps * row_bound * p.adc_range + float(np.abs(field).max(initial=0.0)))
@@ -193,8 +220,9 @@ def simulate(model: IsingModel, X: np.ndarray, P: np.ndarray, pump: np.ndarray, 
     if moments and U is None:
         raise CimsimError("mfb: the moment representation needs the quadrature variances U")
     Y = np.zeros((R, n))
+    T, tap = pump.shape[0], active_tap()
     fed = np.zeros((R, n))  # the quantised measurement the feedback uses (previous one with latency)
-    for k in range(pump.shape[0]):
+    for k in range(T):
         if moments:
             propagate_moments(X, P, U, Y, float(pump[k]), dT, g, L, p.tap, p.eta, streams)
         else:
@@ -208,9 +236,13 @@ def simulate(model: IsingModel, X: np.ndarray, P: np.ndarray, pump: np.ndarray, 
             inject(X, P, F, p.r_inj, g, streams)
         if p.latency:
             fed = adc(Y)
-        if readout_fn is not None:
+        last = k == T - 1 or (deadline is not None and deadline.expired())
+        scored = (k + 1) % p.readout == 0 or last
+        if readout_fn is not None and scored:
             readout_fn(k, Y)
-        if deadline is not None and deadline.expired():
+        if readout_fn is not None and tap is not None and tap.wants(k + 1):  # sampling: a step is a round trip
+            tap.record(k + 1, Y, tapped_energies(k) if scored and tapped_energies is not None else None)
+        if last:
             break
     return X, P, Y
 
@@ -231,17 +263,16 @@ def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generato
         P = rng.standard_normal((R, n)) * v
         U = None
     readout = Readout(model, X, solver="mfb", steps=p.steps, track_best=p.track_best,
-                      record=p.steps if p.record else 0)
+                      record=(p.steps + p.readout - 1) // p.readout if p.record else 0)
 
-    tap = active_tap()
+    last_scored: dict[int, np.ndarray] = {}
 
     def score(k: int, Y: np.ndarray) -> None:
-        E = readout(k, Y, float(pump[k]), f"lower the pump (p reaches {float(np.max(pump[:k + 1])):.3g}) or eps")
-        if tap is not None and tap.wants(k + 1):  # sampling: one step is one round trip
-            tap.record(k + 1, Y, E)
+        last_scored.clear()
+        last_scored[k] = readout(k, Y, float(pump[k]), f"lower the pump (p reaches {float(np.max(pump[:k + 1])):.3g}) or eps")
 
     with np.errstate(over="ignore", invalid="ignore"):
-        X, P, Y = simulate(model, X, P, pump, p, rng, score, U, deadline)
+        X, P, Y = simulate(model, X, P, pump, p, rng, score, U, deadline, last_scored.get)
     extra: dict[str, Any] = {
         "final_energies": model.energies(np.where(Y >= 0, 1, -1).astype(np.int8)),
         "round_trips": readout.steps_taken,
