@@ -15,23 +15,34 @@ from .descent import _normal_pair
 
 
 @nb.njit(inline="always")
+def _clip(x, x_max):  # pragma: no cover - compiled
+    """x clipped to [-x_max, x_max]; NaN stays NaN (the readout's divergence check sees it)."""
+    if x > x_max:
+        return x_max
+    if x < -x_max:
+        return -x_max
+    return x
+
+
+@nb.njit(inline="always")
 def _feedback_steps(X, E, PHI, dt, x_max, noise, state, law, params):  # pragma: no cover - compiled
     """The loop of both kernels: ``x', e' = law(x, e, phi, dt, params)`` (Euler drift), then x' +=
     noise sqrt(dt) g (one normal of the replica's stream), then x' clipped to [-x_max, x_max]."""
     R, N = X.shape
     sq = noise * np.sqrt(dt)
     for r in range(R):
-        for j in range(N):
-            x_new, e_new = law(X[r, j], E[r, j], PHI[r, j], dt, params)
-            if sq > 0.0:
+        x, e, phi = X[r], E[r], PHI[r]
+        if sq > 0.0:
+            for j in range(N):
+                x_new, e_new = law(x[j], e[j], phi[j], dt, params)
                 g1, _ = _normal_pair(state, r)
-                x_new += sq * g1
-            if x_new > x_max:
-                x_new = x_max
-            elif x_new < -x_max:
-                x_new = -x_max
-            X[r, j] = x_new
-            E[r, j] = e_new
+                x[j] = _clip(x_new + sq * g1, x_max)
+                e[j] = e_new
+        else:  # no draw in the loop: it vectorises over the row
+            for j in range(N):
+                x_new, e_new = law(x[j], e[j], phi[j], dt, params)
+                x[j] = _clip(x_new, x_max)
+                e[j] = e_new
 
 
 @nb.njit(inline="always")
@@ -56,9 +67,13 @@ def cfc_step(X, E, PHI, p, alpha, beta, dt, x_max, e_min, noise, state, e_max=np
 
 
 @nb.njit(cache=True, nogil=True)
-def sfc_step(X, E, PHI, p, c, k, beta, dt, noise, state):  # pragma: no cover - compiled
-    """Separated feedback control: z = phi; x' = (p-1)x - x^3 + tanh(c z) + k (z - e); e' = -beta (e - z)."""
-    _feedback_steps(X, E, PHI, dt, np.inf, noise, state, _sfc_law, (p, c, k, beta))
+def sfc_step(X, E, PHI, p, c, k, beta, dt, noise, state, exact_tanh=True):  # pragma: no cover - compiled
+    """Separated feedback control: z = phi; x' = (p-1)x - x^3 + tanh(c z) + k (z - e); e' = -beta (e - z).
+    ``exact_tanh`` False: :func:`tanh_rational` (vectorises) instead of np.tanh."""
+    if exact_tanh:
+        _feedback_steps(X, E, PHI, dt, np.inf, noise, state, _sfc_law, (p, c, k, beta))
+    else:
+        _feedback_steps(X, E, PHI, dt, np.inf, noise, state, _sfc_law_fast, (p, c, k, beta))
 
 
 # --------------------------------------------------------------------------------------------------
