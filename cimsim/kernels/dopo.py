@@ -8,15 +8,15 @@ State per replica row: in-phase amplitudes C (R, N) and quadrature amplitudes S 
 
 ``YC``/``YS`` are the coupling inputs (the caller's product with xi = eps J_hat; YS is zero for
 measurement-feedback coupling) and ``b`` the in-phase injection. The two normals per pulse come from the
-per-replica xorshift64* streams of :mod:`cimsim.kernels.descent` (Marsaglia's polar method), so a step
-is one pass over the state and allocates nothing.
+per-replica xorshift64* streams of :mod:`cimsim.kernels.descent` (its ziggurat, about twice the polar
+method's rate), so a step is one pass over the state and allocates nothing.
 """
 from __future__ import annotations
 
 import numba as nb
 import numpy as np
 
-from .descent import _normal_pair
+from .descent import _normal
 
 
 @nb.njit(cache=True, nogil=True)
@@ -34,10 +34,9 @@ def dopo_step(C, S, YC, YS, p, b, dt, g, state, use_ys):  # pragma: no cover - c
             c_new = c + dt * ((-1.0 + p - r2) * c + yc)
             s_new = s + dt * ((-1.0 - p - r2) * s + ys)
             if sq > 0.0:
-                g1, g2 = _normal_pair(state, r)
                 amp = sq * np.sqrt(r2 + 0.5)
-                c_new += amp * g1
-                s_new += amp * g2
+                c_new += amp * _normal(state, r)
+                s_new += amp * _normal(state, r)
             C[r, j] = c_new
             S[r, j] = s_new
 
@@ -47,8 +46,5 @@ def add_measurement_noise(out, C, sd, state):  # pragma: no cover - compiled
     """``out = C + sd * w`` with w ~ N(0, 1) from the replica streams (the homodyne record of a tap)."""
     R, N = C.shape
     for r in range(R):
-        for j in range(0, N, 2):
-            g1, g2 = _normal_pair(state, r)
-            out[r, j] = C[r, j] + sd * g1
-            if j + 1 < N:
-                out[r, j + 1] = C[r, j + 1] + sd * g2
+        for j in range(N):
+            out[r, j] = C[r, j] + sd * _normal(state, r)
