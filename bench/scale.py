@@ -353,6 +353,10 @@ def write_calls(rows: list[dict], out: Path, commit: str, started: str, load0: s
     print(f"wrote {out.with_suffix('.md')} and .csv")
 
 
+#: environment variables that set the BLAS / OpenMP / numba thread counts, reported with the bound table
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+
+
 def write_bound(rows: list[dict], out: Path, commit: str, started: str, load0: str, load1: str) -> None:
     path = out.parent / (out.name + "-dense-bound")
     with open(path.with_suffix(".csv"), "w", newline="", encoding="utf-8") as fh:
@@ -368,7 +372,9 @@ def write_bound(rows: list[dict], out: Path, commit: str, started: str, load0: s
              "and the nonlinear update included); each step is one (R x N) @ (N x N) product, 2 R N^2 flop. Bound: "
              "numpy matmul of the same shape and J, at BLAS's default threads and at one thread, the faster. Three "
              "rounds interleave solver and bound so both see the same load; the best of each is reported. "
-             f"Load averages {load0} at the start, {load1} at the end.",
+             f"Load averages {load0} at the start, {load1} at the end. Threads: " +
+             (", ".join(f"{k}={os.environ[k]}" for k in THREAD_VARS if k in os.environ) or "library defaults") +
+             " (the solver's product and the bound run at the same setting in the same process).",
              "", "| solver | R | GFLOP/s | f32 matmul GFLOP/s | of f32 bound | f64 matmul GFLOP/s | of f64 bound |",
              "|---|---|---|---|---|---|---|"]
     for r in rows:
