@@ -93,10 +93,11 @@ def test_block_matching_bound_is_below_the_torus_ground_state(seed):
 
 
 def test_block_lambda_max_matches_the_full_spectrum_on_dense_sk():
-    """lambda_max by float32 block LOBPCG (dense N >= 2000) is the top eigenvalue of J / scale to well
-    within what a pump threshold needs, consumes the random stream as top_eigenpair does, and is kept."""
+    """lambda_max by Lanczos (dense N >= 2000, cimsim.solvers.eigen) is the top eigenvalue of J / scale to
+    well within what a pump threshold needs, consumes the random stream as top_eigenpair does, and is kept."""
     from cimsim.instances import sk_model
-    from cimsim.solvers.adiabatic import LAMBDA_BLOCK_MIN_N, lambda_max, top_eigenpair
+    from cimsim.solvers.adiabatic import lambda_max, top_eigenpair
+    from cimsim.solvers.eigen import LANCZOS_MIN_N as LAMBDA_BLOCK_MIN_N
 
     m = sk_model(LAMBDA_BLOCK_MIN_N, 7)
     want = np.linalg.eigvalsh(np.asarray(m.J) / m.coupling_scale())[-1]
@@ -104,5 +105,5 @@ def test_block_lambda_max_matches_the_full_spectrum_on_dense_sk():
     lam = lambda_max(m, r1)
     assert lam == pytest.approx(want, rel=1e-5)
     assert lambda_max(m, np.random.default_rng(0)) == lam  # kept by the model
-    top_eigenpair(sk_model(LAMBDA_BLOCK_MIN_N, 7), r2)  # ARPACK on a fresh copy: the same single draw of v0
+    top_eigenpair(sk_model(LAMBDA_BLOCK_MIN_N, 7), r2)  # on a fresh copy: the same single draw of v0
     assert r1.random() == r2.random()

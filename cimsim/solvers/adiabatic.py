@@ -39,6 +39,7 @@ from ..params import Param, validate
 from ..schedules import AdiabaticSchedule, Schedule
 from . import Batch, check_backend
 from .budget import Deadline
+from .eigen import LANCZOS_MIN_N, extremes
 
 __all__ = ["PARAMS", "defaults", "run", "DEFAULT_SCHEDULE", "top_eigenpair", "make_matvec", "LbfgsState", "descend", "blas_limit"]
 
@@ -81,6 +82,12 @@ def top_eigenpair(model: IsingModel, rng: np.random.Generator) -> tuple[float, n
     n = model.n
     scale = model.coupling_scale()
     v0 = rng.standard_normal(n) if n > 64 else None  # drawn every call: the stream does not depend on the cache
+    if not model.is_sparse and n >= LANCZOS_MIN_N:  # time-bounded under a budget (cimsim.solvers.eigen)
+        ext = extremes(model, 1)
+        v = ext.vectors[:, 0].copy()
+        if v[np.argmax(np.abs(v))] < 0:
+            v = -v
+        return float(ext.top[0]) / scale, v
     cached = model.__dict__.get("_top_eigenpair")
     if cached is not None:  # every batch of cim/adiabatic asks again; on SK N = 8000 one solve is ~280 products
         return cached[0], cached[1].copy()
@@ -97,43 +104,20 @@ def top_eigenpair(model: IsingModel, rng: np.random.Generator) -> tuple[float, n
     return float(w[0]), v
 
 
-#: dense models from this size get lambda_max alone (:func:`lambda_max`) from block products, not ARPACK
-LAMBDA_BLOCK_MIN_N = 2000
-
-
 def lambda_max(model: IsingModel, rng: np.random.Generator) -> float:
     """lambda_max of J / coupling_scale() alone (a pump threshold), kept by the model.
 
-    On dense models from :data:`LAMBDA_BLOCK_MIN_N` spins it is taken by LOBPCG on a block of 8 vectors
-    with float32 products, 60 iterations: each iteration reads J once as one GEMM, where ARPACK's
-    single-vector Lanczos (:func:`top_eigenpair`) needs ~230 GEMV passes on SK N = 4000-8000 (the edge of
-    the semicircle has a small gap). On SK N = 4000 the block estimate was within 5e-6 (relative) of
-    ARPACK's after 40 iterations and 1e-8 after 80; a pump threshold needs far less. ``rng`` supplies the
-    first start vector (the same draw as :func:`top_eigenpair`); smaller or sparse models use that."""
+    Dense models from :data:`~cimsim.solvers.eigen.LANCZOS_MIN_N` spins take the top Ritz value of
+    :func:`cimsim.solvers.eigen.extremes` (one Lanczos run that also serves lambda_min and the top
+    eigenvector; bounded in time under a budget). It replaced a 60-iteration float32 block LOBPCG that
+    took 3 s of one core on SK N = 8000; both agreed to 1e-7 there. ``rng`` supplies a start vector drawn
+    on every call (the stream does not depend on caches); smaller or sparse models use it
+    (:func:`top_eigenpair`)."""
     n = model.n
-    if model.is_sparse or n < LAMBDA_BLOCK_MIN_N:
+    if model.is_sparse or n < LANCZOS_MIN_N:
         return top_eigenpair(model, rng)[0]
-    v0 = rng.standard_normal(n)
-    for key in ("_top_eigenpair", "_lambda_max"):
-        if key in model.__dict__:
-            got = model.__dict__[key]
-            return float(got[0] if isinstance(got, tuple) else got)
-    import warnings
-
-    J32 = np.asarray(model.J, dtype=np.float32)
-
-    def products(X: np.ndarray) -> np.ndarray:
-        return np.matmul(J32, np.asarray(X, dtype=np.float32)).astype(np.float64)
-
-    X = np.random.default_rng(0).standard_normal((n, 8))
-    X[:, 0] = v0
-    op = sla_sparse.LinearOperator((n, n), matvec=products, matmat=products, dtype=np.float64)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # LOBPCG warns when it stops at maxiter: 60 iterations are enough here
-        w, _ = sla_sparse.lobpcg(op, X, largest=True, maxiter=60, tol=1e-9)
-    lam = float(np.max(w)) / model.coupling_scale()
-    model.__dict__["_lambda_max"] = lam  # frozen dataclass: past __setattr__
-    return lam
+    rng.standard_normal(n)  # the draw the other paths make: the solver's stream is the same on every path
+    return float(extremes(model, 1).top[0]) / model.coupling_scale()
 
 
 def make_matvec(model: IsingModel) -> Callable[[np.ndarray, np.ndarray], None]:

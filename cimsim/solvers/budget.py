@@ -12,12 +12,14 @@ makes exactly the moves of one uninterrupted call.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import time
 from typing import Callable, Iterator, Sequence
 
 import numba as nb
 
-__all__ = ["Deadline", "run_chunked", "CHUNK_S", "NO_DEADLINE", "short_calls", "SERIAL_WORK"]
+__all__ = ["Deadline", "run_chunked", "CHUNK_S", "NO_DEADLINE", "short_calls", "SERIAL_WORK", "running_under",
+           "active_deadline"]
 
 #: target wall time of one kernel call: a signal or a deadline is seen within about this long
 CHUNK_S = 0.2
@@ -68,6 +70,25 @@ def short_calls(work: float) -> Iterator[None]:
 
 #: a deadline that never expires (a solver called directly, not through the driver)
 NO_DEADLINE = Deadline(None)
+
+_ACTIVE: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar("cimsim_deadline", default=None)
+
+
+@contextlib.contextmanager
+def running_under(deadline: Deadline | None) -> Iterator[None]:
+    """Within the block, :func:`active_deadline` returns ``deadline``: the driver sets it around a budgeted
+    batch so that set-up work shared by many solvers (eigenvalue estimates, :mod:`cimsim.solvers.eigen`)
+    can bound its own time without every solver passing the deadline down."""
+    token = _ACTIVE.set(deadline)
+    try:
+        yield
+    finally:
+        _ACTIVE.reset(token)
+
+
+def active_deadline() -> Deadline | None:
+    """The deadline of the budgeted batch now running (:func:`running_under`), or ``None``."""
+    return _ACTIVE.get()
 
 
 def run_chunked(step: Callable[[int, int], None], total: int, deadline: Deadline | None,

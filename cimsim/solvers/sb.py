@@ -48,7 +48,8 @@ from ..memory import check_batch_fits, check_dense_fits
 from ..model import IsingModel
 from ..params import Param, validate
 from ..sampling import active_tap
-from .budget import short_calls
+from .budget import run_chunked, short_calls
+from .eigen import LANCZOS_MIN_N, extremes
 from . import Batch
 
 __all__ = ["PARAMS", "defaults", "run", "plan", "Plan", "simulate", "VARIANTS", "a_schedule", "default_dt", "stable_dt_limit",
@@ -130,9 +131,16 @@ def simulate(
 
 
 def lambda_min(model: IsingModel) -> float:
-    """Smallest eigenvalue of J (Lanczos, loose tolerance; exact for N <= 64). Cached per model."""
+    """Smallest eigenvalue of J (Lanczos, loose tolerance; exact for N <= 64). Cached per model.
+
+    Dense models from :data:`~cimsim.solvers.eigen.LANCZOS_MIN_N` spins: the bottom Ritz value of
+    :func:`cimsim.solvers.eigen.extremes` minus its residual norm (bounded in time under a budget; the
+    subtraction leans a time-cut estimate towards the stable side of the step-size rules that use it)."""
     if model.n <= 64:
         return float(np.linalg.eigvalsh(model.dense_couplings())[0])
+    if not model.is_sparse and model.n >= LANCZOS_MIN_N:
+        ext = extremes(model, 1)
+        return float(ext.bottom - ext.residual_bottom)
     v0 = np.random.default_rng(0).standard_normal(model.n)
     w = sla.eigsh(model.J, k=1, which="SA", v0=v0, tol=1e-3, return_eigenvectors=False)
     return float(w[0])
@@ -197,11 +205,13 @@ def check_stable_dt(model: IsingModel, variant: str, dt: float, a0: float, c0: f
                           f"lower dt below {limit:.4g}, or omit it for the default {default_dt(model, a0, c0):.4g}")
 
 
-def _simulate(model, X, Y, steps, variant, dt, a0, c0, readout):
+def _simulate(model, X, Y, steps, variant, dt, a0, c0, readout, deadline=None):
     """The kernel run: one call over all steps, or in sampling mode (an active tap) one call per stretch
     between the tap's marks, each continued from the carried state (the same moves and best states as one
-    call), recording sign(x) at every mark and stopping once the tap is full. Returns ``(X, Y, best_S,
-    best_E, steps_done)``."""
+    call), recording sign(x) at every mark and stopping once the tap is full. With a ``deadline`` (the
+    driver's) the steps run in chunks of about :data:`~cimsim.solvers.budget.CHUNK_S` seconds (the same
+    moves as one call) and stop once it has expired, the state then scored as at a run's end. Returns
+    ``(X, Y, best_S, best_E, steps_done)``."""
     R, n = X.shape
     discrete = variant == "dsb"
     a_sched = a_schedule(steps, a0)
@@ -226,15 +236,22 @@ def _simulate(model, X, Y, steps, variant, dt, a0, c0, readout):
         def kernel(k0: int, k1: int, last: bool) -> None:
             sb_dense_run(J32, h, offset, X, Y, V, P, a_sched, a0, c0, dt, discrete, readout, block, best_S, best_E,
                          k0, k1, last)
-    taken = _run_tapped(kernel, steps, X)
+    taken = _run_tapped(kernel, steps, X, deadline)
     return X, Y, best_S, best_E, taken
 
 
-def _run_tapped(kernel, steps: int, X: np.ndarray) -> int:
+def _run_tapped(kernel, steps: int, X: np.ndarray, deadline=None) -> int:
     """``kernel(k0, k1, last)`` over ``[0, steps)``: in one call, or with an active tap in stretches ending at
     its marks, recording sign(X) after each and ending the run (scored as the last stretch) at the mark that
-    fills the tap. Returns the steps done."""
+    fills the tap. Without a tap but with a ``deadline``: in chunks (:func:`~cimsim.solvers.budget.run_chunked`)
+    until it expires, the state where it stopped scored by a zero-step call (``k0 == k1``, ``last``).
+    Returns the steps done."""
     tap = active_tap()
+    if tap is None and deadline is not None:
+        done = run_chunked(lambda k0, k1: kernel(k0, k1, k1 == steps), steps, deadline)
+        if done < steps:
+            kernel(done, done, True)
+        return done
     if tap is None:
         kernel(0, steps, True)
         return steps
@@ -292,10 +309,11 @@ def plan(model: IsingModel, *, replicas: int, steps: int, **params) -> Plan:
 
 
 def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generator, backend: str = "cpu",
-        device: Any = None, **params) -> Batch:
+        device: Any = None, deadline: Any = None, **params) -> Batch:
     """Run ``replicas`` SB trajectories of ``steps`` steps from x = 0; return each one's best readout.
     Parameters: :data:`PARAMS`. ``backend="gpu"`` runs the
-    device executor on ``device`` (a :class:`cimsim.gpu.Device`; default the GPU)."""
+    device executor on ``device`` (a :class:`cimsim.gpu.Device`; default the GPU). On the CPU a ``deadline``
+    (the driver's time limit) that expires ends the batch, scored, with the steps it took."""
     p = plan(model, replicas=replicas, steps=steps, **params)
     if backend == "gpu":
         if active_tap() is not None:
@@ -303,7 +321,7 @@ def run(model: IsingModel, *, replicas: int, steps: int, rng: np.random.Generato
                               "states); use --backend cpu")
         return _run_device(model, p, rng, device)
     X, Y = p.initial_state(model.n, rng)
-    X, Y, best_S, best_E, taken = _simulate(model, X, Y, p.steps, p.variant, p.dt, p.a0, p.c0, p.readout)
+    X, Y, best_S, best_E, taken = _simulate(model, X, Y, p.steps, p.variant, p.dt, p.a0, p.c0, p.readout, deadline)
     batch = p.batch(model, best_S, best_E)
     batch.steps = taken  # fewer than p.steps when sampling ended the run once the tap was full
     return batch
