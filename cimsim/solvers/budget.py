@@ -1,7 +1,7 @@
 """The run budget a solver checks while it works: a wall-clock deadline and an interrupt flag.
 
 The driver (:func:`cimsim.solvers.solve`) makes one :class:`Deadline` per call and passes it as the keyword
-``deadline`` to every solver whose ``run`` accepts one (sa, tabu, adiabatic). Such a solver runs its work in
+``deadline`` to every solver whose ``run`` accepts one (all but exact and matching). Such a solver runs its work in
 pieces (:func:`run_chunked` sizes numba kernel calls to about :data:`CHUNK_S` seconds) and stops at the
 first piece boundary after :meth:`Deadline.expired` turns true -- the time limit is reached or the user
 pressed Ctrl-C -- returning its state so far and the steps it actually took (``Batch.steps``).

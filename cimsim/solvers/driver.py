@@ -489,8 +489,9 @@ def solve(
         budget, and one that defines ``budget_replicas(model)`` picks the replica count of budgeted runs.
         A solver that takes a ``deadline`` gets one that ends a polish-and-scoring tail before the limit
         (estimated before the first batch, then measured), so the call as a whole ends near the limit.
-        With an explicit ``steps`` every batch runs that many steps, except that a solver whose ``run``
-        takes a ``deadline`` (:mod:`cimsim.solvers.budget`: sa, tabu, adiabatic) stops a batch still
+        The limit counts from the start of this call (a solver's defaults may need an eigenvalue
+        estimate), and such estimates are bounded by it (:mod:`cimsim.solvers.eigen`). With an explicit ``steps`` every batch runs that many steps, except that a solver whose ``run``
+        takes a ``deadline`` (:mod:`cimsim.solvers.budget`: all but exact and matching) stops a batch still
         running when the limit is reached, within a fraction of a second, and reports the steps it took
         (``extra["batch_steps"]``).
     polish_result : bool
