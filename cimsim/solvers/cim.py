@@ -38,18 +38,19 @@ Parameters: :data:`PARAMS` (``cimsim solvers cim``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from ..errors import CimsimError, divergence_error, positive_float, positive_int
 from ..kernels import descent as kd
-from ..memory import check_batch_fits, check_dense_fits
+from ..memory import check_batch_fits
 from ..model import IsingModel
 from ..params import Param, validate
 from ..sampling import active_tap
 from ..schedules import ConstantSchedule, LinearSchedule, Schedule
 from . import Batch
+from .machine import dense_matvec_f32, product_dtype
 
 __all__ = ["PARAMS", "defaults", "run", "plan", "Plan", "threshold", "PRESETS", "DEFAULT_SCHEDULE"]
 
@@ -275,33 +276,6 @@ def diverged(p: Plan, X: np.ndarray, step: int, pump: np.ndarray) -> CimsimError
     return divergence_error("cim", step, p.steps, int(bad.sum()), p.replicas, change)
 
 
-#: dense models from this size take the coupling input J_hat x as a float32 BLAS product
-DENSE_F32_MIN_N = 256
-
-
-def _dense_matvec_f32(model: IsingModel, R: int) -> Callable[[np.ndarray, np.ndarray], None]:
-    """``matvec(X, out)``: out = X J_hat with a float32 copy of J_hat = J / coupling_scale() (scaled once).
-
-    Streaming half the bytes of J per step, the product runs at about twice the float64 rate; the
-    amplitudes, the Euler step and every energy stay float64 (the noise, 0.05 by default, is far above
-    float32's 1e-7 relative error in the coupling input)."""
-    check_dense_fits(model.n, copies=1, itemsize=4, what="float32 copy of J")
-    J = np.asarray(model.J)
-    inv = 1.0 / model.coupling_scale()
-    J32 = np.empty(J.shape, dtype=np.float32)
-    for r0 in range(0, J.shape[0], 512):  # by row blocks: no N x N float64 temporary (512 MB at N = 8000)
-        np.multiply(J[r0:r0 + 512], inv, out=J32[r0:r0 + 512], casting="same_kind")
-    X32 = np.empty((R, model.n), dtype=np.float32)
-    Y32 = np.empty((R, model.n), dtype=np.float32)
-
-    def matvec(X: np.ndarray, out: np.ndarray) -> None:
-        np.copyto(X32, X, casting="same_kind")
-        np.matmul(X32, J32, out=Y32)
-        np.copyto(out, Y32)
-
-    return matvec
-
-
 def _simulate(model: IsingModel, p: Plan, rng: np.random.Generator, deadline: Any = None) -> Batch:
     from .adiabatic import make_matvec
 
@@ -313,7 +287,10 @@ def _simulate(model: IsingModel, p: Plan, rng: np.random.Generator, deadline: An
 
     matvec64 = make_matvec(model)
     X, sched, lam, pump = initial_state(model, p, rng)
-    matvec = _dense_matvec_f32(model, R) if not model.is_sparse and n >= DENSE_F32_MIN_N else matvec64
+    # dense J from machine.DENSE_F32_MIN_N spins: the coupling input J_hat x as a float32 BLAS product (half
+    # the bytes of J per step; amplitudes, Euler step and energies stay float64, and the noise, 0.05 by
+    # default, is far above float32's 1e-7 relative error in the coupling input)
+    matvec = (dense_matvec_f32(model, 1.0 / scale) if product_dtype(model, True) is not None else matvec64)
 
     JX = np.zeros((R, n))
     XM = np.zeros((R, n)) if feedback_noise > 0 else None
