@@ -72,4 +72,4 @@ def start_spins(initial: object | None, replicas: int, n: int, rng: np.random.Ge
         S0 = np.repeat(S0, replicas, axis=0)
     elif S0.shape[0] != replicas:
         raise CimsimError(f"initial has {S0.shape[0]} rows but replicas = {replicas}")
-    return np.ascontiguousarray(S0, dtype=np.int8)
+    return np.array(S0, dtype=np.int8, order="C")  # a copy: the solvers flip it in place, not the caller's array

@@ -169,6 +169,20 @@ def test_gset_toroidal_optima_are_proven(name, best):
     assert cut == best == enc.decode(res.spins).objective
 
 
+def test_g32_repair_reaches_the_optimum_of_its_torus():
+    """G32 (100 x 20 +-1 torus, optimum 1410) needs a homology repair: every minimum join has the wrong
+    winding parity, the cheapest single loop costs 6 and a (1, 1) loop plus a free (0, 1) loop costs 4,
+    which is the optimum. One batch, no time limit: the repaired state itself must reach 1410."""
+    path = gset("G32")
+    enc = maxcut.from_file(path)
+    res = solve(enc.model, "matching", seed=0)
+    assert min(res.extra["repaired_energies"]) == res.energy
+    n, edges = maxcut.read_gset(path)
+    part = res.spins > 0
+    cut = float(sum(w for i, j, w in edges if part[int(i)] != part[int(j)]))
+    assert cut == 1410 == enc.decode(res.spins).objective
+
+
 def test_cli_reports_proof_and_refuses_non_lattices(tmp_path, capsys):
     rng = np.random.default_rng(4)
     J = lattice(12, 10, rng, "pm")

@@ -91,3 +91,19 @@ def test_start_spins_refuse_non_spins_and_repeat_one_row(rng):
     np.testing.assert_array_equal(S, [[1, -1, -1], [1, -1, -1]])
     with pytest.raises(CimsimError, match="3 rows but replicas = 2"):
         start_spins(np.ones((3, 3)), 2, 3, rng)
+
+
+@pytest.mark.parametrize("solver", ["sa", "tabu"])
+def test_start_spins_leave_the_callers_array_alone(rng, solver):
+    """The spin-flip solvers flip their start state in place: it must be a copy, not the caller's array
+    (matching anneals its repaired states from ``initial`` and keeps whichever is lower)."""
+    from cimsim import IsingModel
+    from cimsim.solvers import get_solver
+
+    S0 = np.where(rng.random((2, 12)) < 0.5, -1, 1).astype(np.int8)
+    assert start_spins(S0, 2, 12, rng) is not S0
+    J = rng.standard_normal((12, 12))
+    model = IsingModel.from_couplings((J + J.T) / 2 - np.diag(np.diag(J)))
+    before = S0.copy()
+    get_solver(solver).run(model, replicas=2, steps=50, rng=rng, initial=S0)
+    np.testing.assert_array_equal(S0, before)
