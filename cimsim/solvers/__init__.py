@@ -134,7 +134,8 @@ def auto_choice(model: IsingModel) -> AutoChoice:
        Frustrated plaquettes paired by minimum-weight matching give a proven lower bound that the repaired
        state reaches when no homology repair is needed: Gset G11/G48/G65/G81 and generated +-1 and Gaussian
        tori reach the optimum in under 3 s, where annealing peers stay 1-2 % short at 10 s. G32's 100 x 20
-       torus needs a repair and comes out 1388-1404 against its optimum 1410 (bench/results/front3/).
+       torus has no matching of the right parity; its homology repair reaches the optimum 1410 in one
+       batch (about 2 s) without a proof (bench/results/front3/).
     3. No fields and N <= :data:`CFC_AUTO_MAX_N` (4000) for sparse couplings, N <= :data:`CFC_AUTO_MAX_DENSE_N`
        (1000) for dense ones (density >= 0.5): ``cfc``, chaotic feedback control (batched amplitude dynamics with
        per-spin error variables). At 10 s its median cut was at or above sa's on every generated class at
@@ -168,7 +169,8 @@ def auto_choice(model: IsingModel) -> AutoChoice:
     if f.lattice is not None and model.n <= MATCHING_AUTO_MAX_N:
         L1, L2 = f.lattice
         return AutoChoice("matching", f"field-free couplings on a {L1} x {L2} square lattice: minimum-weight "
-                          "matching of frustrated plaquettes proves the ground state", f, dt)
+                          "matching of frustrated plaquettes gives the ground state, proven unless a torus needs a "
+                          "homology repair", f, dt)
     if _cfc_size(f):
         return AutoChoice("cfc", f"{_graph_class(f)}, N = {f.n} <= {_cfc_limit(f)}: chaotic feedback control's median "
                                  "10 s cut was at or above annealing's on these sizes (bench/README.md, graphs "

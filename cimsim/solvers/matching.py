@@ -17,9 +17,11 @@ the bound and is a **proven ground state** (``extra["proven_optimal"]``; the dri
 among minimum joins are common (+-J couplings), so each replica matches a randomly relabelled dual graph
 and lands on a random optimal join: on Gset G81 (200 x 100, +-1) a few relabellings find a join of the
 right parity, which proves the cut 14060 optimal. When none does, each replica repairs its join by
-toggling the cheapest straight dual loop of the missing class (a row or column of bonds), which gives a
-real spin state, and the batch is then annealed cold (Metropolis, :mod:`cimsim.kernels.sa`) from those
-states for ``steps`` sweeps. Open and cylindrical lattices are planar: every join has the right parity and
+toggling cheap non-contractible dual loops whose classes add up to the missing one (:func:`repair_join`),
+which gives a real spin state, and the batch is then annealed cold (Metropolis, :mod:`cimsim.kernels.sa`)
+from those states for ``steps`` sweeps, keeping each replica's better state. On G32 (100 x 20) no
+matching has the right parity and the repair reaches the optimum 1410 itself, 4 above the lower bound,
+but the loop search is not exhaustive, so such answers are not proven. Open and cylindrical lattices are planar: every join has the right parity and
 the answer is always exact.
 
 Parameters (``solve(model, "matching", ...)``): ``replicas`` randomised matchings per batch (default 4);
