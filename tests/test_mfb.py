@@ -159,3 +159,23 @@ def test_t9_conditional_variance_approaches_the_riccati_solution(p: float, j_m: 
                                      r_inj=0.0, eta=1.0, g2=1e-6)
         errors.append(abs(V.mean() / (plan.g2 / 4) - w) / w)
     assert errors[0] < 0.02 and errors[1] < errors[0] / 2
+
+
+def test_dense_feedback_is_built_once_per_model_and_settings():
+    """Time-limited runs reuse the feedback matrix across batches; a different j_bits or model rebuilds it."""
+    import gc
+
+    from cimsim.instances import sk_model
+    from cimsim.solvers import mfb as mfb_mod
+
+    m = sk_model(300, 2)
+    a = mfb_mod._dense_feedback(m, None, True)
+    assert mfb_mod._dense_feedback(m, None, True)[0] is a[0]  # reused
+    np.testing.assert_allclose(a[0], np.asarray(m.J) / m.coupling_scale(), rtol=1e-6)
+    q = mfb_mod._dense_feedback(m, 3, True)[0]
+    assert q is not a[0] and np.unique(q).size <= 2 ** 3 + 1  # quantised to 3 bits
+    m2 = sk_model(300, 3)
+    assert not np.allclose(mfb_mod._dense_feedback(m2, 3, True)[0], q)
+    del m2
+    gc.collect()
+    assert not mfb_mod._DENSE_FEEDBACK  # released with its model
