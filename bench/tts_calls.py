@@ -39,11 +39,18 @@ def tts99(t: float, p: float) -> float:
     return t * math.log(0.01) / math.log1p(-p)
 
 
-def cells(rows: list[dict], instance: str, best_known: float) -> list[dict]:
-    """One dict per solver: calls, hits, mean seconds, TTS99 and its interval, work per call."""
+def cells(rows: list[dict], instance: str, best_known: float, budget: float | None = None) -> list[dict]:
+    """One dict per solver: calls, hits, mean seconds, TTS99 and its interval, work per call (the calls of
+    one ``budget``; None: every budget, which must then be one)."""
     by: dict[str, list[dict]] = defaultdict(list)
+    rows = [r for r in rows if r.get("task") == "call" and r.get("instance") == instance]
+    budgets = {float(r["budget_s"]) for r in rows if "budget_s" in r}
+    if budget is None and len(budgets) > 1:
+        raise ValueError(f"{instance} has calls at budgets {sorted(budgets)}: choose one (--budget)")
     for r in rows:
-        if r.get("task") == "call" and r.get("instance") == instance and r.get("objective") is not None:
+        if budget is not None and float(r.get("budget_s", budget)) != budget:
+            continue
+        if r.get("objective") is not None:
             by[(r["family"], r["solver"])].append(r)
     out = []
     for (family, solver), rs in sorted(by.items()):
@@ -121,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("store", help="a bench/run.py result directory (its tasks/: every call of every run into it)")
     ap.add_argument("--instance", required=True)
+    ap.add_argument("--budget", type=float, default=None, help="the calls of this budget (needed when there are several)")
     ap.add_argument("--best-known", type=float, default=None, help="default: the gset best_known.csv value")
     ap.add_argument("--out", help="write OUT.md and OUT.csv")
     a = ap.parse_args(argv)
@@ -133,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         from bench.instances import gset_best_known
 
         best = float(gset_best_known()[a.instance])
-    cs = cells(rows, a.instance, best)
+    cs = cells(rows, a.instance, best, a.budget)
     text = report(cs, a.instance, best)
     print(text, end="")
     if a.out:

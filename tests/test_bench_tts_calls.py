@@ -34,3 +34,11 @@ def test_cells_count_hits_against_the_best_known_and_bound_a_peer_without_succes
     assert n["hits"] == 0 and n["tts"] == math.inf and 12.0 < n["tts_lo"] < math.inf  # a lower bound only
     text = tts_calls.report(list(cs.values()), "G", 10.0)
     assert "cimsim's best sa" in text  # 1/1 hits at 4 s: TTS 4 s, the lowest point estimate
+
+
+def test_cells_refuse_mixed_budgets_unless_one_is_chosen():
+    rows = [dict(_call("cimsim", "auto", 10.0), budget_s=1.0), dict(_call("cimsim", "auto", 9.0), budget_s=0.25)]
+    with pytest.raises(ValueError, match="choose one"):
+        tts_calls.cells(rows, "G", 10.0)
+    (c,) = tts_calls.cells(rows, "G", 10.0, budget=0.25)
+    assert (c["calls"], c["hits"]) == (1, 0)
