@@ -87,9 +87,10 @@ def report(cs: list[dict], instance: str, best_known: float) -> str:
         ratio = best["tts"] / bp["tts"] if not math.isinf(bp["tts"]) else 0.0
         verdict = ("shown (the interval's upper end <= 0.5)" if hi <= 0.5 else
                    "point estimate only (the interval reaches above 0.5)" if ratio <= 0.5 else "not met")
+        peer = (f"{bp['solver']} {_fmt(bp['tts'])} s" if not math.isinf(bp["tts"]) else
+                f"{bp['solver']} (no success in {bp['calls']} calls: > {_fmt(bp['tts_lo'])} s)")
         lines += ["", f"{instance}: cimsim's best {best['solver']} TTS99 {_fmt(best['tts'])} s against the best peer "
-                      f"{bp['solver']} {_fmt(bp['tts'])} s: ratio {ratio:.3g} [{lo:.3g}, {_fmt(hi)}]; "
-                      f"at most 0.5: {verdict}."]
+                      f"{peer}: ratio {ratio:.3g} [{lo:.3g}, {_fmt(hi)}]; at most 0.5: {verdict}."]
     return "\n".join(lines) + "\n"
 
 
