@@ -514,17 +514,21 @@ def run(
     joins: list[tuple[np.ndarray, np.ndarray]] = []
     proven: np.ndarray | None = None
     dual = _dual(Jh, Jv)
-    for k in range(replicas):
+    for k in range(replicas):  # first the matchings alone: one of parity (0, 0) is a proof, no repair needed
         Uh, Uv = min_join(Jh, Jv, rng if k else None, dual)
         lower = min(lower, _join_energy(Jh, Jv, Uh, Uv, offset))
         parities.append(list(join_parity(Jh, Jv, Uh, Uv)))
-        Rh, Rv = repair_join(Jh, Jv, Uh, Uv)  # a no-op for a join of parity (0, 0)
+        if parities[-1] == [0, 0]:
+            proven = spins_from_join(Jh, Jv, Uh, Uv)
+            break
+        joins.append((Uh, Uv))
+    for Uh, Uv in joins if proven is None else []:
+        Rh, Rv = repair_join(Jh, Jv, Uh, Uv)
         spins = spins_from_join(Jh, Jv, Rh, Rv)
-        if _join_energy(Jh, Jv, Rh, Rv, offset) <= lower + tol:
+        if _join_energy(Jh, Jv, Rh, Rv, offset) <= lower + tol:  # a free repair
             proven = spins
             break
         repaired.append(spins)
-        joins.append((Uh, Uv))
     if proven is None and model.n <= LOOP_MATCHING_MAX_N:
         # the row-by-row loops missed a free repair: search loops of any shape (one matching per seam bond)
         # for the first join only. Every minimum join is the same distance from the best join of parity
