@@ -354,3 +354,44 @@ def test_without_dask_runs_serially_and_says_so_once(tmp_path, monkeypatch, caps
     err = capsys.readouterr().err
     assert err.count("not installed") == 1
     assert a.mode == b.mode == "serial" and a.rows == b.rows and a.complete
+
+
+def test_local_cluster_worker_compiles_after_pinning_threads(tmp_path):
+    """The workers' numba config follows their NUMBA_NUM_THREADS=1 env. A LocalCluster's worker processes
+    re-import the client's ``__main__``; when that imports numba (bench/run.py, any script importing
+    cimsim), numba's config was read before the cluster's env arrived and kept the core count, and a task
+    that pinned numba to one thread (bench/calls.py) then failed at its next compilation with "Cannot set
+    NUMBA_NUM_THREADS to a different value once the threads have been launched". Run as a script, since the
+    re-import is what matters."""
+    pytest.importorskip("distributed")
+    script = tmp_path / "pin.py"
+    script.write_text(textwrap.dedent("""
+        import json, sys
+        import numba
+        import numpy as np
+        from cimsim.sweep import run_sweep
+
+        def task(params, seed_seq):
+            numba.set_num_threads(1)
+
+            @numba.njit(parallel=True)
+            def total(x):
+                s = 0.0
+                for i in numba.prange(x.size):
+                    s += x[i]
+                return s
+
+            return {"total": float(total(np.arange(params["n"], dtype=np.float64))),
+                    "pool": numba.config.NUMBA_NUM_THREADS}
+
+        if __name__ == "__main__":
+            out = run_sweep([{"n": 10}, {"n": 100}], task, workers=2, out_dir=sys.argv[1])
+            print(json.dumps({"mode": out.mode, "failed": [f["error"] for f in out.failed],
+                              "rows": [[r["total"], r["pool"]] for r in out.rows]}))
+    """))
+    proc = subprocess.run([sys.executable, str(script), str(tmp_path / "store")], capture_output=True, text=True,
+                          timeout=240, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["mode"] == "local:2" and got["failed"] == []
+    assert sorted(got["rows"]) == [[45.0, 1], [4950.0, 1]]
