@@ -419,6 +419,7 @@ SIM_SCRIPT = textwrap.dedent(
     b = sb.run(m, replicas=2, steps=12, rng=np.random.default_rng(0), readout=3, backend="gpu",
                device=numpy_device("cuda", np.float32))
     out["sb_best_diff"] = float(np.max(np.abs(a.extra["best_energies"] - b.extra["best_energies"])))
+    out["sb_spins_equal"] = bool(np.array_equal(a.spins, b.spins))
     kargs = cac._kernel_args(m, cac.resolve_params(m, gamma=0.2, tau=0.25, dt=0.2))
     X0 = np.random.default_rng(1).uniform(-0.3, 0.3, (2, 10))
     s1 = cac.simulate(m, X0, np.ones((2, 10)), 20, **kargs)
@@ -454,7 +455,9 @@ def test_cuda_kernels_under_simulator():
     for k, v in out["broken"].items():  # each broken copy is caught by the same comparison
         assert v > 100 * TOLERANCE[k], (k, v)
     assert out["cim_equal"] and out["cim_final_diff"] < 1e-9
-    assert out["sb_best_diff"] < 1e-9
+    # the dSB readout energy comes from the float32 product, which the CPU kernel sums four rows of J at a
+    # time and the device kernel row by row: the same states, energies equal to float32 rounding
+    assert out["sb_spins_equal"] and out["sb_best_diff"] < 1e-5
     assert out["cac_x_diff"] < 1e-12 and out["cac_best_equal"] and out["cac_counters_equal"]
     assert out["cac_noise_x_diff"] < 1e-12 and out["cac_noise_best_equal"]
 
