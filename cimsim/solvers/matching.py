@@ -18,10 +18,11 @@ among minimum joins are common (+-J couplings), so each replica matches a random
 and lands on a random optimal join: on Gset G81 (200 x 100, +-1) a few relabellings find a join of the
 right parity, which proves the cut 14060 optimal. When none does, each replica repairs its join by
 toggling cheap non-contractible dual loops whose classes add up to the missing one (:func:`repair_join`),
-which gives a real spin state, and the batch is then annealed cold (Metropolis, :mod:`cimsim.kernels.sa`)
-from those states for ``steps`` sweeps, keeping each replica's better state. On G32 (100 x 20) no
-matching has the right parity and the repair reaches the optimum 1410 itself, 4 above the lower bound,
-but the loop search is not exhaustive, so such answers are not proven. Open and cylindrical lattices are planar: every join has the right parity and
+which gives a real spin state, and the batch is then annealed cold (Metropolis, :mod:`cimsim.kernels.sa`),
+starting at the repaired states, for ``steps`` sweeps, keeping each replica's better state. On G32
+(100 x 20) no matching has the right parity and the repair reaches the optimum 1410 itself, 4 above the
+lower bound, but the loop search is not exhaustive, so such answers are not proven. Open and cylindrical
+lattices are planar: every join has the right parity and
 the answer is always exact.
 
 Parameters (``solve(model, "matching", ...)``): ``replicas`` randomised matchings per batch (default 4);
@@ -382,7 +383,8 @@ def _loop_matching(Jh: np.ndarray, Jv: np.ndarray, Uh: np.ndarray, Uv: np.ndarra
 
 def repair_join(Jh: np.ndarray, Jv: np.ndarray, Uh: np.ndarray, Uv: np.ndarray, *, method: str = "dp") -> tuple[np.ndarray, np.ndarray]:
     """Give a join parity (0, 0) by toggling cheap dual loops: one loop of its class ``p``, or two loops of
-    the other two non-zero classes (which add up to ``p``), whichever is cheapest. Toggling a loop keeps
+    the other two non-zero classes (which add up to ``p``), whichever is cheapest, tried from the join and
+    from every other minimum join its free (cost <= 0) loops lead to. Toggling a loop keeps
     every plaquette's parity, so the result is still a join, now the unsatisfied set of a real spin state;
     it costs twice the loops' cost in energy.
 
@@ -522,13 +524,14 @@ def run(
             proven = spins_from_join(Jh, Jv, Uh, Uv)
             break
         joins.append((Uh, Uv))
-    for Uh, Uv in joins if proven is None else []:
-        Rh, Rv = repair_join(Jh, Jv, Uh, Uv)
-        spins = spins_from_join(Jh, Jv, Rh, Rv)
-        if _join_energy(Jh, Jv, Rh, Rv, offset) <= lower + tol:  # a free repair
-            proven = spins
-            break
-        repaired.append(spins)
+    if proven is None:
+        for Uh, Uv in joins:
+            Rh, Rv = repair_join(Jh, Jv, Uh, Uv)
+            spins = spins_from_join(Jh, Jv, Rh, Rv)
+            if _join_energy(Jh, Jv, Rh, Rv, offset) <= lower + tol:  # a free repair
+                proven = spins
+                break
+            repaired.append(spins)
     if proven is None and model.n <= LOOP_MATCHING_MAX_N:
         # the row-by-row loops missed a free repair: search loops of any shape (one matching per seam bond)
         # for the first join only. Every minimum join is the same distance from the best join of parity
