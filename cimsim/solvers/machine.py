@@ -19,7 +19,7 @@ from ..sampling import active_tap
 from ..schedules import Schedule, parse_schedule
 from . import Batch
 
-__all__ = ["MachinePlan", "start", "cpu_only", "replica_streams", "pump_values", "Readout", "lambda_min_cached", "feedback_dt", "coupling_norm", "field_product", "product_dtype", "DENSE_F32_MIN_N", "scaled_f32", "dense_matvec_f32", "replica_minor", "scaled_csr", "fused_csr", "integrate"]
+__all__ = ["MachinePlan", "start", "cpu_only", "replica_streams", "pump_values", "Readout", "lambda_min_cached", "feedback_dt", "coupling_norm", "field_product", "product_dtype", "DENSE_F32_MIN_N", "scaled_f32", "dense_matvec_f32", "f32_matvec", "replica_minor", "scaled_csr", "fused_csr", "integrate"]
 
 @dataclass(frozen=True)
 class MachinePlan:
@@ -201,7 +201,12 @@ def scaled_f32(model: IsingModel, scale: float) -> np.ndarray:
 def dense_matvec_f32(model: IsingModel, scale: float, h: np.ndarray | None = None) -> Callable[[np.ndarray, np.ndarray], None]:
     """``f(X, out)``: out = X (scale J) (+ ``h``) for float64 (R, N) ``X`` and ``out`` and dense J, the product
     in float32: a float32 copy of scale J (made once), X and the result through float32 buffers (per row count)."""
-    J32 = scaled_f32(model, scale)
+    return f32_matvec(scaled_f32(model, scale), h)
+
+
+def f32_matvec(J32: np.ndarray, h: np.ndarray | None = None) -> Callable[[np.ndarray, np.ndarray], None]:
+    """``f(X, out)``: out = X J32 (+ ``h``) for float64 (R, N) ``X`` and ``out`` and a float32 (N, N) matrix,
+    X and the product through float32 buffers kept per row count."""
     bufs: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def matvec(X: np.ndarray, out: np.ndarray) -> None:

@@ -46,7 +46,7 @@ from ..model import IsingModel
 from ..params import Param
 from ..sampling import active_tap
 from . import Batch
-from .machine import cpu_only, MachinePlan, product_dtype, pump_values, Readout, replica_streams, start
+from .machine import cpu_only, f32_matvec, MachinePlan, product_dtype, pump_values, Readout, replica_streams, start
 
 __all__ = ["PARAMS", "defaults", "run", "plan", "Plan", "simulate", "quantiser", "round_trip_time"]
 
@@ -203,14 +203,12 @@ def _feedback_matvec(model: IsingModel, j_bits: int | None,
         return (lambda U: np.asarray((Jh @ U.T).T)), bound
     Jd, bound = _dense_feedback(model, j_bits, float32)
     if Jd.dtype == np.float32:
-        bufs: dict[int, np.ndarray] = {}
+        into = f32_matvec(Jd)
 
         def matvec32(U: np.ndarray) -> np.ndarray:
-            b = bufs.get(U.shape[0])
-            if b is None:
-                b = bufs[U.shape[0]] = np.empty(U.shape, np.float32)
-            np.copyto(b, U, casting="same_kind")
-            return (b @ Jd).astype(np.float64)
+            out = np.empty(U.shape)
+            into(U, out)
+            return out
 
         return matvec32, bound
     return (lambda U: U @ Jd), bound
